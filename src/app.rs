@@ -1,0 +1,125 @@
+//! Builds and runs the HTTP server: `Application::build(settings)` binds the
+//! listener (port 0 in tests), wires shared state, middleware and routes.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, FieldError};
+use crate::http::json::BodyLimit;
+use crate::http::metrics::Metrics;
+use crate::http::pagination::CursorKey;
+use crate::http::{fallback, idempotency, metrics};
+use crate::openapi::ApiDoc;
+
+/// State shared by every request.
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: &'static str,
+    pub metrics: Metrics,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the pool, applies migrations and binds the listener.
+    pub fn build(settings: Settings) -> Result<Self, String> {
+        let pool = db::build_pool(&settings.database, settings.db_pool_size)?;
+        migrate_with_retry(&pool)?;
+        let listener = TcpListener::bind(settings.listen_addr).map_err(|e| {
+            format!(
+                "LISTEN_ADDR: cannot listen on {}: {e}",
+                settings.listen_addr
+            )
+        })?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let server = serve(listener, pool, &settings)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM, then stops accepting and lets in-flight
+    /// requests finish (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Migrations run at start-up; a database that is still starting gets a few seconds.
+fn migrate_with_retry(pool: &DbPool) -> Result<(), String> {
+    let mut last_error = String::new();
+    for attempt in 0..10 {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        match pool.get() {
+            Ok(mut conn) => {
+                let applied = db::run_migrations(&mut conn)
+                    .map_err(|e| format!("DATABASE_URL: migration failed: {e}"))?;
+                for version in applied {
+                    log::info!("applied migration {version}");
+                }
+                return Ok(());
+            }
+            Err(e) => {
+                last_error = e.to_string();
+                log::warn!("database not reachable yet: {last_error}");
+            }
+        }
+    }
+    Err(format!("DATABASE_URL: cannot connect: {last_error}"))
+}
+
+fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Server, String> {
+    let state = web::Data::new(AppState {
+        pool,
+        backend: settings.database.name(),
+        metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
+    });
+    let keys = web::Data::new(TokenKeys::hs256(&settings.jwt_secret));
+    let cursor_key = CursorKey::derive(&settings.jwt_secret);
+    let body_limit = BodyLimit(settings.max_body_bytes);
+    let openapi = ApiDoc::openapi();
+
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(keys.clone())
+            .app_data(cursor_key.clone())
+            .app_data(body_limit)
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::not_found("no such record").into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::Validation(vec![FieldError::new("query", e.to_string())]).into()
+            }))
+            .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
+            .wrap(from_fn(idempotency::middleware))
+            .wrap(from_fn(metrics::middleware))
+            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            .configure(crate::ops::configure)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .service(web::scope("/v1").configure(crate::routes))
+            .default_service(web::to(fallback::not_found))
+    })
+    .workers(settings.workers)
+    .shutdown_timeout(30)
+    .listen(listener)
+    .map_err(|e| format!("LISTEN_ADDR: {e}"))?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,6 @@
+//! The audit trail: who, when, what, before and after, for every change.
+
+pub mod model;
+pub mod routes;
+
+pub use model::{record, AuditEvent, Change};

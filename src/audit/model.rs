@@ -1,0 +1,132 @@
+//! Audit events: one row per change, written in the change's own transaction.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::db::schema::audit_events;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::Page;
+
+/// Who changed what, when, with the record before and after.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: Id,
+    pub partnership_id: Option<Id>,
+    /// The API client or external subject that made the change.
+    pub actor: String,
+    pub actor_organisation_id: Option<Id>,
+    pub occurred_at: UtcTime,
+    /// `create`, `update`, `delete`, ...
+    pub action: String,
+    /// `partnership`, `person`, `group`, ...
+    pub resource_type: String,
+    pub resource_id: Id,
+    /// The record before the change, as JSON text.
+    #[schema(value_type = Option<Object>)]
+    #[serde(with = "json_text")]
+    pub before_state: Option<String>,
+    /// The record after the change, as JSON text.
+    #[schema(value_type = Option<Object>)]
+    #[serde(with = "json_text")]
+    pub after_state: Option<String>,
+}
+
+/// Stored as text on both backends, sent as JSON.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(text) => serde_json::from_str::<serde_json::Value>(text)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let value = Option::<serde_json::Value>::deserialize(d)?;
+        Ok(value.map(|v| v.to_string()))
+    }
+}
+
+/// A change about to be recorded.
+pub struct Change<'a, T: Serialize> {
+    pub partnership_id: Option<Id>,
+    pub action: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: Id,
+    pub before: Option<&'a T>,
+    pub after: Option<&'a T>,
+}
+
+/// Writes the audit event of a change; call inside the change's transaction.
+pub fn record<T: Serialize>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    change: Change<'_, T>,
+) -> Result<(), ApiError> {
+    let to_text = |v: Option<&T>| -> Result<Option<String>, ApiError> {
+        v.map(|v| {
+            serde_json::to_string(v)
+                .map_err(|e| ApiError::internal(format!("audit serialisation: {e}")))
+        })
+        .transpose()
+    };
+    let event = AuditEvent {
+        id: Id::new(),
+        partnership_id: change.partnership_id,
+        actor: actor.subject.clone(),
+        actor_organisation_id: actor.organisation_id,
+        occurred_at: UtcTime::now(),
+        action: change.action.to_owned(),
+        resource_type: change.resource_type.to_owned(),
+        resource_id: change.resource_id,
+        before_state: to_text(change.before)?,
+        after_state: to_text(change.after)?,
+    };
+    diesel::insert_into(audit_events::table)
+        .values(&event)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Id>,
+    pub actor: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    filter: &AuditFilter,
+    page: &Page,
+) -> Result<Vec<AuditEvent>, ApiError> {
+    let mut query = audit_events::table
+        .filter(audit_events::partnership_id.eq(partnership_id))
+        .select(AuditEvent::as_select())
+        .order(audit_events::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(audit_events::id.gt(after));
+    }
+    if let Some(t) = &filter.resource_type {
+        query = query.filter(audit_events::resource_type.eq(t.clone()));
+    }
+    if let Some(id) = filter.resource_id {
+        query = query.filter(audit_events::resource_id.eq(id));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor.eq(actor.clone()));
+    }
+    Ok(query.load(conn)?)
+}

@@ -1,0 +1,46 @@
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, AuditEvent, AuditFilter};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, Problem};
+use crate::http::{Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/audit-events").route(web::get().to(list_audit_events)),
+    );
+}
+
+/// List the audit events of a partnership, oldest first (admins only).
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/audit-events",
+    tag = "audit",
+    params(("id" = Id, Path, description = "Partnership id"), AuditFilter, crate::http::pagination::PageQuery),
+    responses(
+        (status = 200, description = "One page of audit events", body = Paginated<AuditEvent>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of this partnership", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such partnership", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<AuditFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let filter = filter.into_inner();
+    let page_for_query = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &filter, &page_for_query)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |e| e.id)))
+}

@@ -1,0 +1,8 @@
+//! Who is calling, and what they may do. Every `/v1` handler but the public
+//! ones takes a [`Principal`]; role checks go through [`Principal::require`].
+
+pub mod principal;
+pub mod token;
+
+pub use principal::{Access, Principal, Role};
+pub use token::{Claims, TokenKeys};

@@ -1,0 +1,194 @@
+//! The authenticated caller and the one place roles are checked.
+
+use std::collections::BTreeMap;
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::token::TokenKeys;
+use crate::db::Id;
+use crate::error::ApiError;
+
+/// A caller's role within one partnership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The business unit: everything in its partnership.
+    Admin,
+    /// Partner representatives: read everything including confidential items;
+    /// write actions, updates and risks.
+    Member,
+    /// An agency's data system: submits performance data for its own organisation.
+    Submitter,
+    /// Read, but never confidential items.
+    Viewer,
+}
+
+/// What a route needs of the caller within a partnership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// See the partnership's governance records (admin, member, viewer).
+    Read,
+    /// Change actions, updates and risks (admin, member).
+    Contribute,
+    /// Manage the partnership's own records (admin).
+    Manage,
+}
+
+impl Access {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Read => matches!(role, Role::Admin | Role::Member | Role::Viewer),
+            Access::Contribute => matches!(role, Role::Admin | Role::Member),
+            Access::Manage => role == Role::Admin,
+        }
+    }
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The API client id or external subject.
+    pub subject: String,
+    pub organisation_id: Option<Id>,
+    /// Creates partnerships and their first clients; acts as admin everywhere.
+    pub platform_admin: bool,
+    pub roles: BTreeMap<Id, Role>,
+}
+
+impl Principal {
+    /// The caller's role in a partnership. A caller with no role there learns
+    /// nothing, not even that the partnership exists: 404, never 403.
+    pub fn role_in(&self, partnership_id: Id) -> Result<Role, ApiError> {
+        if self.platform_admin {
+            return Ok(Role::Admin);
+        }
+        self.roles
+            .get(&partnership_id)
+            .copied()
+            .ok_or_else(|| ApiError::not_found("no such partnership"))
+    }
+
+    /// Checks that the caller may do `access` in the partnership: 404 without
+    /// any role there, 403 with a role too low.
+    pub fn require(&self, partnership_id: Id, access: Access) -> Result<Role, ApiError> {
+        let role = self.role_in(partnership_id)?;
+        if access.allows(role) {
+            Ok(role)
+        } else {
+            Err(ApiError::forbidden(
+                format!("the {role:?} role may not do this").to_lowercase(),
+            ))
+        }
+    }
+
+    pub fn require_platform_admin(&self) -> Result<(), ApiError> {
+        if self.platform_admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "only a platform administrator may do this",
+            ))
+        }
+    }
+
+    /// Whether the caller administers at least one partnership (or the platform).
+    pub fn is_any_admin(&self) -> bool {
+        self.platform_admin || self.roles.values().any(|r| *r == Role::Admin)
+    }
+
+    /// Partnerships the caller may see at all, or `None` for all of them.
+    pub fn visible_partnerships(&self) -> Option<Vec<Id>> {
+        if self.platform_admin {
+            None
+        } else {
+            Some(self.roles.keys().copied().collect())
+        }
+    }
+}
+
+/// Reads and verifies `Authorization: Bearer <JWT>`.
+pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(p) = req.extensions().get::<Principal>() {
+        return Ok(p.clone());
+    }
+    let keys = req
+        .app_data::<web::Data<TokenKeys>>()
+        .ok_or_else(|| ApiError::internal("token keys not configured"))?;
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized {
+            error: "",
+            detail: "send Authorization: Bearer <token>".to_owned(),
+        })?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| ApiError::Unauthorized {
+            error: "invalid_request",
+            detail: "the Authorization header must be Bearer <token>".to_owned(),
+        })?;
+    let principal = keys.verify(token)?;
+    req.extensions_mut().insert(principal.clone());
+    Ok(principal)
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(roles: &[(Id, Role)]) -> Principal {
+        Principal {
+            subject: "t".into(),
+            organisation_id: None,
+            platform_admin: false,
+            roles: roles.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn other_partnership_is_not_found() {
+        let (a, b) = (Id::new(), Id::new());
+        let p = principal(&[(a, Role::Admin)]);
+        assert!(matches!(
+            p.require(b, Access::Read),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(p.require(a, Access::Manage).is_ok());
+    }
+
+    #[test]
+    fn low_role_is_forbidden() {
+        let a = Id::new();
+        assert!(matches!(
+            principal(&[(a, Role::Viewer)]).require(a, Access::Contribute),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            principal(&[(a, Role::Submitter)]).require(a, Access::Read),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(principal(&[(a, Role::Member)])
+            .require(a, Access::Contribute)
+            .is_ok());
+    }
+}

@@ -1,0 +1,207 @@
+//! Settings, read only from environment variables (a `.env` file is loaded
+//! first if present). A bad setting stops start-up with one line naming it.
+
+use std::net::SocketAddr;
+
+use crate::db::Backend;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/safeguarding.db";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+/// Issuer and audience of the tokens this service signs.
+pub const TOKEN_ISSUER: &str = "safeguarding-api";
+pub const TOKEN_AUDIENCE: &str = "safeguarding-api";
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database: Backend,
+    pub listen_addr: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub db_pool_size: u32,
+    pub workers: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database.name())
+            .field("listen_addr", &self.listen_addr)
+            .field("jwt_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A setting that could not be used: the variable and why.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+fn bad(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (after loading `.env`, if any).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url =
+            lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database = Backend::from_url(&database_url).map_err(|e| bad("DATABASE_URL", e))?;
+
+        let listen = lookup("LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_owned());
+        let listen_addr = listen.parse().map_err(|_| {
+            bad(
+                "LISTEN_ADDR",
+                format!("'{listen}' is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+
+        let jwt_secret = match (lookup("JWT_SECRET"), &database) {
+            (Some(secret), _) if secret.len() >= 32 => secret.into_bytes(),
+            (Some(_), _) => return Err(bad("JWT_SECRET", "must be at least 32 bytes long")),
+            // The embedded default must run on a fresh machine with nothing set:
+            // a secret is generated once and kept beside the database file.
+            (None, Backend::Sqlite(path)) if path != ":memory:" => {
+                local_secret(path).map_err(|e| bad("JWT_SECRET", e))?
+            }
+            (None, _) => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    "is not set (32 bytes or more, e.g. `openssl rand -hex 32`)",
+                ))
+            }
+        };
+
+        let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let workers = parse_number(&lookup, "WORKERS", cpus)?;
+        let default_pool = match database {
+            // SQLite has one writer at a time; more connections only wait on its lock.
+            Backend::Sqlite(_) => 8,
+            Backend::Postgres(_) => (cpus * 4) as u32,
+        };
+        let db_pool_size = parse_number(&lookup, "DB_POOL_SIZE", default_pool)?;
+        if db_pool_size == 0 {
+            return Err(bad("DB_POOL_SIZE", "must be at least 1"));
+        }
+
+        Ok(Settings {
+            database,
+            listen_addr,
+            jwt_secret,
+            max_body_bytes,
+            db_pool_size,
+            workers,
+        })
+    }
+}
+
+/// The development secret kept in `<database dir>/jwt-secret`, created on first use.
+fn local_secret(database_path: &str) -> Result<Vec<u8>, String> {
+    let dir = std::path::Path::new(database_path)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let file = dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    log::warn!(
+        "JWT_SECRET is not set: using the generated secret in {} (set JWT_SECRET in production)",
+        file.display()
+    );
+    Ok(secret.into_bytes())
+}
+
+fn write_private(file: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(file)?.write_all(contents.as_bytes())
+}
+
+fn parse_number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(variable) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| bad(variable, format!("'{v}' is not a whole number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_to_embedded_sqlite() {
+        let s = settings(&[SECRET]).unwrap();
+        assert_eq!(s.database, Backend::Sqlite("data/safeguarding.db".into()));
+        assert_eq!(s.listen_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn names_the_bad_variable() {
+        let err = settings(&[SECRET, ("DATABASE_URL", "mysql://x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = settings(&[SECRET, ("LISTEN_ADDR", "nowhere")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "LISTEN_ADDR");
+        let err = settings(&[("JWT_SECRET", "short")]).err().unwrap();
+        assert_eq!(err.variable, "JWT_SECRET");
+        let err = settings(&[("DATABASE_URL", "postgres://localhost/x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn picks_backend_from_scheme() {
+        let s = settings(&[
+            SECRET,
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/test"),
+        ])
+        .unwrap();
+        assert!(matches!(s.database, Backend::Postgres(_)));
+    }
+}

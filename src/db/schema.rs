@@ -1,0 +1,127 @@
+// One schema for both backends: ids and timestamps use the shared column
+// types of `db::types`, which map to native types on PostgreSQL and text on SQLite.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    partnerships (id) {
+        id -> UuidSql,
+        name -> Text,
+        slug -> Text,
+        area -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    organisations (id) {
+        id -> UuidSql,
+        name -> Text,
+        kind -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    partnership_members (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        organisation_id -> UuidSql,
+        role -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    people (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        full_name -> Text,
+        initials -> Text,
+        job_title -> Nullable<Text>,
+        organisation_id -> Nullable<UuidSql>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    partnership_groups (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        name -> Text,
+        short_name -> Text,
+        parent_group_id -> Nullable<UuidSql>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    audit_events (id) {
+        id -> UuidSql,
+        partnership_id -> Nullable<UuidSql>,
+        actor -> Text,
+        actor_organisation_id -> Nullable<UuidSql>,
+        occurred_at -> TimestampSql,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> UuidSql,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::TimestampSql;
+
+    idempotency_keys (caller, idempotency_key) {
+        caller -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        created_at -> TimestampSql,
+    }
+}
+
+diesel::joinable!(partnership_members -> partnerships (partnership_id));
+diesel::joinable!(partnership_members -> organisations (organisation_id));
+diesel::joinable!(people -> partnerships (partnership_id));
+diesel::joinable!(partnership_groups -> partnerships (partnership_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    partnerships,
+    organisations,
+    partnership_members,
+    people,
+    partnership_groups,
+    audit_events,
+    idempotency_keys,
+);

@@ -1,0 +1,389 @@
+//! One error type for the whole service, rendered as RFC 9457
+//! `application/problem+json`. No SQL text or internal detail ever reaches a body.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the offending field, e.g. `initials` or `values[3].metric`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Present on validation errors: every invalid field with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// `error` is the RFC 6750 error code sent in `WWW-Authenticate`.
+    #[error("unauthorized: {detail}")]
+    Unauthorized { error: &'static str, detail: String },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    #[error("database unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest(detail.into())
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict(detail.into())
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Forbidden(detail.into())
+    }
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Internal(detail.into())
+    }
+
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest(_) => ("bad-request", "Bad request"),
+            Self::Validation(_) => ("validation-error", "The request is not valid"),
+            Self::Unauthorized { .. } => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "The record has changed"),
+            Self::PreconditionRequired(_) => ("precondition-required", "If-Match required"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
+            Self::Unavailable => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind_and_title();
+        let detail = match self {
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Unauthorized { detail, .. } => detail.clone(),
+            Self::Unavailable => "the database is unreachable; retry shortly".to_owned(),
+            // Logged in full where it happened; the caller learns nothing internal.
+            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            Self::BadRequest(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::PreconditionFailed(d)
+            | Self::PreconditionRequired(d)
+            | Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::Unprocessable(d) => d.clone(),
+        };
+        let errors = match self {
+            Self::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem {
+            kind: format!("urn:safeguarding-api:problem:{kind}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+/// Renders a problem document with the right content type.
+pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    HttpResponse::build(status)
+        .content_type(PROBLEM_JSON)
+        .body(body)
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(detail) = self {
+            log::error!("internal error: {detail}");
+        }
+        let mut response = problem_response(self.status_code(), &self.problem());
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized { error, detail } => {
+                // RFC 6750 §3: no error code when the request carried no token.
+                let challenge = if error.is_empty() {
+                    "Bearer realm=\"safeguarding-api\"".to_owned()
+                } else {
+                    format!(
+                        "Bearer realm=\"safeguarding-api\", error=\"{error}\", error_description=\"{}\"",
+                        detail.replace('"', "'")
+                    )
+                };
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            Self::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => ApiError::not_found("no such record"),
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => {
+                    ApiError::conflict("a record with these unique values already exists")
+                }
+                DatabaseErrorKind::ForeignKeyViolation => ApiError::Unprocessable(
+                    "the request refers to a record that does not exist".into(),
+                ),
+                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
+                    ApiError::Unprocessable("a value is outside what the record allows".into())
+                }
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    log::warn!("database connection lost: {}", info.message());
+                    ApiError::Unavailable
+                }
+                DatabaseErrorKind::SerializationFailure => {
+                    ApiError::conflict("a concurrent change interfered; retry the request")
+                }
+                _ => {
+                    // SQLite reports a locked database as an unknown error.
+                    let message = info.message();
+                    if message.contains("database is locked") || message.contains("busy") {
+                        log::warn!("database busy: {message}");
+                        ApiError::Unavailable
+                    } else if message.contains("server closed the connection")
+                        || message.contains("terminating connection")
+                        || message.contains("no connection to the server")
+                    {
+                        log::warn!("database connection error: {message}");
+                        ApiError::Unavailable
+                    } else {
+                        ApiError::internal(format!("database error: {message}"))
+                    }
+                }
+            },
+            other => ApiError::internal(format!("database error: {other}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let problem = ApiError::internal("SELECT * FROM secrets failed").problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("SELECT"));
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let problem = ApiError::field("initials", "must be 1 to 10 letters").problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "initials");
+        assert!(problem.kind.ends_with("validation-error"));
+    }
+
+    #[test]
+    fn unique_violation_is_conflict() {
+        struct Info;
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                "duplicate key value violates unique constraint"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let err = DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(Info));
+        assert!(matches!(ApiError::from(err), ApiError::Conflict(_)));
+    }
+}
+
+/// The error answers every protected read can give, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    /// Malformed query parameters or a tampered cursor.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record, or it belongs to a partnership the caller cannot see.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The error answers of a create (`POST`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CreateErrors {
+    /// Malformed JSON or a bad `Idempotency-Key`.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// The partnership or a referenced record does not exist for this caller.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// A unique value is taken, or a request with this `Idempotency-Key` is still running.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// The body is larger than the service accepts.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The error answers of a change (`PATCH`, `DELETE`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UpdateErrors {
+    /// Malformed JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record for this caller.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// A unique value is taken.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` names a version that is no longer current: read again and reapply.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// The body is larger than the service accepts.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// Invalid fields, listed in `errors`.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+    /// `If-Match` is missing.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}

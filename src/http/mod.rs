@@ -1,0 +1,14 @@
+//! HTTP pieces shared by every resource, each written once: the JSON body
+//! extractor, cursor pagination, ETag/If-Match, idempotency keys, metrics and
+//! the problem+json fallbacks for errors raised outside handlers.
+
+pub mod etag;
+pub mod fallback;
+pub mod idempotency;
+pub mod json;
+pub mod metrics;
+pub mod pagination;
+
+pub use etag::{created, with_etag, IfMatch, Versioned};
+pub use json::Json;
+pub use pagination::{Page, Paginated};

@@ -1,0 +1,22 @@
+//! Safeguarding Partnership API: governance records of multi-agency
+//! safeguarding partnerships behind JWT-secured REST/JSON endpoints.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod partnerships;
+pub mod validate;
+
+pub use app::Application;
+
+/// Every `/v1` route, resource by resource.
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    partnerships::routes::configure(cfg);
+    audit::routes::configure(cfg);
+}

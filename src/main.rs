@@ -1,0 +1,117 @@
+//! The command line: serve | migrate | openapi | token.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use safeguarding_api::auth::{Role, TokenKeys};
+use safeguarding_api::config::Settings;
+use safeguarding_api::db::{self, Id};
+use safeguarding_api::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "safeguarding-api",
+    version,
+    about = "Safeguarding Partnership API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Sign a token with JWT_SECRET, for operators bootstrapping the service.
+    Token {
+        /// Subject of the token.
+        #[arg(long, default_value = "operator")]
+        subject: String,
+        /// A platform administrator: creates partnerships.
+        #[arg(long)]
+        platform_admin: bool,
+        /// A role in a partnership, as PARTNERSHIP_ID=ROLE (admin, member, submitter, viewer); repeatable.
+        #[arg(long = "role", value_parser = parse_role)]
+        roles: Vec<(Id, Role)>,
+        /// The organisation the caller acts for.
+        #[arg(long)]
+        organisation: Option<Id>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 900)]
+        lifetime: i64,
+    },
+}
+
+fn parse_role(s: &str) -> Result<(Id, Role), String> {
+    let (id, role) = s.split_once('=').ok_or("expected PARTNERSHIP_ID=ROLE")?;
+    let id: Id = id.parse().map_err(|e| format!("bad partnership id: {e}"))?;
+    let role: Role = serde_json::from_value(serde_json::Value::String(role.to_owned()))
+        .map_err(|_| "role must be admin, member, submitter or viewer".to_owned())?;
+    Ok((id, role))
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("safeguarding-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Openapi => {
+            print!("{}", safeguarding_api::openapi::pretty_json());
+            Ok(())
+        }
+        Command::Serve => {
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(settings.clone())?;
+                log::info!(
+                    "listening on {}:{} ({})",
+                    settings.listen_addr.ip(),
+                    app.port(),
+                    settings.database.name()
+                );
+                app.run_until_stopped().await.map_err(|e| e.to_string())
+            })
+        }
+        Command::Migrate => {
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
+            let pool = db::build_pool(&settings.database, 1)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Token {
+            subject,
+            platform_admin,
+            roles,
+            organisation,
+            lifetime,
+        } => {
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
+            let keys = TokenKeys::hs256(&settings.jwt_secret);
+            let roles: BTreeMap<Id, Role> = roles.into_iter().collect();
+            let token = keys
+                .issue(&subject, organisation, platform_admin, roles, lifetime)
+                .map_err(|e| e.to_string())?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

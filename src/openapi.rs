@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{audit, ops, partnerships};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Safeguarding Partnership API",
+        description = "Governance records of multi-agency safeguarding partnerships: partnerships, agencies, \
+people, groups, meetings, actions, risks, budgets and performance data. Every `/v1` endpoint needs \
+`Authorization: Bearer <JWT>`. Errors are RFC 9457 `application/problem+json`.",
+        license(name = "MIT")
+    ),
+    paths(
+        ops::healthz,
+        ops::readyz,
+        partnerships::routes::create_partnership,
+        partnerships::routes::list_partnerships,
+        partnerships::routes::get_partnership,
+        partnerships::routes::update_partnership,
+        audit::routes::list_audit_events,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "partnerships", description = "The tenants: every other record belongs to one"),
+        (name = "audit", description = "Who changed what, when"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
+
+/// The document as committed at `openapi/openapi.json`.
+pub fn pretty_json() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

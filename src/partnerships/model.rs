@@ -1,0 +1,187 @@
+//! Partnership rows and their queries.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::schema::partnerships;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+
+/// A safeguarding partnership.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = partnerships)]
+pub struct Partnership {
+    pub id: Id,
+    pub name: String,
+    pub slug: String,
+    pub area: String,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Versioned for Partnership {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Partnership {
+    fn fields(&self) -> PartnershipFields {
+        PartnershipFields {
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            area: self.area.clone(),
+        }
+    }
+}
+
+const RESOURCE: &str = "partnership";
+
+fn slug_taken(e: diesel::result::Error) -> ApiError {
+    match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::conflict("another partnership already has this slug"),
+        other => other,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    form: CreatePartnership,
+) -> Result<Partnership, ApiError> {
+    let fields = rules::validate(&form.name, &form.slug, &form.area)?;
+    let now = UtcTime::now();
+    let record = Partnership {
+        id: Id::new(),
+        name: fields.name,
+        slug: fields.slug,
+        area: fields.area,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(partnerships::table)
+        .values(&record)
+        .execute(conn)
+        .map_err(slug_taken)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            partnership_id: Some(record.id),
+            action: "create",
+            resource_type: RESOURCE,
+            resource_id: record.id,
+            before: None,
+            after: Some(&record),
+        },
+    )?;
+    Ok(record)
+}
+
+/// The partnership, or 404.
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Partnership, ApiError> {
+    partnerships::table
+        .find(id)
+        .select(Partnership::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such partnership"))
+}
+
+/// Filters of the partnership list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnershipFilter {
+    /// Exact slug.
+    pub slug: Option<String>,
+    /// Exact area.
+    pub area: Option<String>,
+}
+
+/// Partnerships among `visible` (all of them when `None`), in creation order.
+pub fn list(
+    conn: &mut DbConnection,
+    visible: Option<Vec<Id>>,
+    filter: &PartnershipFilter,
+    page: &Page,
+) -> Result<Vec<Partnership>, ApiError> {
+    let mut query = partnerships::table
+        .select(Partnership::as_select())
+        .order(partnerships::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(ids) = visible {
+        query = query.filter(partnerships::id.eq_any(ids));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(partnerships::id.gt(after));
+    }
+    if let Some(slug) = &filter.slug {
+        query = query.filter(partnerships::slug.eq(slug.clone()));
+    }
+    if let Some(area) = &filter.area {
+        query = query.filter(partnerships::area.eq(area.clone()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    id: Id,
+    expected: Expected,
+    patch: UpdatePartnership,
+) -> Result<Partnership, ApiError> {
+    let before = find(conn, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    let after = Partnership {
+        name: fields.name,
+        slug: fields.slug,
+        area: fields.area,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        partnerships::table
+            .find(id)
+            .filter(partnerships::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)
+    .map_err(slug_taken)?;
+    etag::ensure_changed(changed)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            partnership_id: Some(id),
+            action: "update",
+            resource_type: RESOURCE,
+            resource_id: id,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
+}

@@ -1,0 +1,127 @@
+//! `/v1/partnerships`: thin handlers over `model`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, Partnership, PartnershipFilter};
+use super::rules::{CreatePartnership, UpdatePartnership};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships")
+            .route(web::post().to(create_partnership))
+            .route(web::get().to(list_partnerships)),
+    )
+    .service(
+        web::resource("/partnerships/{id}")
+            .route(web::get().to(get_partnership))
+            .route(web::patch().to(update_partnership)),
+    );
+}
+
+/// Create a partnership (platform administrators only).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships",
+    tag = "partnerships",
+    request_body = CreatePartnership,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
+    responses((status = 201, description = "Created", body = Partnership, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<CreatePartnership>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_platform_admin()?;
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::create(conn, &principal, form)
+    })
+    .await?;
+    Ok(created(format!("/v1/partnerships/{}", record.id), &record))
+}
+
+/// List the partnerships the caller may see.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships",
+    tag = "partnerships",
+    params(PartnershipFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of partnerships", body = Paginated<Partnership>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_partnerships(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<PartnershipFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, visible, query_page) = (
+        filter.into_inner(),
+        principal.visible_partnerships(),
+        page.clone(),
+    );
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, visible, &filter, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |p| p.id)))
+}
+
+/// Read one partnership.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}",
+    tag = "partnerships",
+    params(("id" = Id, Path, description = "Partnership id")),
+    responses((status = 200, description = "The partnership", body = Partnership, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    principal.role_in(id)?;
+    let record = db::read(&state.pool, move |conn| model::find(conn, id)).await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Change a partnership's name, slug or area (admins).
+#[utoipa::path(
+    patch,
+    path = "/v1/partnerships/{id}",
+    tag = "partnerships",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdatePartnership,
+    responses((status = 200, description = "Updated", body = Partnership, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    if_match: IfMatch,
+    body: Json<UpdatePartnership>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    principal.require(id, Access::Manage)?;
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::update(conn, &principal, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
