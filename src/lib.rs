@@ -7,10 +7,14 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod http;
+pub mod members;
 pub mod openapi;
 pub mod ops;
+pub mod organisations;
 pub mod partnerships;
+pub mod people;
 pub mod validate;
 
 pub use app::Application;
@@ -18,5 +22,9 @@ pub use app::Application;
 /// Every `/v1` route, resource by resource.
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     partnerships::routes::configure(cfg);
+    organisations::routes::configure(cfg);
+    members::routes::configure(cfg);
+    people::routes::configure(cfg);
+    groups::routes::configure(cfg);
     audit::routes::configure(cfg);
 }

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, ops, partnerships};
+use crate::{audit, groups, members, ops, organisations, partnerships, people};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,12 +21,33 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         partnerships::routes::list_partnerships,
         partnerships::routes::get_partnership,
         partnerships::routes::update_partnership,
+        organisations::routes::create_organisation,
+        organisations::routes::list_organisations,
+        organisations::routes::get_organisation,
+        organisations::routes::update_organisation,
+        members::routes::create_member,
+        members::routes::list_members,
+        members::routes::get_member,
+        members::routes::update_member,
+        members::routes::delete_member,
+        people::routes::create_person,
+        people::routes::list_people,
+        people::routes::get_person,
+        people::routes::update_person,
+        groups::routes::create_group,
+        groups::routes::list_groups,
+        groups::routes::get_group,
+        groups::routes::update_group,
         audit::routes::list_audit_events,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerScheme),
     tags(
         (name = "partnerships", description = "The tenants: every other record belongs to one"),
+        (name = "organisations", description = "The shared registry of agencies"),
+        (name = "members", description = "Which agencies belong to a partnership, and how"),
+        (name = "people", description = "People of a partnership, known by their initials"),
+        (name = "groups", description = "Boards and groups, and whom they report to"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health and readiness"),
     )

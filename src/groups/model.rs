@@ -1,0 +1,220 @@
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::schema::partnership_groups as groups;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+use crate::partnerships;
+
+/// A board or group of the partnership.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = groups, treat_none_as_null = true)]
+pub struct Group {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub name: String,
+    pub short_name: String,
+    pub parent_group_id: Option<Id>,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Versioned for Group {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Group {
+    fn fields(&self) -> GroupFields {
+        GroupFields {
+            name: self.name.clone(),
+            short_name: self.short_name.clone(),
+            parent_group_id: self.parent_group_id,
+        }
+    }
+}
+
+const RESOURCE: &str = "group";
+
+fn change<'a>(
+    action: &'a str,
+    before: Option<&'a Group>,
+    after: Option<&'a Group>,
+) -> Change<'a, Group> {
+    let record = after.or(before).expect("a change has a record");
+    Change {
+        partnership_id: Some(record.partnership_id),
+        action,
+        resource_type: RESOURCE,
+        resource_id: record.id,
+        before,
+        after,
+    }
+}
+
+fn short_name_taken(short_name: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
+    move |e| match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::conflict(format!(
+            "the short name {short_name} is already used in this partnership"
+        )),
+        other => other,
+    }
+}
+
+/// The parent must be a group of the same partnership.
+fn check_parent(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    parent: Option<Id>,
+) -> Result<(), ApiError> {
+    match parent {
+        Some(parent) if find(conn, partnership_id, parent).is_err() => Err(ApiError::field(
+            "parent_group_id",
+            "no such group in this partnership",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: CreateGroup,
+) -> Result<Group, ApiError> {
+    partnerships::model::find(conn, partnership_id)?;
+    let fields = rules::validate(&form.name, &form.short_name, form.parent_group_id)?;
+    check_parent(conn, partnership_id, fields.parent_group_id)?;
+    let now = UtcTime::now();
+    let record = Group {
+        id: Id::new(),
+        partnership_id,
+        name: fields.name,
+        short_name: fields.short_name,
+        parent_group_id: fields.parent_group_id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(groups::table)
+        .values(&record)
+        .execute(conn)
+        .map_err(short_name_taken(&record.short_name))?;
+    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Group, ApiError> {
+    groups::table
+        .filter(groups::partnership_id.eq(partnership_id))
+        .filter(groups::id.eq(id))
+        .select(Group::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such group"))
+}
+
+/// Filters of the group list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GroupFilter {
+    /// Groups reporting to this one.
+    pub parent_group_id: Option<Id>,
+    /// Exact short name, e.g. `SLG`.
+    pub short_name: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    filter: &GroupFilter,
+    page: &Page,
+) -> Result<Vec<Group>, ApiError> {
+    let mut query = groups::table
+        .filter(groups::partnership_id.eq(partnership_id))
+        .select(Group::as_select())
+        .order(groups::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(groups::id.gt(after));
+    }
+    if let Some(parent) = filter.parent_group_id {
+        query = query.filter(groups::parent_group_id.eq(parent));
+    }
+    if let Some(short_name) = &filter.short_name {
+        query = query.filter(groups::short_name.eq(short_name.clone()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    expected: Expected,
+    patch: UpdateGroup,
+) -> Result<Group, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    if let Some(parent) = fields
+        .parent_group_id
+        .filter(|p| Some(*p) != before.parent_group_id)
+    {
+        check_parent(conn, partnership_id, Some(parent))?;
+        let parent_of: HashMap<Id, Option<Id>> = groups::table
+            .filter(groups::partnership_id.eq(partnership_id))
+            .select((groups::id, groups::parent_group_id))
+            .load::<(Id, Option<Id>)>(conn)?
+            .into_iter()
+            .collect();
+        if rules::creates_cycle(id, parent, &parent_of) {
+            return Err(ApiError::field(
+                "parent_group_id",
+                "a group cannot report to itself or to a group below it",
+            ));
+        }
+    }
+    let after = Group {
+        name: fields.name,
+        short_name: fields.short_name,
+        parent_group_id: fields.parent_group_id,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        groups::table
+            .find(id)
+            .filter(groups::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)
+    .map_err(short_name_taken(&after.short_name))?;
+    etag::ensure_changed(changed)?;
+    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    Ok(after)
+}

@@ -1,0 +1,138 @@
+//! `/v1/partnerships/{id}/groups`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, Group, GroupFilter};
+use super::rules::{CreateGroup, UpdateGroup};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/groups")
+            .route(web::post().to(create_group))
+            .route(web::get().to(list_groups)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/groups/{group_id}")
+            .route(web::get().to(get_group))
+            .route(web::patch().to(update_group)),
+    );
+}
+
+/// Create a group (board) of the partnership (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/groups",
+    tag = "groups",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateGroup,
+    responses((status = 201, description = "Created", body = Group, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_group(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::create(conn, &principal, partnership_id, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/partnerships/{partnership_id}/groups/{}", record.id),
+        &record,
+    ))
+}
+
+/// List the partnership's groups.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/groups",
+    tag = "groups",
+    params(("id" = Id, Path, description = "Partnership id"), GroupFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of groups", body = Paginated<Group>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<GroupFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let (filter, query_page) = (filter.into_inner(), page.clone());
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &filter, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.id)))
+}
+
+/// Read one group.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/groups/{group_id}",
+    tag = "groups",
+    params(("id" = Id, Path, description = "Partnership id"), ("group_id" = Id, Path, description = "Group id")),
+    responses((status = 200, description = "The group", body = Group, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_group(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let record = db::read(&state.pool, move |conn| {
+        model::find(conn, partnership_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Rename a group or change whom it reports to (admins).
+#[utoipa::path(
+    patch,
+    path = "/v1/partnerships/{id}/groups/{group_id}",
+    tag = "groups",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("group_id" = Id, Path, description = "Group id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdateGroup,
+    responses((status = 200, description = "Updated", body = Group, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_group(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdateGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::update(conn, &principal, partnership_id, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}

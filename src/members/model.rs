@@ -1,0 +1,185 @@
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{CreateMember, MemberRole, UpdateMember};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::schema::partnership_members as members;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+use crate::{organisations, partnerships};
+
+/// An organisation's membership of a partnership.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub organisation_id: Id,
+    pub role: MemberRole,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Versioned for Member {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+const RESOURCE: &str = "member";
+
+fn change<'a>(
+    action: &'a str,
+    before: Option<&'a Member>,
+    after: Option<&'a Member>,
+) -> Change<'a, Member> {
+    let record = after.or(before).expect("a change has a record");
+    Change {
+        partnership_id: Some(record.partnership_id),
+        action,
+        resource_type: RESOURCE,
+        resource_id: record.id,
+        before,
+        after,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: CreateMember,
+) -> Result<Member, ApiError> {
+    partnerships::model::find(conn, partnership_id)?;
+    if !organisations::model::exists(conn, form.organisation_id)? {
+        return Err(ApiError::field("organisation_id", "no such organisation"));
+    }
+    let now = UtcTime::now();
+    let record = Member {
+        id: Id::new(),
+        partnership_id,
+        organisation_id: form.organisation_id,
+        role: form.role,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(members::table)
+        .values(&record)
+        .execute(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => {
+                ApiError::conflict("this organisation is already a member of the partnership")
+            }
+            other => other,
+        })?;
+    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Member, ApiError> {
+    members::table
+        .filter(members::partnership_id.eq(partnership_id))
+        .filter(members::id.eq(id))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such member"))
+}
+
+/// Filters of the member list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    pub role: Option<MemberRole>,
+    pub organisation_id: Option<Id>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    filter: &MemberFilter,
+    page: &Page,
+) -> Result<Vec<Member>, ApiError> {
+    let mut query = members::table
+        .filter(members::partnership_id.eq(partnership_id))
+        .select(Member::as_select())
+        .order(members::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(members::id.gt(after));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(members::role.eq(role));
+    }
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(members::organisation_id.eq(org));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    expected: Expected,
+    patch: UpdateMember,
+) -> Result<Member, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    etag::check(expected, before.version)?;
+    let after = Member {
+        role: patch.role.unwrap_or(before.role),
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        members::table
+            .find(id)
+            .filter(members::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    etag::ensure_changed(changed)?;
+    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    Ok(after)
+}
+
+/// Removes a membership recorded in error; the audit event keeps what it was.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    etag::check(expected, before.version)?;
+    let removed = diesel::delete(
+        members::table
+            .find(id)
+            .filter(members::version.eq(before.version)),
+    )
+    .execute(conn)?;
+    etag::ensure_changed(removed)?;
+    audit::record(conn, actor, change("delete", Some(&before), None))?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! `/v1/partnerships/{id}/members`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, Member, MemberFilter};
+use super::rules::{CreateMember, UpdateMember};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/members")
+            .route(web::post().to(create_member))
+            .route(web::get().to(list_members)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/members/{member_id}")
+            .route(web::get().to(get_member))
+            .route(web::patch().to(update_member))
+            .route(web::delete().to(delete_member)),
+    );
+}
+
+/// Add an organisation to the partnership (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/members",
+    tag = "members",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateMember,
+    responses((status = 201, description = "Created", body = Member, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::create(conn, &principal, partnership_id, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/partnerships/{partnership_id}/members/{}", record.id),
+        &record,
+    ))
+}
+
+/// List the partnership's member organisations.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/members",
+    tag = "members",
+    params(("id" = Id, Path, description = "Partnership id"), MemberFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of members", body = Paginated<Member>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<MemberFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let (filter, query_page) = (filter.into_inner(), page.clone());
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &filter, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.id)))
+}
+
+/// Read one membership.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/members/{member_id}",
+    tag = "members",
+    params(("id" = Id, Path, description = "Partnership id"), ("member_id" = Id, Path, description = "Member id")),
+    responses((status = 200, description = "The member", body = Member, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let record = db::read(&state.pool, move |conn| {
+        model::find(conn, partnership_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Change a member's role (admins).
+#[utoipa::path(
+    patch,
+    path = "/v1/partnerships/{id}/members/{member_id}",
+    tag = "members",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("member_id" = Id, Path, description = "Member id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdateMember,
+    responses((status = 200, description = "Updated", body = Member, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::update(conn, &principal, partnership_id, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Remove a membership recorded in error (admins; audited).
+#[utoipa::path(
+    delete,
+    path = "/v1/partnerships/{id}/members/{member_id}",
+    tag = "members",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("member_id" = Id, Path, description = "Member id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+    ),
+    responses((status = 204, description = "Removed"), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn delete_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let expected = if_match.required()?;
+    db::run(&state.pool, move |conn| {
+        model::delete(conn, &principal, partnership_id, id, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,163 @@
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisation};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::schema::organisations;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+
+/// An agency: council, police force, NHS body, school, charity...
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = organisations)]
+pub struct Organisation {
+    pub id: Id,
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Versioned for Organisation {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+const RESOURCE: &str = "organisation";
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    form: CreateOrganisation,
+) -> Result<Organisation, ApiError> {
+    let now = UtcTime::now();
+    let record = Organisation {
+        id: Id::new(),
+        name: rules::validate_name(&form.name)?,
+        kind: form.kind,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(organisations::table)
+        .values(&record)
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            partnership_id: None,
+            action: "create",
+            resource_type: RESOURCE,
+            resource_id: record.id,
+            before: None,
+            after: Some(&record),
+        },
+    )?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, id: Id) -> Result<Organisation, ApiError> {
+    organisations::table
+        .find(id)
+        .select(Organisation::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such organisation"))
+}
+
+/// Whether an organisation exists, for records that refer to one.
+pub fn exists(conn: &mut DbConnection, id: Id) -> Result<bool, ApiError> {
+    let count: i64 = organisations::table
+        .filter(organisations::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Filters of the organisation list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationFilter {
+    pub kind: Option<OrganisationKind>,
+    /// Exact name.
+    pub name: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OrganisationFilter,
+    page: &Page,
+) -> Result<Vec<Organisation>, ApiError> {
+    let mut query = organisations::table
+        .select(Organisation::as_select())
+        .order(organisations::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(organisations::id.gt(after));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(organisations::kind.eq(kind));
+    }
+    if let Some(name) = &filter.name {
+        query = query.filter(organisations::name.eq(name.clone()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    id: Id,
+    expected: Expected,
+    patch: UpdateOrganisation,
+) -> Result<Organisation, ApiError> {
+    let before = find(conn, id)?;
+    etag::check(expected, before.version)?;
+    let after = Organisation {
+        name: rules::validate_name(patch.name.as_deref().unwrap_or(&before.name))?,
+        kind: patch.kind.unwrap_or(before.kind),
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        organisations::table
+            .find(id)
+            .filter(organisations::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    etag::ensure_changed(changed)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            partnership_id: None,
+            action: "update",
+            resource_type: RESOURCE,
+            resource_id: id,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
+}

@@ -1,0 +1,208 @@
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::schema::people;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+use crate::{organisations, partnerships};
+
+/// A person who attends, presents, or owns actions.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+pub struct Person {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub full_name: String,
+    pub initials: String,
+    pub job_title: Option<String>,
+    pub organisation_id: Option<Id>,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Versioned for Person {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Person {
+    fn fields(&self) -> PersonFields {
+        PersonFields {
+            full_name: self.full_name.clone(),
+            initials: self.initials.clone(),
+            job_title: self.job_title.clone(),
+            organisation_id: self.organisation_id,
+        }
+    }
+}
+
+const RESOURCE: &str = "person";
+
+fn change<'a>(
+    action: &'a str,
+    before: Option<&'a Person>,
+    after: Option<&'a Person>,
+) -> Change<'a, Person> {
+    let record = after.or(before).expect("a change has a record");
+    Change {
+        partnership_id: Some(record.partnership_id),
+        action,
+        resource_type: RESOURCE,
+        resource_id: record.id,
+        before,
+        after,
+    }
+}
+
+fn initials_taken(initials: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
+    move |e| match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::conflict(format!(
+            "the initials {initials} are already used in this partnership"
+        )),
+        other => other,
+    }
+}
+
+fn check_organisation(
+    conn: &mut DbConnection,
+    organisation_id: Option<Id>,
+) -> Result<(), ApiError> {
+    match organisation_id {
+        Some(id) if !organisations::model::exists(conn, id)? => {
+            Err(ApiError::field("organisation_id", "no such organisation"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: CreatePerson,
+) -> Result<Person, ApiError> {
+    partnerships::model::find(conn, partnership_id)?;
+    let fields = rules::validate(
+        &form.full_name,
+        &form.initials,
+        form.job_title.as_deref(),
+        form.organisation_id,
+    )?;
+    check_organisation(conn, fields.organisation_id)?;
+    let now = UtcTime::now();
+    let record = Person {
+        id: Id::new(),
+        partnership_id,
+        full_name: fields.full_name,
+        initials: fields.initials,
+        job_title: fields.job_title,
+        organisation_id: fields.organisation_id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(people::table)
+        .values(&record)
+        .execute(conn)
+        .map_err(initials_taken(&record.initials))?;
+    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Person, ApiError> {
+    people::table
+        .filter(people::partnership_id.eq(partnership_id))
+        .filter(people::id.eq(id))
+        .select(Person::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such person"))
+}
+
+/// Filters of the people list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonFilter {
+    /// Exact initials (case-insensitive), e.g. `PG`.
+    pub initials: Option<String>,
+    pub organisation_id: Option<Id>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    filter: &PersonFilter,
+    page: &Page,
+) -> Result<Vec<Person>, ApiError> {
+    let mut query = people::table
+        .filter(people::partnership_id.eq(partnership_id))
+        .select(Person::as_select())
+        .order(people::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(people::id.gt(after));
+    }
+    if let Some(initials) = &filter.initials {
+        query = query.filter(people::initials.eq(initials.trim().to_uppercase()));
+    }
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(people::organisation_id.eq(org));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    expected: Expected,
+    patch: UpdatePerson,
+) -> Result<Person, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    if fields.organisation_id != before.organisation_id {
+        check_organisation(conn, fields.organisation_id)?;
+    }
+    let after = Person {
+        full_name: fields.full_name,
+        initials: fields.initials,
+        job_title: fields.job_title,
+        organisation_id: fields.organisation_id,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        people::table
+            .find(id)
+            .filter(people::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)
+    .map_err(initials_taken(&after.initials))?;
+    etag::ensure_changed(changed)?;
+    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    Ok(after)
+}

@@ -1,0 +1,138 @@
+//! `/v1/partnerships/{id}/people`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, Person, PersonFilter};
+use super::rules::{CreatePerson, UpdatePerson};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/people")
+            .route(web::post().to(create_person))
+            .route(web::get().to(list_people)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/people/{person_id}")
+            .route(web::get().to(get_person))
+            .route(web::patch().to(update_person)),
+    );
+}
+
+/// Add a person to the partnership (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/people",
+    tag = "people",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreatePerson,
+    responses((status = 201, description = "Created", body = Person, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_person(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreatePerson>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::create(conn, &principal, partnership_id, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/partnerships/{partnership_id}/people/{}", record.id),
+        &record,
+    ))
+}
+
+/// List the partnership's people.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/people",
+    tag = "people",
+    params(("id" = Id, Path, description = "Partnership id"), PersonFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of people", body = Paginated<Person>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_people(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<PersonFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let (filter, query_page) = (filter.into_inner(), page.clone());
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &filter, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.id)))
+}
+
+/// Read one person.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/people/{person_id}",
+    tag = "people",
+    params(("id" = Id, Path, description = "Partnership id"), ("person_id" = Id, Path, description = "Person id")),
+    responses((status = 200, description = "The person", body = Person, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_person(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let record = db::read(&state.pool, move |conn| {
+        model::find(conn, partnership_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Change a person's name, initials, job title or organisation (admins).
+#[utoipa::path(
+    patch,
+    path = "/v1/partnerships/{id}/people/{person_id}",
+    tag = "people",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("person_id" = Id, Path, description = "Person id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdatePerson,
+    responses((status = 200, description = "Updated", body = Person, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_person(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdatePerson>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        model::update(conn, &principal, partnership_id, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
