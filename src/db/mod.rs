@@ -30,6 +30,26 @@ pub enum DbConnection {
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
+/// A pooled connection that remembers when the database went away under it,
+/// so the pool drops it instead of handing it out again.
+pub struct PoolConnection {
+    conn: DbConnection,
+    lost: bool,
+}
+
+impl std::ops::Deref for PoolConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 /// Which database a URL names, decided by its scheme alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
@@ -80,10 +100,25 @@ impl ConnectionManager {
 }
 
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PoolConnection;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        self.open().map(|conn| PoolConnection { conn, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        conn.lost || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.backend {
             Backend::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Pg)
@@ -101,15 +136,6 @@ impl ManageConnection for ConnectionManager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -183,6 +209,20 @@ where
     }
 }
 
+fn checkout(pool: &DbPool) -> Result<PooledConn, ApiError> {
+    pool.get().map_err(|e| {
+        log::warn!("database unavailable: {e}");
+        ApiError::Unavailable
+    })
+}
+
+/// After an "unavailable" error the connection is likely dead: let the pool discard it.
+fn mark_if_lost<T>(conn: &mut PooledConn, result: &Result<T, ApiError>) {
+    if matches!(result, Err(ApiError::Unavailable)) {
+        conn.lost = true;
+    }
+}
+
 /// The one way request handlers reach the database: take a pooled connection
 /// on the blocking thread pool and run `f` in one transaction, so a request
 /// either writes everything or nothing.
@@ -193,11 +233,10 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| {
-            log::warn!("database unavailable: {e}");
-            ApiError::Unavailable
-        })?;
-        transaction(&mut conn, f)
+        let mut conn = checkout(&pool)?;
+        let result = transaction(&mut conn, f);
+        mark_if_lost(&mut conn, &result);
+        result
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
@@ -211,11 +250,10 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| {
-            log::warn!("database unavailable: {e}");
-            ApiError::Unavailable
-        })?;
-        f(&mut conn)
+        let mut conn = checkout(&pool)?;
+        let result = f(&mut conn);
+        mark_if_lost(&mut conn, &result);
+        result
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
