@@ -111,12 +111,16 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(metrics::middleware))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            // /v1 first: the hot routes match before the docs' catch-all pattern.
+            .service(web::scope("/v1").configure(crate::routes))
             .configure(crate::ops::configure)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-            .service(web::scope("/v1").configure(crate::routes))
             .default_service(web::to(fallback::not_found))
     })
     .workers(settings.workers)
+    // Database work runs on the blocking pool; more threads than pooled
+    // connections only park in `pool.get()` and cost context switches.
+    .worker_max_blocking_threads((settings.db_pool_size as usize / settings.workers.max(1)).max(1))
     .shutdown_timeout(30)
     .listen(listener)
     .map_err(|e| format!("LISTEN_ADDR: {e}"))?

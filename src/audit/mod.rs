@@ -3,4 +3,4 @@
 pub mod model;
 pub mod routes;
 
-pub use model::{record, AuditEvent, Change};
+pub use model::{record, Action, AuditEvent, Audited};

@@ -54,22 +54,45 @@ mod json_text {
     }
 }
 
-/// A change about to be recorded.
-pub struct Change<'a, T: Serialize> {
-    pub partnership_id: Option<Id>,
-    pub action: &'a str,
-    pub resource_type: &'a str,
-    pub resource_id: Id,
-    pub before: Option<&'a T>,
-    pub after: Option<&'a T>,
+/// A record whose changes are audited.
+pub trait Audited: Serialize {
+    /// The resource type named in audit events: `person`, `group`, ...
+    const RESOURCE: &'static str;
+    fn id(&self) -> Id;
+    /// The tenant it belongs to; `None` for shared records (organisations).
+    fn partnership_id(&self) -> Option<Id>;
 }
 
-/// Writes the audit event of a change; call inside the change's transaction.
-pub fn record<T: Serialize>(
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// Writes the audit event of a change to `record` (`before` and `after` are the
+/// states around it); call inside the change's transaction.
+pub fn record<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
-    change: Change<'_, T>,
+    action: Action,
+    before: Option<&T>,
+    after: Option<&T>,
 ) -> Result<(), ApiError> {
+    let Some(subject) = after.or(before) else {
+        return Err(ApiError::internal("an audited change needs a record"));
+    };
     let to_text = |v: Option<&T>| -> Result<Option<String>, ApiError> {
         v.map(|v| {
             serde_json::to_string(v)
@@ -79,15 +102,15 @@ pub fn record<T: Serialize>(
     };
     let event = AuditEvent {
         id: Id::new(),
-        partnership_id: change.partnership_id,
+        partnership_id: subject.partnership_id(),
         actor: actor.subject.clone(),
         actor_organisation_id: actor.organisation_id,
         occurred_at: UtcTime::now(),
-        action: change.action.to_owned(),
-        resource_type: change.resource_type.to_owned(),
-        resource_id: change.resource_id,
-        before_state: to_text(change.before)?,
-        after_state: to_text(change.after)?,
+        action: action.as_str().to_owned(),
+        resource_type: T::RESOURCE.to_owned(),
+        resource_id: subject.id(),
+        before_state: to_text(before)?,
+        after_state: to_text(after)?,
     };
     diesel::insert_into(audit_events::table)
         .values(&event)

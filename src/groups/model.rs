@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
-use crate::audit::{self, Change};
+use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -39,6 +39,16 @@ pub struct Group {
     pub updated_at: UtcTime,
 }
 
+impl Audited for Group {
+    const RESOURCE: &'static str = "group";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
 impl Versioned for Group {
     fn version(&self) -> i32 {
         self.version
@@ -52,24 +62,6 @@ impl Group {
             short_name: self.short_name.clone(),
             parent_group_id: self.parent_group_id,
         }
-    }
-}
-
-const RESOURCE: &str = "group";
-
-fn change<'a>(
-    action: &'a str,
-    before: Option<&'a Group>,
-    after: Option<&'a Group>,
-) -> Change<'a, Group> {
-    let record = after.or(before).expect("a change has a record");
-    Change {
-        partnership_id: Some(record.partnership_id),
-        action,
-        resource_type: RESOURCE,
-        resource_id: record.id,
-        before,
-        after,
     }
 }
 
@@ -121,7 +113,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(short_name_taken(&record.short_name))?;
-    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -215,6 +207,6 @@ pub fn update(
     .execute(conn)
     .map_err(short_name_taken(&after.short_name))?;
     etag::ensure_changed(changed)?;
-    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(after)
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{CreateMember, MemberRole, UpdateMember};
-use crate::audit::{self, Change};
+use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::partnership_members as members;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -36,27 +36,19 @@ pub struct Member {
     pub updated_at: UtcTime,
 }
 
-impl Versioned for Member {
-    fn version(&self) -> i32 {
-        self.version
+impl Audited for Member {
+    const RESOURCE: &'static str = "member";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
     }
 }
 
-const RESOURCE: &str = "member";
-
-fn change<'a>(
-    action: &'a str,
-    before: Option<&'a Member>,
-    after: Option<&'a Member>,
-) -> Change<'a, Member> {
-    let record = after.or(before).expect("a change has a record");
-    Change {
-        partnership_id: Some(record.partnership_id),
-        action,
-        resource_type: RESOURCE,
-        resource_id: record.id,
-        before,
-        after,
+impl Versioned for Member {
+    fn version(&self) -> i32 {
+        self.version
     }
 }
 
@@ -89,7 +81,7 @@ pub fn create(
             }
             other => other,
         })?;
-    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -159,7 +151,7 @@ pub fn update(
     .set(&after)
     .execute(conn)?;
     etag::ensure_changed(changed)?;
-    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(after)
 }
 
@@ -180,6 +172,6 @@ pub fn delete(
     )
     .execute(conn)?;
     etag::ensure_changed(removed)?;
-    audit::record(conn, actor, change("delete", Some(&before), None))?;
+    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
     Ok(())
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisation};
-use crate::audit::{self, Change};
+use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::organisations;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -34,13 +34,21 @@ pub struct Organisation {
     pub updated_at: UtcTime,
 }
 
+impl Audited for Organisation {
+    const RESOURCE: &'static str = "organisation";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        None
+    }
+}
+
 impl Versioned for Organisation {
     fn version(&self) -> i32 {
         self.version
     }
 }
-
-const RESOURCE: &str = "organisation";
 
 pub fn create(
     conn: &mut DbConnection,
@@ -59,18 +67,7 @@ pub fn create(
     diesel::insert_into(organisations::table)
         .values(&record)
         .execute(conn)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            partnership_id: None,
-            action: "create",
-            resource_type: RESOURCE,
-            resource_id: record.id,
-            before: None,
-            after: Some(&record),
-        },
-    )?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -147,17 +144,6 @@ pub fn update(
     .set(&after)
     .execute(conn)?;
     etag::ensure_changed(changed)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            partnership_id: None,
-            action: "update",
-            resource_type: RESOURCE,
-            resource_id: id,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(after)
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership};
-use crate::audit::{self, Change};
+use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::partnerships;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -37,6 +37,16 @@ pub struct Partnership {
     pub updated_at: UtcTime,
 }
 
+impl Audited for Partnership {
+    const RESOURCE: &'static str = "partnership";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.id)
+    }
+}
+
 impl Versioned for Partnership {
     fn version(&self) -> i32 {
         self.version
@@ -52,8 +62,6 @@ impl Partnership {
         }
     }
 }
-
-const RESOURCE: &str = "partnership";
 
 fn slug_taken(e: diesel::result::Error) -> ApiError {
     match ApiError::from(e) {
@@ -82,18 +90,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(slug_taken)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            partnership_id: Some(record.id),
-            action: "create",
-            resource_type: RESOURCE,
-            resource_id: record.id,
-            before: None,
-            after: Some(&record),
-        },
-    )?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -171,17 +168,6 @@ pub fn update(
     .execute(conn)
     .map_err(slug_taken)?;
     etag::ensure_changed(changed)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            partnership_id: Some(id),
-            action: "update",
-            resource_type: RESOURCE,
-            resource_id: id,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(after)
 }

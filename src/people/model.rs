@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
-use crate::audit::{self, Change};
+use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::people;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -38,6 +38,16 @@ pub struct Person {
     pub updated_at: UtcTime,
 }
 
+impl Audited for Person {
+    const RESOURCE: &'static str = "person";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
 impl Versioned for Person {
     fn version(&self) -> i32 {
         self.version
@@ -52,24 +62,6 @@ impl Person {
             job_title: self.job_title.clone(),
             organisation_id: self.organisation_id,
         }
-    }
-}
-
-const RESOURCE: &str = "person";
-
-fn change<'a>(
-    action: &'a str,
-    before: Option<&'a Person>,
-    after: Option<&'a Person>,
-) -> Change<'a, Person> {
-    let record = after.or(before).expect("a change has a record");
-    Change {
-        partnership_id: Some(record.partnership_id),
-        action,
-        resource_type: RESOURCE,
-        resource_id: record.id,
-        before,
-        after,
     }
 }
 
@@ -124,7 +116,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(initials_taken(&record.initials))?;
-    audit::record(conn, actor, change("create", None, Some(&record)))?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -203,6 +195,6 @@ pub fn update(
     .execute(conn)
     .map_err(initials_taken(&after.initials))?;
     etag::ensure_changed(changed)?;
-    audit::record(conn, actor, change("update", Some(&before), Some(&after)))?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
     Ok(after)
 }
