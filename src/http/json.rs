@@ -167,7 +167,7 @@ mod tests {
             Err(ApiError::BadRequest(_))
         ));
         assert!(matches!(
-            parse::<Sample>(b"{} trailing"),
+            parse::<Sample>(br#"{"name": "x", "count": 1} trailing"#),
             Err(ApiError::BadRequest(_))
         ));
     }
