@@ -244,35 +244,6 @@ impl FromSql<TimestampSql, MultiBackend> for UtcTime {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_text_form_sorts_chronologically() {
-        let a = UtcTime(
-            DateTime::parse_from_rfc3339("2019-11-18T15:00:00Z")
-                .unwrap()
-                .with_timezone(&Utc),
-        );
-        let b = UtcTime(
-            DateTime::parse_from_rfc3339("2019-11-18T15:00:00.5Z")
-                .unwrap()
-                .with_timezone(&Utc),
-        );
-        assert!(a.to_sortable_text() < b.to_sortable_text());
-        assert_eq!(a.to_sortable_text(), "2019-11-18T15:00:00.000000Z");
-    }
-
-    #[test]
-    fn ids_are_time_ordered() {
-        let first = Id::new();
-        let second = Id::new();
-        assert!(first < second);
-        assert!(first.to_string() < second.to_string());
-    }
-}
-
 /// Declares an enum stored as `TEXT` (with a `CHECK` constraint in the
 /// migrations) and sent as a snake_case JSON string.
 #[macro_export]
@@ -356,4 +327,33 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_text_form_sorts_chronologically() {
+        let a = UtcTime(
+            DateTime::parse_from_rfc3339("2019-11-18T15:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        );
+        let b = UtcTime(
+            DateTime::parse_from_rfc3339("2019-11-18T15:00:00.5Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        );
+        assert!(a.to_sortable_text() < b.to_sortable_text());
+        assert_eq!(a.to_sortable_text(), "2019-11-18T15:00:00.000000Z");
+    }
+
+    #[test]
+    fn ids_are_time_ordered() {
+        let first = Id::new();
+        let second = Id::new();
+        assert!(first < second);
+        assert!(first.to_string() < second.to_string());
+    }
 }
