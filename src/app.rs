@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorKey;
@@ -105,7 +105,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
                     .error_handler(|_, _| ApiError::not_found("no such record").into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                ApiError::Validation(vec![FieldError::new("query", e.to_string())]).into()
+                ApiError::bad_request(format!("invalid query parameters: {e}")).into()
             }))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
             .wrap(from_fn(idempotency::middleware))

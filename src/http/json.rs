@@ -53,6 +53,10 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
 
 /// Parses a JSON document, naming the failing field on a type error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so a broken document is a 400 even when its valid prefix
+    // lacks fields.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {
@@ -167,7 +171,7 @@ mod tests {
             Err(ApiError::BadRequest(_))
         ));
         assert!(matches!(
-            parse::<Sample>(br#"{"name": "x", "count": 1} trailing"#),
+            parse::<Sample>(b"{} trailing"),
             Err(ApiError::BadRequest(_))
         ));
     }

@@ -15,7 +15,7 @@ use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Id;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -145,7 +145,7 @@ impl FromRequest for Page {
         };
         ready(
             web::Query::<PageQuery>::from_query(req.query_string())
-                .map_err(|e| ApiError::Validation(vec![FieldError::new("limit", e.to_string())]))
+                .map_err(|e| ApiError::bad_request(format!("invalid limit or cursor: {e}")))
                 .and_then(|q| Page::parse(q.into_inner(), key)),
         )
     }

@@ -1,0 +1,5 @@
+mod helpers;
+mod mechanisms;
+mod openapi_drift;
+mod resilience;
+mod resources;
