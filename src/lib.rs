@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -26,5 +27,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     members::routes::configure(cfg);
     people::routes::configure(cfg);
     groups::routes::configure(cfg);
+    clients::routes::configure(cfg);
+    clients::oauth::configure(cfg);
     audit::routes::configure(cfg);
 }

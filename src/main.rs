@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use safeguarding_api::auth::{Role, TokenKeys};
+use safeguarding_api::auth::{Principal, Role, TokenKeys};
+use safeguarding_api::clients::{self, model::Grant};
 use safeguarding_api::config::Settings;
 use safeguarding_api::db::{self, Id};
 use safeguarding_api::Application;
@@ -28,6 +29,11 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage API clients (bootstrap the first credential here).
+    Clients {
+        #[command(subcommand)]
+        action: ClientsCommand,
+    },
     /// Sign a token with JWT_SECRET, for operators bootstrapping the service.
     Token {
         /// Subject of the token.
@@ -45,6 +51,27 @@ enum Command {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 900)]
         lifetime: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client and print {"client_id", "client_secret", ...} as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A platform administrator client: creates partnerships and their clients.
+        #[arg(long, conflicts_with_all = ["partnership", "role"])]
+        platform_admin: bool,
+        /// The partnership of a partnership client.
+        #[arg(long, requires = "role")]
+        partnership: Option<Id>,
+        /// admin, member, submitter or viewer.
+        #[arg(long, requires = "partnership")]
+        role: Option<Role>,
+        /// The organisation the client acts for.
+        #[arg(long)]
+        organisation: Option<Id>,
     },
 }
 
@@ -95,6 +122,47 @@ fn run(command: Command) -> Result<(), String> {
                 .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
             let applied = db::run_migrations(&mut conn)?;
             println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Clients {
+            action:
+                ClientsCommand::Create {
+                    name,
+                    platform_admin,
+                    partnership,
+                    role,
+                    organisation,
+                },
+        } => {
+            let grant = match (platform_admin, partnership, role) {
+                (true, _, _) => Grant::PlatformAdmin,
+                (false, Some(partnership_id), Some(role)) => Grant::Partnership {
+                    partnership_id,
+                    role,
+                    organisation_id: organisation,
+                },
+                _ => return Err("give --platform-admin, or --partnership ID --role ROLE".into()),
+            };
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
+            let pool = db::build_pool(&settings.database, 1)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+            db::run_migrations(&mut conn)?;
+            let operator = Principal {
+                subject: "command-line".to_owned(),
+                organisation_id: None,
+                platform_admin: true,
+                roles: BTreeMap::new(),
+            };
+            let issued = db::transaction(&mut conn, |conn| {
+                clients::model::create(conn, &operator, &name, grant)
+            })
+            .map_err(|e| e.problem().detail)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&issued).map_err(|e| e.to_string())?
+            );
             Ok(())
         }
         Command::Token {

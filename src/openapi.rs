@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, groups, members, ops, organisations, partnerships, people};
+use crate::{audit, clients, groups, members, ops, organisations, partnerships, people};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,12 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         groups::routes::list_groups,
         groups::routes::get_group,
         groups::routes::update_group,
+        clients::oauth::issue_token,
+        clients::routes::create_client,
+        clients::routes::list_clients,
+        clients::routes::get_client,
+        clients::routes::rotate_client_secret,
+        clients::routes::revoke_client,
         audit::routes::list_audit_events,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
@@ -48,6 +54,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         (name = "members", description = "Which agencies belong to a partnership, and how"),
         (name = "people", description = "People of a partnership, known by their initials"),
         (name = "groups", description = "Boards and groups, and whom they report to"),
+        (name = "authentication", description = "API clients and the OAuth 2.0 client-credentials token endpoint"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -6,26 +6,23 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::token::TokenKeys;
 use crate::db::Id;
 use crate::error::ApiError;
 
-/// A caller's role within one partnership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// The business unit: everything in its partnership.
-    Admin,
-    /// Partner representatives: read everything including confidential items;
-    /// write actions, updates and risks.
-    Member,
-    /// An agency's data system: submits performance data for its own organisation.
-    Submitter,
-    /// Read, but never confidential items.
-    Viewer,
+crate::text_enum! {
+    /// A caller's role within one partnership: `admin` (the business unit:
+    /// everything in its partnership), `member` (partner representatives: read
+    /// everything including confidential items; write actions, updates and
+    /// risks), `submitter` (an agency's data system: submits performance data
+    /// for its own organisation), `viewer` (read, never confidential items).
+    pub enum Role {
+        Admin => "admin",
+        Member => "member",
+        Submitter => "submitter",
+        Viewer => "viewer",
+    }
 }
 
 /// What a route needs of the caller within a partnership.

@@ -116,6 +116,25 @@ diesel::joinable!(partnership_members -> organisations (organisation_id));
 diesel::joinable!(people -> partnerships (partnership_id));
 diesel::joinable!(partnership_groups -> partnerships (partnership_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    api_clients (id) {
+        id -> UuidSql,
+        partnership_id -> Nullable<UuidSql>,
+        name -> Text,
+        role -> Nullable<Text>,
+        organisation_id -> Nullable<UuidSql>,
+        platform_admin -> Bool,
+        secret_hash -> Text,
+        revoked_at -> Nullable<TimestampSql>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -124,4 +143,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     partnership_groups,
     audit_events,
     idempotency_keys,
+    api_clients,
 );

@@ -262,7 +262,14 @@ pub async fn middleware(
             return Err(e);
         }
     };
-    if response.status().is_server_error() {
+    let no_store = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    // A failure on our side may succeed on retry; an answer marked no-store
+    // (it carries a secret) must not be kept in the database.
+    if response.status().is_server_error() || no_store {
         forget(&state, caller, key).await;
         return Ok(response.map_into_boxed_body());
     }

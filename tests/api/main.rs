@@ -1,3 +1,4 @@
+mod clients;
 mod helpers;
 mod mechanisms;
 mod openapi_drift;

@@ -1,0 +1,242 @@
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateClient};
+use crate::audit::{self, Action, Audited};
+use crate::auth::{Principal, Role};
+use crate::db::schema::api_clients as clients;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::{Page, Versioned};
+use crate::{organisations, partnerships};
+
+/// An API client. Its secret is shown once, when created or rotated; only its
+/// argon2 hash is kept.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset,
+)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+pub struct ApiClient {
+    /// The `client_id` used at the token endpoint.
+    pub id: Id,
+    /// `null` for a platform administrator client.
+    pub partnership_id: Option<Id>,
+    pub name: String,
+    pub role: Option<Role>,
+    pub organisation_id: Option<Id>,
+    pub platform_admin: bool,
+    #[serde(skip)]
+    pub secret_hash: String,
+    /// Set when revoked: no token is issued to it after that.
+    pub revoked_at: Option<UtcTime>,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Audited for ApiClient {
+    const RESOURCE: &'static str = "api_client";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        self.partnership_id
+    }
+}
+
+impl Versioned for ApiClient {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// A client with its secret, answered once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedClient {
+    #[serde(flatten)]
+    pub client: ApiClient,
+    pub client_id: Id,
+    /// Keep it safe: it is not shown again.
+    pub client_secret: String,
+}
+
+impl Versioned for IssuedClient {
+    fn version(&self) -> i32 {
+        self.client.version
+    }
+}
+
+/// Who a new client is.
+pub enum Grant {
+    PlatformAdmin,
+    Partnership {
+        partnership_id: Id,
+        role: Role,
+        organisation_id: Option<Id>,
+    },
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    name: &str,
+    grant: Grant,
+) -> Result<IssuedClient, ApiError> {
+    let (partnership_id, role, organisation_id, platform_admin) = match grant {
+        Grant::PlatformAdmin => (None, None, None, true),
+        Grant::Partnership {
+            partnership_id,
+            role,
+            organisation_id,
+        } => {
+            partnerships::model::find(conn, partnership_id)?;
+            if let Some(org) = organisation_id {
+                if !organisations::model::exists(conn, org)? {
+                    return Err(ApiError::field("organisation_id", "no such organisation"));
+                }
+            }
+            (Some(partnership_id), Some(role), organisation_id, false)
+        }
+    };
+    let secret = rules::new_secret()?;
+    let now = UtcTime::now();
+    let client = ApiClient {
+        id: Id::new(),
+        partnership_id,
+        name: name.to_owned(),
+        role,
+        organisation_id,
+        platform_admin,
+        secret_hash: rules::hash_secret(&secret)?,
+        revoked_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(clients::table)
+        .values(&client)
+        .execute(conn)?;
+    audit::record(conn, actor, Action::Create, None, Some(&client))?;
+    Ok(IssuedClient {
+        client_id: client.id,
+        client,
+        client_secret: secret,
+    })
+}
+
+pub fn create_for_partnership(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: CreateClient,
+) -> Result<IssuedClient, ApiError> {
+    let name = rules::validate(&form)?;
+    let grant = Grant::Partnership {
+        partnership_id,
+        role: form.role,
+        organisation_id: form.organisation_id,
+    };
+    create(conn, actor, &name, grant)
+}
+
+/// Any client by id, for the token endpoint.
+pub fn find_any(conn: &mut DbConnection, id: Id) -> Result<Option<ApiClient>, ApiError> {
+    Ok(clients::table
+        .find(id)
+        .select(ApiClient::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<ApiClient, ApiError> {
+    clients::table
+        .filter(clients::partnership_id.eq(partnership_id))
+        .filter(clients::id.eq(id))
+        .select(ApiClient::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such client"))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    page: &Page,
+) -> Result<Vec<ApiClient>, ApiError> {
+    let mut query = clients::table
+        .filter(clients::partnership_id.eq(partnership_id))
+        .select(ApiClient::as_select())
+        .order(clients::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(clients::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+fn save(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    before: &ApiClient,
+    after: &ApiClient,
+) -> Result<(), ApiError> {
+    let changed = diesel::update(
+        clients::table
+            .find(before.id)
+            .filter(clients::version.eq(before.version)),
+    )
+    .set(after)
+    .execute(conn)?;
+    crate::http::etag::ensure_changed(changed)?;
+    audit::record(conn, actor, Action::Update, Some(before), Some(after))
+}
+
+/// Replaces the secret; the old one stops working at once.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+) -> Result<IssuedClient, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    if before.revoked_at.is_some() {
+        return Err(ApiError::conflict("the client is revoked"));
+    }
+    let secret = rules::new_secret()?;
+    let after = ApiClient {
+        secret_hash: rules::hash_secret(&secret)?,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    save(conn, actor, &before, &after)?;
+    Ok(IssuedClient {
+        client_id: after.id,
+        client: after,
+        client_secret: secret,
+    })
+}
+
+/// Revokes a client: no new token is issued to it.
+pub fn revoke(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+) -> Result<ApiClient, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    if before.revoked_at.is_some() {
+        return Ok(before);
+    }
+    let now = UtcTime::now();
+    let after = ApiClient {
+        revoked_at: Some(now),
+        version: before.version + 1,
+        updated_at: now,
+        ..before.clone()
+    };
+    save(conn, actor, &before, &after)?;
+    Ok(after)
+}

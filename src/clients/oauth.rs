@@ -1,0 +1,227 @@
+//! `POST /v1/oauth/token`: OAuth 2.0 client credentials (RFC 6749 §4.4).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use super::model::{self, ApiClient};
+use super::rules;
+use crate::app::AppState;
+use crate::auth::token::TOKEN_LIFETIME_SECONDS;
+use crate::auth::TokenKeys;
+use crate::db::{self, Id};
+use crate::error::PROBLEM_JSON;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/oauth/token").route(web::post().to(issue_token)));
+}
+
+/// The form of a token request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: Option<String>,
+    /// Or send the id and secret by HTTP Basic authentication.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Ignored: a client's token carries exactly its role.
+    pub scope: Option<String>,
+}
+
+/// A successful token answer (RFC 6749 §5.1).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// `Bearer`
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// The role the token carries: `platform_admin`, `admin`, `member`, `submitter` or `viewer`.
+    pub scope: String,
+}
+
+/// An error answer: RFC 6749 §5.2 members inside an RFC 9457 problem document.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenError {
+    /// `invalid_request`, `invalid_client` or `unsupported_grant_type`.
+    pub error: String,
+    pub error_description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+fn token_error(status: StatusCode, error: &str, description: &str) -> HttpResponse {
+    let body = TokenError {
+        error: error.to_owned(),
+        error_description: description.to_owned(),
+        kind: format!(
+            "urn:safeguarding-api:problem:oauth-{}",
+            error.replace('_', "-")
+        ),
+        title: "Token request refused".to_owned(),
+        status: status.as_u16(),
+        detail: description.to_owned(),
+    };
+    let mut response = HttpResponse::build(status)
+        .content_type(PROBLEM_JSON)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"safeguarding-api\""),
+        );
+    }
+    response
+}
+
+fn invalid_client() -> HttpResponse {
+    token_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "unknown client, wrong secret, or revoked client",
+    )
+}
+
+/// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-encoded).
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|mut v| v.pop())
+            .map(|(_, v)| v)
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// The scope a client's tokens carry.
+fn scope_of(client: &ApiClient) -> String {
+    match (client.platform_admin, client.role) {
+        (true, _) => "platform_admin".to_owned(),
+        (false, Some(role)) => role.as_str().to_owned(),
+        (false, None) => String::new(),
+    }
+}
+
+/// Trade an API client's id and secret for a short-lived bearer token.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/token",
+    tag = "authentication",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A bearer token", body = TokenResponse),
+        (status = 400, description = "Malformed request or unsupported grant type", body = TokenError, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown client, wrong secret or revoked client", body = TokenError, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn issue_token(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    keys: web::Data<TokenKeys>,
+) -> HttpResponse {
+    let form: TokenRequest = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(_) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send an application/x-www-form-urlencoded body",
+            )
+        }
+    };
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        None => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required",
+            )
+        }
+        Some(_) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            )
+        }
+    }
+    let (client_id, secret) = match (basic_credentials(&req), form.client_id, form.client_secret) {
+        (Some(basic), None, None) => basic,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (Some(_), _, _) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "authenticate by Basic or in the body, not both",
+            )
+        }
+        _ => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "client_id and client_secret are required",
+            )
+        }
+    };
+    let id: Option<Id> = client_id.parse().ok();
+    let found = match id {
+        Some(id) => match db::read(&state.pool, move |conn| model::find_any(conn, id)).await {
+            Ok(found) => found,
+            Err(e) => return actix_web::ResponseError::error_response(&e),
+        },
+        None => None,
+    };
+    // Verify even for unknown ids, so timing does not tell which ids exist.
+    let hash = found
+        .as_ref()
+        .map(|c| c.secret_hash.clone())
+        .unwrap_or_else(|| rules::DECOY_HASH.to_owned());
+    let matches = web::block(move || rules::verify_secret(&secret, &hash))
+        .await
+        .unwrap_or(false);
+    let client = match found {
+        Some(client) if matches && client.revoked_at.is_none() => client,
+        _ => return invalid_client(),
+    };
+    let roles: BTreeMap<Id, crate::auth::Role> =
+        client.partnership_id.zip(client.role).into_iter().collect();
+    let token = match keys.issue(
+        &client.id.to_string(),
+        client.organisation_id,
+        client.platform_admin,
+        roles,
+        TOKEN_LIFETIME_SECONDS,
+    ) {
+        Ok(t) => t,
+        Err(e) => return actix_web::ResponseError::error_response(&e),
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token: token,
+            token_type: "Bearer".to_owned(),
+            expires_in: TOKEN_LIFETIME_SECONDS,
+            scope: scope_of(&client),
+        })
+}

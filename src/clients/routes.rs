@@ -1,0 +1,171 @@
+//! `/v1/partnerships/{id}/clients`: admins manage their partnership's API clients.
+
+use actix_web::http::header::{HeaderValue, CACHE_CONTROL};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, ApiClient, IssuedClient};
+use super::rules::CreateClient;
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors};
+use crate::http::{created, with_etag, Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/clients")
+            .route(web::post().to(create_client))
+            .route(web::get().to(list_clients)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/clients/{client_id}").route(web::get().to(get_client)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/clients/{client_id}/secret")
+            .route(web::post().to(rotate_client_secret)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/clients/{client_id}/revoke")
+            .route(web::post().to(revoke_client)),
+    );
+}
+
+/// Answers carrying a secret are never stored: not by caches, and not for
+/// `Idempotency-Key` replays (a retry creates a new client instead).
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Create an API client for an agency's system (admins). The secret is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/clients",
+    tag = "authentication",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateClient,
+    responses((status = 201, description = "Created, with its secret", body = IssuedClient, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_client(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let form = body.into_inner();
+    let issued = db::run(&state.pool, move |conn| {
+        model::create_for_partnership(conn, &principal, partnership_id, form)
+    })
+    .await?;
+    Ok(no_store(created(
+        format!(
+            "/v1/partnerships/{partnership_id}/clients/{}",
+            issued.client_id
+        ),
+        &issued,
+    )))
+}
+
+/// List the partnership's API clients (admins). Secrets are never shown.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/clients",
+    tag = "authentication",
+    params(("id" = Id, Path, description = "Partnership id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of clients", body = Paginated<ApiClient>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_clients(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let query_page = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |c| c.id)))
+}
+
+/// Read one API client (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/clients/{client_id}",
+    tag = "authentication",
+    params(("id" = Id, Path, description = "Partnership id"), ("client_id" = Id, Path, description = "Client id")),
+    responses((status = 200, description = "The client", body = ApiClient, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_client(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let client = db::read(&state.pool, move |conn| {
+        model::find(conn, partnership_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &client))
+}
+
+/// Replace a client's secret (admins): the old secret stops working at once.
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/clients/{client_id}/secret",
+    tag = "authentication",
+    params(("id" = Id, Path, description = "Partnership id"), ("client_id" = Id, Path, description = "Client id")),
+    responses((status = 200, description = "The client with its new secret", body = IssuedClient), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn rotate_client_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let issued = db::run(&state.pool, move |conn| {
+        model::rotate_secret(conn, &principal, partnership_id, id)
+    })
+    .await?;
+    Ok(no_store(with_etag(StatusCode::OK, &issued)))
+}
+
+/// Revoke a client (admins): no token is issued to it again. Tokens already
+/// issued stay valid until they expire (15 minutes at most).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/clients/{client_id}/revoke",
+    tag = "authentication",
+    params(("id" = Id, Path, description = "Partnership id"), ("client_id" = Id, Path, description = "Client id")),
+    responses((status = 200, description = "The revoked client", body = ApiClient), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn revoke_client(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, id) = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let client = db::run(&state.pool, move |conn| {
+        model::revoke(conn, &principal, partnership_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &client))
+}
