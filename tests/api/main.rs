@@ -2,5 +2,6 @@ mod clients;
 mod helpers;
 mod mechanisms;
 mod openapi_drift;
+mod problems;
 mod resilience;
 mod resources;
