@@ -133,6 +133,8 @@ pub fn list(
     filter: &AuditFilter,
     page: &Page,
 ) -> Result<Vec<AuditEvent>, ApiError> {
+    // A list of a partnership that does not exist is 404, not an empty page.
+    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = audit_events::table
         .filter(audit_events::partnership_id.eq(partnership_id))
         .select(AuditEvent::as_select())

@@ -164,6 +164,8 @@ pub fn list(
     partnership_id: Id,
     page: &Page,
 ) -> Result<Vec<ApiClient>, ApiError> {
+    // A list of a partnership that does not exist is 404, not an empty page.
+    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = clients::table
         .filter(clients::partnership_id.eq(partnership_id))
         .select(ApiClient::as_select())

@@ -143,6 +143,8 @@ pub fn list(
     filter: &GroupFilter,
     page: &Page,
 ) -> Result<Vec<Group>, ApiError> {
+    // A list of a partnership that does not exist is 404, not an empty page.
+    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = groups::table
         .filter(groups::partnership_id.eq(partnership_id))
         .select(Group::as_select())

@@ -109,6 +109,8 @@ pub fn list(
     filter: &MemberFilter,
     page: &Page,
 ) -> Result<Vec<Member>, ApiError> {
+    // A list of a partnership that does not exist is 404, not an empty page.
+    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = members::table
         .filter(members::partnership_id.eq(partnership_id))
         .select(Member::as_select())

@@ -145,6 +145,8 @@ pub fn list(
     filter: &PersonFilter,
     page: &Page,
 ) -> Result<Vec<Person>, ApiError> {
+    // A list of a partnership that does not exist is 404, not an empty page.
+    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = people::table
         .filter(people::partnership_id.eq(partnership_id))
         .select(Person::as_select())

@@ -574,3 +574,15 @@ async fn another_partnerships_records_do_not_exist_for_you() {
     .await
     .expect_problem(403);
 }
+
+#[tokio::test]
+async fn lists_of_a_partnership_that_does_not_exist_are_404() {
+    let app = spawn_app().await;
+    let platform = app.platform_admin_token();
+    let missing = "01a20000-0000-7000-8000-000000000000";
+    for list in ["people", "groups", "members", "clients", "audit-events"] {
+        app.get(&format!("/v1/partnerships/{missing}/{list}"), &platform)
+            .await
+            .expect_problem(404);
+    }
+}
