@@ -9,7 +9,7 @@ use actix_web::{web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::TokenKeys;
+use crate::clients::throttle::FailureLimiter;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
@@ -89,8 +89,13 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         backend: settings.database.name(),
         metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
     });
-    let keys = web::Data::new(TokenKeys::hs256(&settings.jwt_secret));
-    let cursor_key = CursorKey::derive(&settings.jwt_secret);
+    let keys = web::Data::from(settings.token_keys.clone());
+    let cursor_key = CursorKey::derive(&settings.cursor_secret);
+    let limiter = web::Data::new(FailureLimiter::new(
+        settings.token_failures_per_client,
+        settings.token_failures_per_address,
+        std::time::Duration::from_secs(settings.token_failure_window_seconds),
+    ));
     let body_limit = BodyLimit(settings.max_body_bytes);
     let openapi = ApiDoc::openapi();
 
@@ -98,6 +103,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         App::new()
             .app_data(state.clone())
             .app_data(keys.clone())
+            .app_data(limiter.clone())
             .app_data(cursor_key.clone())
             .app_data(body_limit)
             .app_data(

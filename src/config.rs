@@ -2,7 +2,9 @@
 //! first if present). A bad setting stops start-up with one line naming it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use crate::auth::{issuers, keys, TokenKeys};
 use crate::db::Backend;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/safeguarding.db";
@@ -15,7 +17,14 @@ pub const TOKEN_AUDIENCE: &str = "safeguarding-api";
 pub struct Settings {
     pub database: Backend,
     pub listen_addr: SocketAddr,
-    pub jwt_secret: Vec<u8>,
+    /// Every signing and verifying key, built from the JWT_* settings.
+    pub token_keys: Arc<TokenKeys>,
+    /// Secret material the pagination cursor key is derived from.
+    pub cursor_secret: Vec<u8>,
+    /// Failed token requests allowed per client id, and per address, in a window.
+    pub token_failures_per_client: u32,
+    pub token_failures_per_address: u32,
+    pub token_failure_window_seconds: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub db_pool_size: u32,
@@ -27,7 +36,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database", &self.database.name())
             .field("listen_addr", &self.listen_addr)
-            .field("jwt_secret", &"<redacted>")
+            .field("token_keys", &"<redacted>")
             .finish()
     }
 }
@@ -68,21 +77,11 @@ impl Settings {
             )
         })?;
 
-        let jwt_secret = match (lookup("JWT_SECRET"), &database) {
-            (Some(secret), _) if secret.len() >= 32 => secret.into_bytes(),
-            (Some(_), _) => return Err(bad("JWT_SECRET", "must be at least 32 bytes long")),
-            // The embedded default must run on a fresh machine with nothing set:
-            // a secret is generated once and kept beside the database file.
-            (None, Backend::Sqlite(path)) if path != ":memory:" => {
-                local_secret(path).map_err(|e| bad("JWT_SECRET", e))?
-            }
-            (None, _) => {
-                return Err(bad(
-                    "JWT_SECRET",
-                    "is not set (32 bytes or more, e.g. `openssl rand -hex 32`)",
-                ))
-            }
-        };
+        let (token_keys, cursor_secret) = token_keys(&lookup, &database)?;
+        let token_failures_per_client = parse_number(&lookup, "TOKEN_FAILURES_PER_CLIENT", 5)?;
+        let token_failures_per_address = parse_number(&lookup, "TOKEN_FAILURES_PER_ADDRESS", 20)?;
+        let token_failure_window_seconds =
+            parse_number(&lookup, "TOKEN_FAILURE_WINDOW_SECONDS", 900)?;
 
         let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
         let cpus = std::thread::available_parallelism()
@@ -102,12 +101,96 @@ impl Settings {
         Ok(Settings {
             database,
             listen_addr,
-            jwt_secret,
+            token_keys: Arc::new(token_keys),
+            cursor_secret,
+            token_failures_per_client,
+            token_failures_per_address,
+            token_failure_window_seconds,
             max_body_bytes,
             db_pool_size,
             workers,
         })
     }
+}
+
+/// The service's keys: `JWT_PRIVATE_KEY_FILE` signs if set, else `JWT_SECRET`
+/// (generated beside the database on the embedded default). Keys in
+/// `JWT_PREVIOUS_SECRETS` and `JWT_PUBLIC_KEY_FILES` are still accepted, so a
+/// rotation never logs anyone out. Also answers the secret cursors derive from.
+fn token_keys(
+    lookup: &impl Fn(&str) -> Option<String>,
+    database: &Backend,
+) -> Result<(TokenKeys, Vec<u8>), ConfigError> {
+    let list = |variable: &str| -> Vec<String> {
+        lookup(variable)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let read = |variable: &'static str, path: &str| {
+        std::fs::read_to_string(path).map_err(|e| bad(variable, format!("cannot read {path}: {e}")))
+    };
+    let private = lookup("JWT_PRIVATE_KEY_FILE").filter(|p| !p.trim().is_empty());
+    let secret = match (lookup("JWT_SECRET"), database, &private) {
+        (Some(secret), _, _) if secret.len() >= 32 => Some(secret.into_bytes()),
+        (Some(_), _, _) => return Err(bad("JWT_SECRET", "must be at least 32 bytes long")),
+        (None, _, Some(_)) => None,
+        // The embedded default must run on a fresh machine with nothing set:
+        // a secret is generated once and kept beside the database file.
+        (None, Backend::Sqlite(path), None) if path != ":memory:" => {
+            Some(local_secret(path).map_err(|e| bad("JWT_SECRET", e))?)
+        }
+        (None, _, None) => {
+            return Err(bad(
+                "JWT_SECRET",
+                "is not set (32 bytes or more, e.g. `openssl rand -hex 32`), nor is JWT_PRIVATE_KEY_FILE",
+            ))
+        }
+    };
+
+    let mut own = Vec::new();
+    let mut cursor_secret = secret.clone().unwrap_or_default();
+    if let Some(path) = &private {
+        let pem = read("JWT_PRIVATE_KEY_FILE", path)?;
+        own.push(
+            keys::private_pem(&pem)
+                .map_err(|e| bad("JWT_PRIVATE_KEY_FILE", format!("{path} {e}")))?,
+        );
+        if cursor_secret.is_empty() {
+            cursor_secret = pem.into_bytes();
+        }
+    }
+    if let Some(secret) = &secret {
+        own.push(keys::hs256(secret));
+    }
+    for previous in list("JWT_PREVIOUS_SECRETS") {
+        if previous.len() < 32 {
+            return Err(bad(
+                "JWT_PREVIOUS_SECRETS",
+                "each secret must be at least 32 bytes long",
+            ));
+        }
+        let mut key = keys::hs256(previous.as_bytes());
+        key.signing = None;
+        own.push(key);
+    }
+    for path in list("JWT_PUBLIC_KEY_FILES") {
+        let pem = read("JWT_PUBLIC_KEY_FILES", &path)?;
+        own.push(
+            keys::public_pem(&pem)
+                .map_err(|e| bad("JWT_PUBLIC_KEY_FILES", format!("{path} {e}")))?,
+        );
+    }
+    let external = match lookup("EXTERNAL_ISSUERS_FILE").filter(|p| !p.trim().is_empty()) {
+        Some(path) => issuers::load(std::path::Path::new(&path), TOKEN_ISSUER)
+            .map_err(|e| bad("EXTERNAL_ISSUERS_FILE", e))?,
+        None => Vec::new(),
+    };
+    let keys = TokenKeys::new(own, external).map_err(|e| bad("JWT_SECRET", e))?;
+    Ok((keys, cursor_secret))
 }
 
 /// The development secret kept in `<database dir>/jwt-secret`, created on first use.

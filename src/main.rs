@@ -1,10 +1,10 @@
-//! The command line: serve | migrate | openapi | token.
+//! The command line: serve | migrate | openapi | clients | keys | token | demo.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use safeguarding_api::auth::{Principal, Role, TokenKeys};
+use safeguarding_api::auth::{Principal, Role};
 use safeguarding_api::clients::{self, model::Grant};
 use safeguarding_api::config::Settings;
 use safeguarding_api::db::{self, Id};
@@ -34,7 +34,12 @@ enum Command {
         #[command(subcommand)]
         action: ClientsCommand,
     },
-    /// Sign a token with JWT_SECRET, for operators bootstrapping the service.
+    /// Key material for JWT_PRIVATE_KEY_FILE.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+    /// Sign a token with the service's signing key, for operators bootstrapping the service.
     Token {
         /// Subject of the token.
         #[arg(long, default_value = "operator")]
@@ -51,6 +56,15 @@ enum Command {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 900)]
         lifetime: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new PKCS#8 PEM private key on stdout (EdDSA: Ed25519, or ES256: P-256).
+    Generate {
+        #[arg(long, default_value = "EdDSA")]
+        algorithm: String,
     },
 }
 
@@ -165,6 +179,15 @@ fn run(command: Command) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Keys {
+            action: KeysCommand::Generate { algorithm },
+        } => {
+            let algorithm = algorithm
+                .parse()
+                .map_err(|_| format!("unknown algorithm {algorithm}: use EdDSA or ES256"))?;
+            print!("{}", safeguarding_api::auth::keys::generate(algorithm)?);
+            Ok(())
+        }
         Command::Token {
             subject,
             platform_admin,
@@ -173,7 +196,7 @@ fn run(command: Command) -> Result<(), String> {
             lifetime,
         } => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
-            let keys = TokenKeys::hs256(&settings.jwt_secret);
+            let keys = &settings.token_keys;
             let roles: BTreeMap<Id, Role> = roles.into_iter().collect();
             let token = keys
                 .issue(&subject, organisation, platform_admin, roles, lifetime)

@@ -39,6 +39,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         groups::routes::get_group,
         groups::routes::update_group,
         clients::oauth::issue_token,
+        clients::oauth::jwks,
         clients::routes::create_client,
         clients::routes::list_clients,
         clients::routes::get_client,

@@ -12,7 +12,11 @@ use crate::error::{ApiError, Problem};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(crate::http::metrics::render));
+        .route("/metrics", web::get().to(crate::http::metrics::render))
+        .route(
+            "/.well-known/jwks.json",
+            web::get().to(crate::clients::oauth::jwks),
+        );
 }
 
 #[derive(Serialize, ToSchema)]

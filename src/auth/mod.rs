@@ -1,6 +1,8 @@
 //! Who is calling, and what they may do. Every `/v1` handler but the public
 //! ones takes a [`Principal`]; role checks go through [`Principal::require`].
 
+pub mod issuers;
+pub mod keys;
 pub mod principal;
 pub mod token;
 

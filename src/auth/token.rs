@@ -1,11 +1,14 @@
-//! Signing and verifying the service's JWTs. The algorithm is pinned (HS256
-//! with the service secret); `exp`, `iss` and `aud` are required.
+//! Signing and verifying JWTs: the service's own tokens and those of
+//! configured external issuers. Every key is pinned to one algorithm; `exp`,
+//! `iss`, `aud` and `sub` are required; `nbf` is checked when present.
 
 use std::collections::BTreeMap;
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::issuers::{External, RoleMapping};
+use super::keys::{self, OwnKey, SigningKey, VerifyingKey};
 use super::principal::{Principal, Role};
 use crate::config::{TOKEN_AUDIENCE, TOKEN_ISSUER};
 use crate::db::Id;
@@ -37,26 +40,101 @@ pub struct Claims {
     pub roles: BTreeMap<Id, Role>,
 }
 
-/// Keys built once at start-up.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+/// One key of a trusted issuer, with the validation pinned to it.
+struct TrustedKey {
+    key: VerifyingKey,
     validation: Validation,
 }
 
+enum IssuerKind {
+    /// This service: the claims are [`Claims`].
+    Own,
+    /// A configured identity provider: claims map to roles by configuration.
+    External(RoleMapping),
+}
+
+struct Issuer {
+    name: String,
+    keys: Vec<TrustedKey>,
+    kind: IssuerKind,
+}
+
+/// Every key the service signs or verifies with, built once at start-up.
+pub struct TokenKeys {
+    signing: SigningKey,
+    issuers: Vec<Issuer>,
+    /// The public JWK set published at `/.well-known/jwks.json`.
+    jwks: serde_json::Value,
+}
+
+fn validation(key: &VerifyingKey, issuer: &str, audience: &str) -> Validation {
+    let mut validation = Validation::new(key.algorithm);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_nbf = true;
+    validation
+}
+
+fn invalid(detail: &str) -> ApiError {
+    ApiError::Unauthorized {
+        error: "invalid_token",
+        detail: detail.to_owned(),
+    }
+}
+
 impl TokenKeys {
-    pub fn hs256(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[TOKEN_ISSUER]);
-        validation.set_audience(&[TOKEN_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        TokenKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+    /// The service's own keys (the first one that can sign is the signing
+    /// key; the others are still accepted) and the external issuers.
+    pub fn new(own: Vec<OwnKey>, external: Vec<External>) -> Result<Self, String> {
+        let signing = own
+            .iter()
+            .find_map(|k| k.signing.clone())
+            .ok_or("no signing key is configured")?;
+        let jwks = serde_json::json!({
+            "keys": own.iter().filter_map(keys::published).collect::<Vec<_>>()
+        });
+        let mut issuers = vec![Issuer {
+            name: TOKEN_ISSUER.to_owned(),
+            keys: own
+                .into_iter()
+                .map(|k| TrustedKey {
+                    validation: validation(&k.verifying, TOKEN_ISSUER, TOKEN_AUDIENCE),
+                    key: k.verifying,
+                })
+                .collect(),
+            kind: IssuerKind::Own,
+        }];
+        for ext in external {
+            issuers.push(Issuer {
+                name: ext.mapping.issuer.clone(),
+                keys: ext
+                    .keys
+                    .into_iter()
+                    .map(|key| TrustedKey {
+                        validation: validation(&key, &ext.mapping.issuer, &ext.audience),
+                        key,
+                    })
+                    .collect(),
+                kind: IssuerKind::External(ext.mapping),
+            });
         }
+        Ok(TokenKeys {
+            signing,
+            issuers,
+            jwks,
+        })
+    }
+
+    /// Only an HS256 secret: the embedded default, and what tests sign with.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self::new(vec![keys::hs256(secret)], Vec::new()).expect("a secret can sign")
+    }
+
+    /// The public keys, as a JWK set (RFC 7517).
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks
     }
 
     /// Signs a token for `subject` valid for `lifetime` seconds from now.
@@ -85,37 +163,106 @@ impl TokenKeys {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        let mut header = Header::new(self.signing.algorithm);
+        header.kid = Some(self.signing.kid.clone());
+        encode(&header, claims, &self.signing.key)
             .map_err(|e| ApiError::internal(format!("cannot sign token: {e}")))
     }
 
-    /// Verifies a compact JWT and returns the caller it names.
+    /// Verifies a compact JWT and returns the caller it names. The issuer
+    /// picks the key set; `kid` is only ever looked up in that set, and each
+    /// key verifies exactly one algorithm.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            let detail = match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::ImmatureSignature => "the token is not valid yet",
-                ErrorKind::InvalidAudience => "the token is for another audience",
-                ErrorKind::InvalidIssuer => "the token is from an unknown issuer",
-                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                _ => "the token is malformed",
-            };
-            ApiError::Unauthorized {
-                error: "invalid_token",
-                detail: detail.to_owned(),
+        let header = decode_header(token).map_err(|_| invalid("the token is malformed"))?;
+        let issuer_name = unverified_issuer(token)?;
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|i| i.name == issuer_name)
+            .ok_or_else(|| invalid("the token's issuer is not trusted here"))?;
+        let candidates: Vec<&TrustedKey> = match &header.kid {
+            Some(kid) => {
+                let key = issuer
+                    .keys
+                    .iter()
+                    .find(|k| k.key.kid.as_deref() == Some(kid.as_str()))
+                    .ok_or_else(|| invalid("the token's key id is not known"))?;
+                vec![key]
             }
-        })?;
-        let c = data.claims;
-        Ok(Principal {
-            subject: c.sub,
-            organisation_id: c.org,
-            platform_admin: c.platform_admin,
-            roles: c.roles,
-        })
+            None => issuer.keys.iter().collect(),
+        };
+        let candidates: Vec<&TrustedKey> = candidates
+            .into_iter()
+            .filter(|k| k.key.algorithm == header.alg)
+            .collect();
+        if candidates.is_empty() {
+            return Err(invalid("the token's algorithm is not accepted for its key"));
+        }
+        let mut failure = None;
+        for key in candidates {
+            match decode::<serde_json::Map<String, serde_json::Value>>(
+                token,
+                &key.key.key,
+                &key.validation,
+            ) {
+                Ok(data) => return issuer.principal(data.claims),
+                Err(e) => failure = Some(e),
+            }
+        }
+        Err(describe(failure.expect("at least one key was tried")))
     }
+}
+
+impl Issuer {
+    fn principal(
+        &self,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Principal, ApiError> {
+        match &self.kind {
+            IssuerKind::External(mapping) => Ok(mapping.principal(&claims)),
+            IssuerKind::Own => {
+                let c: Claims = serde_json::from_value(claims.into())
+                    .map_err(|_| invalid("the token's claims are malformed"))?;
+                Ok(Principal {
+                    subject: c.sub,
+                    organisation_id: c.org,
+                    platform_admin: c.platform_admin,
+                    roles: c.roles,
+                })
+            }
+        }
+    }
+}
+
+/// The `iss` claim, read before the signature is checked only to choose the
+/// key set; `decode` then checks it again against that set.
+fn unverified_issuer(token: &str) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Unverified {
+        iss: Option<serde_json::Value>,
+    }
+    let data = jsonwebtoken::dangerous::insecure_decode::<Unverified>(token)
+        .map_err(|_| invalid("the token is malformed"))?;
+    match data.claims.iss {
+        Some(serde_json::Value::String(iss)) => Ok(iss),
+        Some(_) => Err(invalid("the token's iss claim is not a string")),
+        None => Err(invalid("the token lacks a required claim (iss)")),
+    }
+}
+
+fn describe(e: jsonwebtoken::errors::Error) -> ApiError {
+    use jsonwebtoken::errors::ErrorKind;
+    invalid(match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidAudience => "the token is for another audience",
+        ErrorKind::InvalidIssuer => "the token is from an unknown issuer",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidClaimFormat(_) => "a claim of the token has the wrong type",
+        ErrorKind::InvalidSignature => "the token's signature is invalid",
+        _ => "the token is malformed",
+    })
 }
 
 #[cfg(test)]

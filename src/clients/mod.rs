@@ -6,5 +6,6 @@ pub mod model;
 pub mod oauth;
 pub mod routes;
 pub mod rules;
+pub mod throttle;
 
 pub use model::ApiClient;

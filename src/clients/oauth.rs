@@ -7,10 +7,12 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Instant;
 use utoipa::ToSchema;
 
 use super::model::{self, ApiClient};
 use super::rules;
+use super::throttle::FailureLimiter;
 use crate::app::AppState;
 use crate::auth::token::TOKEN_LIFETIME_SECONDS;
 use crate::auth::TokenKeys;
@@ -48,7 +50,7 @@ pub struct TokenResponse {
 /// An error answer: RFC 6749 §5.2 members inside an RFC 9457 problem document.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenError {
-    /// `invalid_request`, `invalid_client` or `unsupported_grant_type`.
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, or `slow_down` (429).
     pub error: String,
     pub error_description: String,
     #[serde(rename = "type")]
@@ -130,6 +132,7 @@ fn scope_of(client: &ApiClient) -> String {
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "Malformed request or unsupported grant type", body = TokenError, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = TokenError, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this client or from this address; see Retry-After", body = TokenError, content_type = "application/problem+json"),
         (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -138,6 +141,7 @@ pub async fn issue_token(
     body: web::Bytes,
     state: web::Data<AppState>,
     keys: web::Data<TokenKeys>,
+    limiter: web::Data<FailureLimiter>,
 ) -> HttpResponse {
     let form: TokenRequest = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
@@ -184,6 +188,18 @@ pub async fn issue_token(
             )
         }
     };
+    let address = req.peer_addr().map(|a| a.ip());
+    if let Err(seconds) = limiter.check(&client_id, address, Instant::now()) {
+        let mut response = token_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "too many failed attempts; retry after the time in Retry-After",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
+    }
     let id: Option<Id> = client_id.parse().ok();
     let found = match id {
         Some(id) => match db::read(&state.pool, move |conn| model::find_any(conn, id)).await {
@@ -202,8 +218,12 @@ pub async fn issue_token(
         .unwrap_or(false);
     let client = match found {
         Some(client) if matches && client.revoked_at.is_none() => client,
-        _ => return invalid_client(),
+        _ => {
+            limiter.record_failure(&client_id, address, Instant::now());
+            return invalid_client();
+        }
     };
+    limiter.record_success(&client_id);
     let roles: BTreeMap<Id, crate::auth::Role> =
         client.partnership_id.zip(client.role).into_iter().collect();
     let token = match keys.issue(
@@ -224,4 +244,19 @@ pub async fn issue_token(
             expires_in: TOKEN_LIFETIME_SECONDS,
             scope: scope_of(&client),
         })
+}
+
+/// The public keys of the service's tokens, as a JWK set (RFC 7517), for
+/// systems that verify its tokens themselves. Shared secrets are never listed,
+/// so with only `JWT_SECRET` configured the set is empty.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "authentication",
+    responses((status = 200, description = "The JWK set: {\"keys\": [...]}", body = Object))
+)]
+pub async fn jwks(keys: web::Data<TokenKeys>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(keys.jwks())
 }

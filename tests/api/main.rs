@@ -5,3 +5,4 @@ mod openapi_drift;
 mod problems;
 mod resilience;
 mod resources;
+mod tokens;
