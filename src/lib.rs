@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod groups;
 pub mod http;
+pub mod meetings;
 pub mod members;
 pub mod openapi;
 pub mod ops;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     members::routes::configure(cfg);
     people::routes::configure(cfg);
     groups::routes::configure(cfg);
+    meetings::routes::configure(cfg);
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);

@@ -27,6 +27,26 @@ impl Errors {
         trimmed.to_owned()
     }
 
+    /// Text of several lines (Markdown minutes): newlines and tabs allowed,
+    /// other control characters refused; blank becomes absent.
+    pub fn optional_long_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(field, "must not contain control characters other than line breaks and tabs");
+        }
+        Some(value.to_owned())
+    }
+
     /// Optional text: blank becomes absent.
     pub fn optional_text(
         &mut self,

@@ -33,6 +33,8 @@ pub struct AuditEvent {
     #[schema(value_type = Option<Object>)]
     #[serde(with = "json_text")]
     pub after_state: Option<String>,
+    /// Why (a reopening's reason), or what a read or export showed.
+    pub note: Option<String>,
 }
 
 /// Stored as text on both backends, sent as JSON.
@@ -69,6 +71,16 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// Minutes approved as an accurate record.
+    Approve,
+    /// Minutes published.
+    Publish,
+    /// Approved minutes unlocked for correction.
+    Reopen,
+    /// Confidential content shown to a caller (a consultation log).
+    Read,
+    /// A rendering of records handed out (a disclosure log).
+    Export,
 }
 
 impl Action {
@@ -77,6 +89,11 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Approve => "approve",
+            Action::Publish => "publish",
+            Action::Reopen => "reopen",
+            Action::Read => "read",
+            Action::Export => "export",
         }
     }
 }
@@ -90,6 +107,18 @@ pub fn record<T: Audited>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<(), ApiError> {
+    record_noted(conn, actor, action, before, after, None)
+}
+
+/// Like [`record`], with a note saying why.
+pub fn record_noted<T: Audited>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: Action,
+    before: Option<&T>,
+    after: Option<&T>,
+    note: Option<String>,
+) -> Result<(), ApiError> {
     let Some(subject) = after.or(before) else {
         return Err(ApiError::internal("an audited change needs a record"));
     };
@@ -100,6 +129,38 @@ pub fn record<T: Audited>(
         })
         .transpose()
     };
+    write(
+        conn,
+        actor,
+        action,
+        subject,
+        to_text(before)?,
+        to_text(after)?,
+        note,
+    )
+}
+
+/// Records that `actor` was shown (`Action::Read`) or handed a rendering of
+/// (`Action::Export`) a record; `note` says what, e.g. the route and format.
+pub fn record_access<T: Audited>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: Action,
+    subject: &T,
+    note: String,
+) -> Result<(), ApiError> {
+    write(conn, actor, action, subject, None, None, Some(note))
+}
+
+fn write<T: Audited>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: Action,
+    subject: &T,
+    before_state: Option<String>,
+    after_state: Option<String>,
+    note: Option<String>,
+) -> Result<(), ApiError> {
     let event = AuditEvent {
         id: Id::new(),
         partnership_id: subject.partnership_id(),
@@ -109,8 +170,9 @@ pub fn record<T: Audited>(
         action: action.as_str().to_owned(),
         resource_type: T::RESOURCE.to_owned(),
         resource_id: subject.id(),
-        before_state: to_text(before)?,
-        after_state: to_text(after)?,
+        before_state,
+        after_state,
+        note,
     };
     diesel::insert_into(audit_events::table)
         .values(&event)

@@ -93,6 +93,7 @@ diesel::table! {
         resource_id -> UuidSql,
         before_state -> Nullable<Text>,
         after_state -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 
@@ -135,6 +136,108 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    meetings (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        group_id -> UuidSql,
+        title -> Text,
+        starts_at -> TimestampSql,
+        ends_at -> Nullable<TimestampSql>,
+        location -> Nullable<Text>,
+        status -> Text,
+        minutes_status -> Text,
+        previous_meeting_id -> Nullable<UuidSql>,
+        approved_at_meeting_id -> Nullable<UuidSql>,
+        release_at -> Nullable<TimestampSql>,
+        no_declarations -> Bool,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    agenda_items (id) {
+        id -> UuidSql,
+        meeting_id -> UuidSql,
+        partnership_id -> UuidSql,
+        number -> Nullable<Text>,
+        title -> Text,
+        presenter_person_id -> Nullable<UuidSql>,
+        minutes -> Nullable<Text>,
+        confidential -> Bool,
+        not_minuted -> Bool,
+        position -> Integer,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    attendees (id) {
+        id -> UuidSql,
+        meeting_id -> UuidSql,
+        partnership_id -> UuidSql,
+        person_id -> Nullable<UuidSql>,
+        guest_name -> Nullable<Text>,
+        guest_organisation -> Nullable<Text>,
+        attendance -> Text,
+        role -> Text,
+        deputising_for_person_id -> Nullable<UuidSql>,
+        arrived_at -> Nullable<TimestampSql>,
+        left_at -> Nullable<TimestampSql>,
+        attended_item_ids -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    decisions (id) {
+        id -> UuidSql,
+        item_id -> UuidSql,
+        meeting_id -> UuidSql,
+        partnership_id -> UuidSql,
+        outcome -> Text,
+        text -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    declarations (id) {
+        id -> UuidSql,
+        meeting_id -> UuidSql,
+        partnership_id -> UuidSql,
+        person_id -> UuidSql,
+        item_id -> Nullable<UuidSql>,
+        text -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -144,4 +247,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     idempotency_keys,
     api_clients,
+    meetings,
+    agenda_items,
+    attendees,
+    decisions,
+    declarations,
 );

@@ -10,5 +10,5 @@ pub mod metrics;
 pub mod pagination;
 
 pub use etag::{created, with_etag, IfMatch, Versioned};
-pub use json::Json;
+pub use json::{Json, OptionalJson};
 pub use pagination::{Page, Paginated};

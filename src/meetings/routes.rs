@@ -1,0 +1,301 @@
+//! `/v1/partnerships/{id}/meetings`, `/v1/meetings/{id}` and the minutes
+//! life cycle: approve, publish, reopen.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::model::{self, MeetingFilter, MeetingView};
+use super::rules::{CreateMeeting, UpdateMeeting};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id, UtcTime};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, OptionalJson, Page, Paginated};
+use crate::validate::Errors;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/meetings")
+            .route(web::post().to(create_meeting))
+            .route(web::get().to(list_meetings)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/meetings.ics").route(web::get().to(super::ics::feed)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/groups/{group_id}/next-meeting")
+            .route(web::get().to(next_meeting)),
+    )
+    .service(
+        web::resource("/meetings/{id}")
+            .route(web::get().to(get_meeting))
+            .route(web::patch().to(update_meeting)),
+    )
+    .service(web::resource("/meetings/{id}/minutes/approve").route(web::post().to(approve)))
+    .service(web::resource("/meetings/{id}/minutes/publish").route(web::post().to(publish)))
+    .service(web::resource("/meetings/{id}/minutes/reopen").route(web::post().to(reopen)));
+}
+
+/// Schedule (or record) a meeting of one of the partnership's groups (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/meetings",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateMeeting,
+    responses((status = 201, description = "Created", body = MeetingView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_meeting(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateMeeting>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Manage)?;
+    let form = body.into_inner();
+    let view = db::run(&state.pool, move |conn| {
+        let meeting = model::create(conn, &principal, partnership_id, form)?;
+        model::view(conn, meeting)
+    })
+    .await?;
+    Ok(created(format!("/v1/meetings/{}", view.meeting.id), &view))
+}
+
+/// List the partnership's meetings, filtered by group, status and start time.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/meetings",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Partnership id"), MeetingFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of meetings", body = Paginated<MeetingView>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_meetings(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<MeetingFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let (filter, query_page) = (filter.into_inner(), page.clone());
+    let rows = db::read(&state.pool, move |conn| {
+        let rows = model::list(conn, partnership_id, &filter, &query_page)?;
+        model::views(conn, rows)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.meeting.id)))
+}
+
+/// The group's next scheduled meeting (404 when none is scheduled).
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/groups/{group_id}/next-meeting",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Partnership id"), ("group_id" = Id, Path, description = "Group id")),
+    responses((status = 200, description = "The next meeting", body = MeetingView, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn next_meeting(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (partnership_id, group_id) = path.into_inner();
+    principal.require(partnership_id, Access::Read)?;
+    let view = db::read(&state.pool, move |conn| {
+        let meeting = model::next_of_group(conn, partnership_id, group_id)?;
+        model::view(conn, meeting)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
+
+/// Read one meeting, with its quorum.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    responses((status = 200, description = "The meeting", body = MeetingView, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_meeting(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let view = db::read(&state.pool, move |conn| {
+        let (meeting, _) = model::find_for(conn, &principal, id, Access::Read)?;
+        model::view(conn, meeting)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
+
+/// Change a meeting: reschedule, move, mark held or cancelled (admins). 409
+/// once its minutes are approved.
+#[utoipa::path(
+    patch,
+    path = "/v1/meetings/{id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdateMeeting,
+    responses((status = 200, description = "Updated", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_meeting(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    if_match: IfMatch,
+    body: Json<UpdateMeeting>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let view = db::run(&state.pool, move |conn| {
+        let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
+        let meeting = model::update(conn, &principal, meeting, expected, patch)?;
+        model::view(conn, meeting)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
+
+/// Body of `POST /v1/meetings/{id}/minutes/approve`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveMinutes {
+    /// The (later) meeting at which the minutes were approved as an accurate record.
+    pub approved_at_meeting_id: Id,
+}
+
+/// Body of `POST /v1/meetings/{id}/minutes/publish` (may be left out).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishMinutes {
+    /// The public copy appears from this time; at once when left out.
+    pub release_at: Option<UtcTime>,
+}
+
+/// Body of `POST /v1/meetings/{id}/minutes/reopen`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenMinutes {
+    /// Why the approved record must change; kept in the audit trail.
+    pub reason: String,
+}
+
+/// Approve draft minutes as an accurate record (admins): they are locked.
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/minutes/approve",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    request_body = ApproveMinutes,
+    responses((status = 200, description = "Approved", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn approve(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<ApproveMinutes>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let at = body.into_inner().approved_at_meeting_id;
+    lifecycle(state, principal, id, move |conn, principal, meeting| {
+        model::approve(conn, principal, meeting, at)
+    })
+    .await
+}
+
+/// Publish approved minutes (admins), optionally from a release date; the
+/// public copy is redacted of confidential items.
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/minutes/publish",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    request_body(content = Option<PublishMinutes>, description = "Optional"),
+    responses((status = 200, description = "Published", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn publish(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: OptionalJson<PublishMinutes>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let release_at = body.0.release_at;
+    lifecycle(state, principal, id, move |conn, principal, meeting| {
+        model::publish(conn, principal, meeting, release_at)
+    })
+    .await
+}
+
+/// Unlock approved or published minutes for correction (admins); the reason
+/// is audited and the public copy is withdrawn until they are published again.
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/minutes/reopen",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    request_body = ReopenMinutes,
+    responses((status = 200, description = "Reopened as a draft", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn reopen(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<ReopenMinutes>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let mut errors = Errors::new();
+    let reason = errors.text("reason", &body.into_inner().reason, 2000);
+    errors.finish()?;
+    lifecycle(state, principal, id, move |conn, principal, meeting| {
+        model::reopen(conn, principal, meeting, reason)
+    })
+    .await
+}
+
+/// One admin step of the minutes life cycle, in one transaction.
+async fn lifecycle<F>(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: Id,
+    step: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(
+            &mut db::DbConnection,
+            &Principal,
+            model::Meeting,
+        ) -> Result<model::Meeting, ApiError>
+        + Send
+        + 'static,
+{
+    let view = db::run(&state.pool, move |conn| {
+        let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
+        let meeting = step(conn, &principal, meeting)?;
+        model::view(conn, meeting)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
