@@ -66,6 +66,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    #[error("not acceptable: {0}")]
+    NotAcceptable(String),
     #[error("database unavailable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -105,6 +107,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
+            Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -130,7 +133,8 @@ impl ApiError {
             | Self::PreconditionRequired(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
-            | Self::Unprocessable(d) => d.clone(),
+            | Self::Unprocessable(d)
+            | Self::NotAcceptable(d) => d.clone(),
         };
         let errors = match self {
             Self::Validation(errors) => errors.clone(),
@@ -159,6 +163,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -2,16 +2,20 @@
 //! safeguarding partnerships behind JWT-secured REST/JSON endpoints.
 
 pub mod app;
+pub mod attendees;
 pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod db;
+pub mod declarations;
 pub mod error;
 pub mod groups;
 pub mod http;
+pub mod items;
 pub mod meetings;
 pub mod members;
+pub mod minutes;
 pub mod openapi;
 pub mod ops;
 pub mod organisations;
@@ -29,6 +33,10 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     people::routes::configure(cfg);
     groups::routes::configure(cfg);
     meetings::routes::configure(cfg);
+    attendees::routes::configure(cfg);
+    items::routes::configure(cfg);
+    declarations::routes::configure(cfg);
+    minutes::routes::configure(cfg);
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);

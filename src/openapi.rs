@@ -3,7 +3,10 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, clients, groups, members, ops, organisations, partnerships, people};
+use crate::{
+    attendees, audit, clients, declarations, groups, items, meetings, members, minutes, ops,
+    organisations, partnerships, people,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,7 +14,7 @@ use crate::{audit, clients, groups, members, ops, organisations, partnerships, p
         title = "Safeguarding Partnership API",
         description = "Governance records of multi-agency safeguarding partnerships: partnerships, agencies, \
 people, groups, meetings, actions, risks, budgets and performance data. Every `/v1` endpoint needs \
-`Authorization: Bearer <JWT>`. Errors are RFC 9457 `application/problem+json`.",
+`Authorization: Bearer <JWT>` but the token endpoint and the public minutes. Errors are RFC 9457 `application/problem+json`.",
         license(name = "MIT")
     ),
     paths(
@@ -38,6 +41,34 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         groups::routes::list_groups,
         groups::routes::get_group,
         groups::routes::update_group,
+        meetings::routes::create_meeting,
+        meetings::routes::list_meetings,
+        meetings::routes::next_meeting,
+        meetings::routes::get_meeting,
+        meetings::routes::update_meeting,
+        meetings::routes::approve,
+        meetings::routes::publish,
+        meetings::routes::reopen,
+        meetings::ics::feed,
+        attendees::routes::create_attendee,
+        attendees::routes::list_attendees,
+        attendees::routes::get_attendee,
+        attendees::routes::update_attendee,
+        attendees::routes::delete_attendee,
+        items::routes::create_item,
+        items::routes::list_items,
+        items::routes::get_item,
+        items::routes::update_item,
+        items::routes::delete_item,
+        items::decisions::create_decision,
+        items::decisions::list_decisions,
+        items::decisions::update_decision,
+        items::decisions::delete_decision,
+        declarations::routes::create_declaration,
+        declarations::routes::list_declarations,
+        declarations::routes::delete_declaration,
+        minutes::routes::get_minutes,
+        minutes::routes::public_minutes,
         clients::oauth::issue_token,
         clients::oauth::jwks,
         clients::routes::create_client,
@@ -55,6 +86,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         (name = "members", description = "Which agencies belong to a partnership, and how"),
         (name = "people", description = "People of a partnership, known by their initials"),
         (name = "groups", description = "Boards and groups, and whom they report to"),
+        (name = "meetings", description = "Meetings, attendance and quorum, agenda items, decisions, declarations, minutes (approve, publish, public redacted copy) and the iCalendar feed"),
         (name = "authentication", description = "API clients and the OAuth 2.0 client-credentials token endpoint"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health and readiness"),

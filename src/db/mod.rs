@@ -13,7 +13,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use types::{Id, UtcTime};
+pub use types::{Id, IdList, UtcTime};
 
 use crate::error::ApiError;
 

@@ -357,3 +357,31 @@ mod tests {
         assert!(first.to_string() < second.to_string());
     }
 }
+
+/// A list of ids kept in one text column as a JSON array.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdList(pub Vec<Id>);
+
+impl utoipa::PartialSchema for IdList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(<Id as utoipa::PartialSchema>::schema())
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for IdList {}
+
+impl From<IdList> for String {
+    fn from(list: IdList) -> String {
+        serde_json::to_string(&list.0).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
+impl From<String> for IdList {
+    /// Written only by [`From<IdList>`], so it always parses; anything else reads as empty.
+    fn from(text: String) -> IdList {
+        IdList(serde_json::from_str(&text).unwrap_or_default())
+    }
+}

@@ -11,7 +11,7 @@ use super::rules::{
 };
 use crate::audit::{self, Action, Audited};
 use crate::auth::{Access, Principal, Role};
-use crate::db::schema::{attendees, meetings, partnership_members, people};
+use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::http::etag::{self, Expected};
@@ -337,6 +337,17 @@ pub fn update(
     rules::ensure_editable(before.minutes_status)?;
     let fields = rules::apply(before.fields(), patch)?;
     check_references(conn, before.partnership_id, before.id, &fields)?;
+    if fields.no_declarations && !before.no_declarations {
+        let made: i64 = declarations::table
+            .filter(declarations::meeting_id.eq(before.id))
+            .count()
+            .get_result(conn)?;
+        if made > 0 {
+            return Err(ApiError::conflict(
+                "declarations are recorded for this meeting; remove them before recording none",
+            ));
+        }
+    }
     let after = Meeting {
         group_id: fields.group_id,
         title: fields.title,

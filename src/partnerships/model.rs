@@ -115,6 +115,16 @@ pub struct PartnershipFilter {
 }
 
 /// Partnerships among `visible` (all of them when `None`), in creation order.
+/// A partnership by its slug (the public minutes address).
+pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Partnership, ApiError> {
+    partnerships::table
+        .filter(partnerships::slug.eq(slug))
+        .select(Partnership::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such partnership"))
+}
+
 pub fn list(
     conn: &mut DbConnection,
     visible: Option<Vec<Id>>,

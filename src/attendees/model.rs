@@ -1,0 +1,254 @@
+//! Attendee rows and queries. Every change first asks the meeting whether
+//! its minutes may change (`meetings::model::begin_edit`).
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, AttendeeFields, Attendance, AttendeeRole, CreateAttendee, UpdateAttendee};
+use crate::audit::{self, Action, Audited};
+use crate::auth::Principal;
+use crate::db::schema::{agenda_items, attendees};
+use crate::db::{DbConnection, Id, IdList, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+use crate::meetings::model::{begin_edit, Meeting};
+
+/// One attendee of a meeting.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = attendees, treat_none_as_null = true)]
+pub struct Attendee {
+    pub id: Id,
+    pub meeting_id: Id,
+    pub partnership_id: Id,
+    /// A person of the partnership, or null for a named guest.
+    pub person_id: Option<Id>,
+    pub guest_name: Option<String>,
+    pub guest_organisation: Option<String>,
+    pub attendance: Attendance,
+    pub role: AttendeeRole,
+    pub deputising_for_person_id: Option<Id>,
+    pub arrived_at: Option<UtcTime>,
+    pub left_at: Option<UtcTime>,
+    /// The items a guest attended for (empty: the whole meeting).
+    #[diesel(serialize_as = String, deserialize_as = String)]
+    pub attended_item_ids: IdList,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Audited for Attendee {
+    const RESOURCE: &'static str = "attendee";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for Attendee {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Attendee {
+    fn fields(&self) -> AttendeeFields {
+        AttendeeFields {
+            person_id: self.person_id,
+            guest_name: self.guest_name.clone(),
+            guest_organisation: self.guest_organisation.clone(),
+            attendance: self.attendance,
+            role: self.role,
+            deputising_for_person_id: self.deputising_for_person_id,
+            arrived_at: self.arrived_at,
+            left_at: self.left_at,
+            attended_item_ids: self.attended_item_ids.0.clone(),
+        }
+    }
+}
+
+/// People must be of the meeting's partnership; items of the meeting.
+fn check_references(
+    conn: &mut DbConnection,
+    meeting: &Meeting,
+    fields: &AttendeeFields,
+) -> Result<(), ApiError> {
+    let person = |conn: &mut DbConnection, id: Option<Id>| {
+        id.is_none_or(|id| crate::people::model::find(conn, meeting.partnership_id, id).is_ok())
+    };
+    if !person(conn, fields.person_id) {
+        return Err(ApiError::field("person_id", "no such person in this partnership"));
+    }
+    if !person(conn, fields.deputising_for_person_id) {
+        return Err(ApiError::field(
+            "deputising_for_person_id",
+            "no such person in this partnership",
+        ));
+    }
+    if !fields.attended_item_ids.is_empty() {
+        let found: i64 = agenda_items::table
+            .filter(agenda_items::meeting_id.eq(meeting.id))
+            .filter(agenda_items::id.eq_any(&fields.attended_item_ids))
+            .count()
+            .get_result(conn)?;
+        let mut unique = fields.attended_item_ids.clone();
+        unique.sort();
+        unique.dedup();
+        if found != unique.len() as i64 {
+            return Err(ApiError::field(
+                "attended_item_ids",
+                "every id must be an item of this meeting",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn already_listed(e: diesel::result::Error) -> ApiError {
+    match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::conflict("this person is already an attendee of the meeting"),
+        other => other,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    form: CreateAttendee,
+) -> Result<Attendee, ApiError> {
+    let fields = rules::from_create(form)?;
+    check_references(conn, meeting, &fields)?;
+    begin_edit(conn, actor, meeting)?;
+    let now = UtcTime::now();
+    let record = Attendee {
+        id: Id::new(),
+        meeting_id: meeting.id,
+        partnership_id: meeting.partnership_id,
+        person_id: fields.person_id,
+        guest_name: fields.guest_name,
+        guest_organisation: fields.guest_organisation,
+        attendance: fields.attendance,
+        role: fields.role,
+        deputising_for_person_id: fields.deputising_for_person_id,
+        arrived_at: fields.arrived_at,
+        left_at: fields.left_at,
+        attended_item_ids: IdList(fields.attended_item_ids),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(attendees::table)
+        .values(record.clone())
+        .execute(conn)
+        .map_err(already_listed)?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, meeting_id: Id, id: Id) -> Result<Attendee, ApiError> {
+    attendees::table
+        .filter(attendees::meeting_id.eq(meeting_id))
+        .filter(attendees::id.eq(id))
+        .select(Attendee::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such attendee"))
+}
+
+/// One page of the meeting's attendees, in the order they were recorded.
+pub fn list(conn: &mut DbConnection, meeting_id: Id, page: &Page) -> Result<Vec<Attendee>, ApiError> {
+    let mut query = attendees::table
+        .filter(attendees::meeting_id.eq(meeting_id))
+        .select(Attendee::as_select())
+        .order(attendees::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(attendees::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Every attendee of the meeting (the minutes).
+pub fn all(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Attendee>, ApiError> {
+    Ok(attendees::table
+        .filter(attendees::meeting_id.eq(meeting_id))
+        .select(Attendee::as_select())
+        .order(attendees::id.asc())
+        .load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    id: Id,
+    expected: Expected,
+    patch: UpdateAttendee,
+) -> Result<Attendee, ApiError> {
+    let before = find(conn, meeting.id, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    check_references(conn, meeting, &fields)?;
+    begin_edit(conn, actor, meeting)?;
+    let after = Attendee {
+        guest_organisation: fields.guest_organisation,
+        attendance: fields.attendance,
+        role: fields.role,
+        deputising_for_person_id: fields.deputising_for_person_id,
+        arrived_at: fields.arrived_at,
+        left_at: fields.left_at,
+        attended_item_ids: IdList(fields.attended_item_ids),
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        attendees::table
+            .find(id)
+            .filter(attendees::version.eq(before.version)),
+    )
+    .set(after.clone())
+    .execute(conn)?;
+    etag::ensure_changed(changed)?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    Ok(after)
+}
+
+/// Removes an attendee recorded in error.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    id: Id,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let before = find(conn, meeting.id, id)?;
+    etag::check(expected, before.version)?;
+    begin_edit(conn, actor, meeting)?;
+    let deleted = diesel::delete(
+        attendees::table
+            .find(id)
+            .filter(attendees::version.eq(before.version)),
+    )
+    .execute(conn)?;
+    etag::ensure_changed(deleted)?;
+    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    Ok(())
+}

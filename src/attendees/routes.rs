@@ -1,0 +1,168 @@
+//! `/v1/meetings/{id}/attendees`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, Attendee};
+use super::rules::{CreateAttendee, UpdateAttendee};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::meetings::model::find_for;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/meetings/{id}/attendees")
+            .route(web::post().to(create_attendee))
+            .route(web::get().to(list_attendees)),
+    )
+    .service(
+        web::resource("/meetings/{id}/attendees/{attendee_id}")
+            .route(web::get().to(get_attendee))
+            .route(web::patch().to(update_attendee))
+            .route(web::delete().to(delete_attendee)),
+    );
+}
+
+/// Record an attendee: a person of the partnership or a named guest (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/attendees",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateAttendee,
+    responses((status = 201, description = "Created", body = Attendee, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_attendee(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateAttendee>,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::create(conn, &principal, &meeting, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
+        &record,
+    ))
+}
+
+/// List the meeting's attendees.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/attendees",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of attendees", body = Paginated<Attendee>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_attendees(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let query_page = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
+        find_for(conn, &principal, meeting_id, Access::Read)?;
+        model::list(conn, meeting_id, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |a| a.id)))
+}
+
+/// Read one attendee.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/attendees/{attendee_id}",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id"), ("attendee_id" = Id, Path, description = "Attendee id")),
+    responses((status = 200, description = "The attendee", body = Attendee, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_attendee(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let record = db::read(&state.pool, move |conn| {
+        find_for(conn, &principal, meeting_id, Access::Read)?;
+        model::find(conn, meeting_id, id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Change an attendee's attendance, role, deputising or times (admins).
+#[utoipa::path(
+    patch,
+    path = "/v1/meetings/{id}/attendees/{attendee_id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("attendee_id" = Id, Path, description = "Attendee id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdateAttendee,
+    responses((status = 200, description = "Updated", body = Attendee, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_attendee(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdateAttendee>,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::update(conn, &principal, &meeting, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// Remove an attendee recorded in error (admins; audited).
+#[utoipa::path(
+    delete,
+    path = "/v1/meetings/{id}/attendees/{attendee_id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("attendee_id" = Id, Path, description = "Attendee id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+    ),
+    responses((status = 204, description = "Removed"), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn delete_attendee(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let expected = if_match.required()?;
+    db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::delete(conn, &principal, &meeting, id, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,140 @@
+//! Declaration rows and queries.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Action, Audited};
+use crate::auth::Principal;
+use crate::db::schema::declarations;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::Versioned;
+use crate::meetings::model::{begin_edit, Meeting};
+use crate::validate::Errors;
+
+/// A declaration of interest.
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Queryable, Selectable, Insertable,
+)]
+#[diesel(table_name = declarations)]
+pub struct Declaration {
+    pub id: Id,
+    pub meeting_id: Id,
+    pub partnership_id: Id,
+    pub person_id: Id,
+    /// The item the interest concerns, if one.
+    pub item_id: Option<Id>,
+    pub text: String,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+/// Body of `POST /v1/meetings/{id}/declarations`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeclaration {
+    pub person_id: Id,
+    pub item_id: Option<Id>,
+    pub text: String,
+}
+
+impl Audited for Declaration {
+    const RESOURCE: &'static str = "declaration";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for Declaration {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    form: CreateDeclaration,
+) -> Result<Declaration, ApiError> {
+    let mut errors = Errors::new();
+    let text = errors.optional_long_text("text", Some(&form.text), 2_000);
+    if text.is_none() {
+        errors.add("text", "must not be blank");
+    }
+    if crate::people::model::find(conn, meeting.partnership_id, form.person_id).is_err() {
+        errors.add("person_id", "no such person in this partnership");
+    }
+    if let Some(item) = form.item_id {
+        if crate::items::model::find(conn, meeting.id, item).is_err() {
+            errors.add("item_id", "no such item in this meeting");
+        }
+    }
+    errors.finish()?;
+    if meeting.no_declarations {
+        return Err(ApiError::conflict(
+            "the minutes record that there were no declarations; clear no_declarations first",
+        ));
+    }
+    begin_edit(conn, actor, meeting)?;
+    let now = UtcTime::now();
+    let record = Declaration {
+        id: Id::new(),
+        meeting_id: meeting.id,
+        partnership_id: meeting.partnership_id,
+        person_id: form.person_id,
+        item_id: form.item_id,
+        text: text.unwrap_or_default(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(declarations::table)
+        .values(&record)
+        .execute(conn)?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    Ok(record)
+}
+
+/// Every declaration of the meeting, in the order made.
+pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Declaration>, ApiError> {
+    Ok(declarations::table
+        .filter(declarations::meeting_id.eq(meeting_id))
+        .order(declarations::id.asc())
+        .select(Declaration::as_select())
+        .load(conn)?)
+}
+
+/// Removes a declaration recorded in error.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    id: Id,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let before = declarations::table
+        .filter(declarations::meeting_id.eq(meeting.id))
+        .filter(declarations::id.eq(id))
+        .select(Declaration::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such declaration"))?;
+    etag::check(expected, before.version)?;
+    begin_edit(conn, actor, meeting)?;
+    let deleted = diesel::delete(
+        declarations::table
+            .find(id)
+            .filter(declarations::version.eq(before.version)),
+    )
+    .execute(conn)?;
+    etag::ensure_changed(deleted)?;
+    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    Ok(())
+}

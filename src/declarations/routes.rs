@@ -1,0 +1,112 @@
+//! `/v1/meetings/{id}/declarations`.
+
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, CreateDeclaration, Declaration};
+use crate::app::AppState;
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, IfMatch, Json, Paginated};
+use crate::meetings::model::find_for;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/meetings/{id}/declarations")
+            .route(web::post().to(create_declaration))
+            .route(web::get().to(list_declarations)),
+    )
+    .service(
+        web::resource("/meetings/{id}/declarations/{declaration_id}")
+            .route(web::delete().to(delete_declaration)),
+    );
+}
+
+/// Record a declaration of interest (admins). 409 when the meeting records
+/// that there were none.
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/declarations",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateDeclaration,
+    responses((status = 201, description = "Created", body = Declaration, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_declaration(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateDeclaration>,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::create(conn, &principal, &meeting, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/meetings/{meeting_id}/declarations/{}", record.id),
+        &record,
+    ))
+}
+
+/// The meeting's declarations of interest (see the meeting's
+/// `no_declarations` for "none were made").
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/declarations",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    responses((status = 200, description = "Every declaration", body = Paginated<Declaration>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_declarations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let items = db::read(&state.pool, move |conn| {
+        find_for(conn, &principal, meeting_id, Access::Read)?;
+        model::of_meeting(conn, meeting_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Remove a declaration recorded in error (admins; audited).
+#[utoipa::path(
+    delete,
+    path = "/v1/meetings/{id}/declarations/{declaration_id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("declaration_id" = Id, Path, description = "Declaration id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+    ),
+    responses((status = 204, description = "Removed"), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn delete_declaration(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let expected = if_match.required()?;
+    db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::delete(conn, &principal, &meeting, id, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

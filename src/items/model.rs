@@ -1,0 +1,325 @@
+//! Agenda item rows and queries, redaction for viewers and the audit of
+//! confidential reads.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
+use crate::audit::{self, Action, Audited};
+use crate::auth::{Principal, Role};
+use crate::db::schema::{agenda_items, declarations, decisions};
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::Versioned;
+use crate::meetings::model::{begin_edit, Meeting};
+
+/// An item of a meeting's agenda and what the minutes say of it.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = agenda_items, treat_none_as_null = true)]
+pub struct AgendaItem {
+    pub id: Id,
+    pub meeting_id: Id,
+    pub partnership_id: Id,
+    /// As written: "2.1", "4.2", "Item 7"; null when unnumbered.
+    pub number: Option<String>,
+    pub title: String,
+    pub presenter_person_id: Option<Id>,
+    /// Markdown.
+    pub minutes: Option<String>,
+    pub confidential: bool,
+    /// Discussed but not minuted.
+    pub not_minuted: bool,
+    /// Position on the agenda.
+    #[serde(rename = "order")]
+    pub position: i32,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+/// An item as answered: `redacted` when a confidential item's content is
+/// withheld from the caller (title "Confidential item", no presenter, no minutes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemView {
+    #[serde(flatten)]
+    pub item: AgendaItem,
+    pub redacted: bool,
+}
+
+impl Audited for AgendaItem {
+    const RESOURCE: &'static str = "agenda_item";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for AgendaItem {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Versioned for ItemView {
+    fn version(&self) -> i32 {
+        self.item.version
+    }
+}
+
+impl AgendaItem {
+    fn fields(&self) -> ItemFields {
+        ItemFields {
+            number: self.number.clone(),
+            title: self.title.clone(),
+            presenter_person_id: self.presenter_person_id,
+            minutes: self.minutes.clone(),
+            confidential: self.confidential,
+            not_minuted: self.not_minuted,
+            order: Some(self.position),
+        }
+    }
+
+    /// The item as the public and viewers see it: a confidential item keeps
+    /// only its number and place on the agenda.
+    pub fn view(self, sees_confidential: bool) -> ItemView {
+        if !self.confidential || sees_confidential {
+            return ItemView {
+                item: self,
+                redacted: false,
+            };
+        }
+        ItemView {
+            item: AgendaItem {
+                title: CONFIDENTIAL_TITLE.to_owned(),
+                presenter_person_id: None,
+                minutes: None,
+                ..self
+            },
+            redacted: true,
+        }
+    }
+}
+
+/// Whether a role may see confidential items: everyone who reads but viewers.
+pub fn sees_confidential(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Member)
+}
+
+fn check_presenter(
+    conn: &mut DbConnection,
+    meeting: &Meeting,
+    fields: &ItemFields,
+) -> Result<(), ApiError> {
+    match fields.presenter_person_id {
+        Some(p) if crate::people::model::find(conn, meeting.partnership_id, p).is_err() => Err(
+            ApiError::field("presenter_person_id", "no such person in this partnership"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    form: CreateItem,
+) -> Result<AgendaItem, ApiError> {
+    let fields = rules::from_create(form)?;
+    check_presenter(conn, meeting, &fields)?;
+    let (count, last): (i64, Option<i32>) = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting.id))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(agenda_items::position),
+        ))
+        .first(conn)?;
+    if count >= rules::MAX_ITEMS_PER_MEETING {
+        return Err(ApiError::conflict(format!(
+            "a meeting has at most {} items",
+            rules::MAX_ITEMS_PER_MEETING
+        )));
+    }
+    begin_edit(conn, actor, meeting)?;
+    let now = UtcTime::now();
+    let record = AgendaItem {
+        id: Id::new(),
+        meeting_id: meeting.id,
+        partnership_id: meeting.partnership_id,
+        number: fields.number,
+        title: fields.title,
+        presenter_person_id: fields.presenter_person_id,
+        minutes: fields.minutes,
+        confidential: fields.confidential,
+        not_minuted: fields.not_minuted,
+        position: fields.order.unwrap_or(last.map_or(1, |l| l + 1)),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(agenda_items::table)
+        .values(&record)
+        .execute(conn)?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, meeting_id: Id, id: Id) -> Result<AgendaItem, ApiError> {
+    agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .filter(agenda_items::id.eq(id))
+        .select(AgendaItem::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such agenda item"))
+}
+
+/// The whole agenda in order.
+pub fn all(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<AgendaItem>, ApiError> {
+    Ok(agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .order((agenda_items::position.asc(), agenda_items::id.asc()))
+        .select(AgendaItem::as_select())
+        .load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    id: Id,
+    expected: Expected,
+    patch: UpdateItem,
+) -> Result<AgendaItem, ApiError> {
+    let before = find(conn, meeting.id, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    check_presenter(conn, meeting, &fields)?;
+    begin_edit(conn, actor, meeting)?;
+    let after = AgendaItem {
+        number: fields.number,
+        title: fields.title,
+        presenter_person_id: fields.presenter_person_id,
+        minutes: fields.minutes,
+        confidential: fields.confidential,
+        not_minuted: fields.not_minuted,
+        position: fields.order.unwrap_or(before.position),
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    let changed = diesel::update(
+        agenda_items::table
+            .find(id)
+            .filter(agenda_items::version.eq(before.version)),
+    )
+    .set(&after)
+    .execute(conn)?;
+    etag::ensure_changed(changed)?;
+    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    Ok(after)
+}
+
+/// Removes an item added in error; its decisions and declarations go first.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    id: Id,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let before = find(conn, meeting.id, id)?;
+    etag::check(expected, before.version)?;
+    let decided: i64 = decisions::table
+        .filter(decisions::item_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let declared: i64 = declarations::table
+        .filter(declarations::item_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if decided + declared > 0 {
+        return Err(ApiError::conflict(
+            "the item has decisions or declarations; delete those first",
+        ));
+    }
+    begin_edit(conn, actor, meeting)?;
+    let deleted = diesel::delete(
+        agenda_items::table
+            .find(id)
+            .filter(agenda_items::version.eq(before.version)),
+    )
+    .execute(conn)?;
+    etag::ensure_changed(deleted)?;
+    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    Ok(())
+}
+
+/// Logs that `actor` was shown these confidential items (DPA 2018 s.62
+/// consultation log): one `read` audit event per item, noting where.
+pub fn audit_confidential_reads<'a>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    items: impl IntoIterator<Item = &'a AgendaItem>,
+    note: &str,
+) -> Result<(), ApiError> {
+    for item in items.into_iter().filter(|i| i.confidential) {
+        audit::record_access(conn, actor, Action::Read, item, note.to_owned())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(confidential: bool) -> AgendaItem {
+        let now = UtcTime::now();
+        AgendaItem {
+            id: Id::new(),
+            meeting_id: Id::new(),
+            partnership_id: Id::new(),
+            number: Some("4.3".into()),
+            title: "Serious Case Review 'Harry' Report".into(),
+            presenter_person_id: Some(Id::new()),
+            minutes: Some("EF presented the report.".into()),
+            confidential,
+            not_minuted: false,
+            position: 3,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn confidential_items_keep_only_their_number_for_viewers() {
+        let view = item(true).view(false);
+        assert!(view.redacted);
+        assert_eq!(view.item.number.as_deref(), Some("4.3"));
+        assert_eq!(view.item.title, CONFIDENTIAL_TITLE);
+        assert!(view.item.minutes.is_none() && view.item.presenter_person_id.is_none());
+        assert!(!item(true).view(true).redacted);
+        assert!(!item(false).view(false).redacted);
+    }
+
+    #[test]
+    fn only_admins_and_members_see_confidential_items() {
+        assert!(sees_confidential(Role::Admin) && sees_confidential(Role::Member));
+        assert!(!sees_confidential(Role::Viewer) && !sees_confidential(Role::Submitter));
+    }
+}

@@ -1,0 +1,219 @@
+//! `/v1/meetings/{id}/items`: the agenda. Viewers get confidential items
+//! redacted in lists and refused (403) on their own; anyone else shown a
+//! confidential item leaves a `read` audit event.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, sees_confidential, AgendaItem, ItemView};
+use super::rules::{CreateItem, UpdateItem};
+use crate::app::AppState;
+use crate::auth::{Access, Principal, Role};
+use crate::db::{self, DbConnection, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::http::{created, with_etag, IfMatch, Json, Paginated};
+use crate::meetings::model::{find_for, Meeting};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/meetings/{id}/items")
+            .route(web::post().to(create_item))
+            .route(web::get().to(list_items)),
+    )
+    .service(
+        web::resource("/meetings/{id}/items/{item_id}")
+            .route(web::get().to(get_item))
+            .route(web::patch().to(update_item))
+            .route(web::delete().to(delete_item)),
+    );
+    super::decisions::configure(cfg);
+}
+
+/// The meeting, the caller's role and one of its items.
+pub fn item_for(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    meeting_id: Id,
+    item_id: Id,
+    access: Access,
+) -> Result<(Meeting, Role, AgendaItem), ApiError> {
+    let (meeting, role) = find_for(conn, principal, meeting_id, access)?;
+    let item = model::find(conn, meeting_id, item_id)?;
+    Ok((meeting, role, item))
+}
+
+/// Lets the caller see one item's content: 403 for a viewer on a confidential
+/// item, and a `read` audit event for anyone else.
+pub fn open_confidential(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    role: Role,
+    item: &AgendaItem,
+    note: &str,
+) -> Result<(), ApiError> {
+    if !item.confidential {
+        return Ok(());
+    }
+    if !sees_confidential(role) {
+        return Err(ApiError::forbidden(
+            "this item is confidential; the viewer role does not see it",
+        ));
+    }
+    model::audit_confidential_reads(conn, principal, [item], note)
+}
+
+/// Add an item to the agenda (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/meetings/{id}/items",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = CreateItem,
+    responses((status = 201, description = "Created", body = ItemView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateItem>,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let form = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::create(conn, &principal, &meeting, form)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/meetings/{meeting_id}/items/{}", record.id),
+        &record.view(true),
+    ))
+}
+
+/// The whole agenda in order (one page: a meeting has at most 500 items).
+/// Confidential items are redacted for viewers.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/items",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id")),
+    responses((status = 200, description = "The agenda", body = Paginated<ItemView>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_items(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let meeting_id = path.into_inner();
+    let items = db::run(&state.pool, move |conn| {
+        let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
+        let items = model::all(conn, meeting_id)?;
+        let sees = sees_confidential(role);
+        if sees {
+            let note = format!("GET /v1/meetings/{meeting_id}/items");
+            model::audit_confidential_reads(conn, &principal, &items, &note)?;
+        }
+        Ok(items
+            .into_iter()
+            .map(|i| i.view(sees))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paginated {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Read one item (403 for a viewer when it is confidential).
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/items/{item_id}",
+    tag = "meetings",
+    params(("id" = Id, Path, description = "Meeting id"), ("item_id" = Id, Path, description = "Item id")),
+    responses((status = 200, description = "The item", body = ItemView, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let item = db::run(&state.pool, move |conn| {
+        let (_, role, item) = item_for(conn, &principal, meeting_id, id, Access::Read)?;
+        let note = format!("GET /v1/meetings/{meeting_id}/items/{id}");
+        open_confidential(conn, &principal, role, &item, &note)?;
+        Ok(item)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &item.view(true)))
+}
+
+/// Change an item: its number, title, presenter, minutes text, order or
+/// confidentiality (admins; 409 once the minutes are approved).
+#[utoipa::path(
+    patch,
+    path = "/v1/meetings/{id}/items/{item_id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("item_id" = Id, Path, description = "Item id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+    ),
+    request_body = UpdateItem,
+    responses((status = 200, description = "Updated", body = ItemView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdateItem>,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let record = db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::update(conn, &principal, &meeting, id, expected, patch)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &record.view(true)))
+}
+
+/// Remove an item added in error (admins; audited; its decisions and
+/// declarations must be removed first).
+#[utoipa::path(
+    delete,
+    path = "/v1/meetings/{id}/items/{item_id}",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("item_id" = Id, Path, description = "Item id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+    ),
+    responses((status = 204, description = "Removed"), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn delete_item(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (meeting_id, id) = path.into_inner();
+    let expected = if_match.required()?;
+    db::run(&state.pool, move |conn| {
+        let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
+        model::delete(conn, &principal, &meeting, id, expected)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,8 @@
+//! The minutes of a meeting as one record (JSON, Markdown, HTML), and the
+//! public, redacted copy of published minutes.
+
+pub mod document;
+pub mod render;
+pub mod routes;
+
+pub use document::MinutesDocument;

@@ -1,0 +1,242 @@
+//! Minutes as people read them: Markdown in the shape of the seeds, and a
+//! clean printable HTML page rendered from that Markdown. Times are shown in
+//! UK local time (GMT/BST). Raw HTML inside minutes text is shown as text,
+//! never passed through, so a public page cannot carry script.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+
+use super::document::{AttendeeLine, MinutesDocument};
+use crate::attendees::rules::AttendeeRole;
+
+/// "Monday 18 November 2019"
+pub fn uk_date(t: DateTime<Utc>) -> String {
+    t.with_timezone(&London).format("%A %-d %B %Y").to_string()
+}
+
+/// "3.00pm"
+pub fn uk_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&London).format("%-I.%M%P").to_string()
+}
+
+/// Escapes what Markdown would read as formatting in names and titles.
+fn inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '`' | '|' | '#') {
+            out.push('\\');
+        }
+        out.push(if c == '\n' { ' ' } else { c });
+    }
+    out
+}
+
+fn attendee(line: &AttendeeLine) -> String {
+    let mut text = inline(&line.name);
+    if let Some(initials) = &line.initials {
+        text.push_str(&format!(" ({initials})"));
+    }
+    for part in [&line.job_title, &line.organisation].into_iter().flatten() {
+        text.push_str(", ");
+        text.push_str(&inline(part));
+    }
+    let role = match line.role {
+        AttendeeRole::Chair => Some("Chair"),
+        AttendeeRole::MinuteTaker => Some("minutes"),
+        AttendeeRole::Guest => Some("guest"),
+        AttendeeRole::Member | AttendeeRole::InAttendance => None,
+    };
+    if let Some(role) = role {
+        text.push_str(&format!(" **({role})**"));
+    }
+    if let Some(deputised) = &line.deputising_for {
+        text.push_str(&format!(" (deputising for {})", inline(deputised)));
+    }
+    text
+}
+
+fn list(out: &mut String, heading: &str, lines: &[AttendeeLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(&format!("## {heading}\n\n"));
+    for line in lines {
+        out.push_str(&format!("- {}\n", attendee(line)));
+    }
+    out.push('\n');
+}
+
+/// The minutes as Markdown.
+pub fn markdown(doc: &MinutesDocument) -> String {
+    let meeting = &doc.meeting.meeting;
+    let mut out = format!("# Minutes of the {}\n\n", inline(&meeting.title));
+    let mut when = format!("{} {}", uk_date(meeting.starts_at.0), uk_time(meeting.starts_at.0));
+    if let Some(end) = meeting.ends_at {
+        when.push_str(&format!(" – {}", uk_time(end.0)));
+    }
+    out.push_str(&format!("**{when}**"));
+    if let Some(location) = &meeting.location {
+        out.push_str(&format!("  \n**{}**", inline(location)));
+    }
+    out.push_str("\n\n");
+    if doc.redacted {
+        out.push_str("*Confidential items are withheld from this copy.*\n\n");
+    }
+    list(&mut out, "Present", &doc.present);
+    list(&mut out, "In attendance", &doc.in_attendance);
+    list(&mut out, "Apologies", &doc.apologies);
+    list(&mut out, "Absent", &doc.absent);
+
+    if doc.no_declarations {
+        out.push_str("## Declarations of interest\n\nThere were no declarations of interest.\n\n");
+    } else if !doc.declarations.is_empty() {
+        out.push_str("## Declarations of interest\n\n");
+        for d in &doc.declarations {
+            let item = d
+                .item
+                .as_ref()
+                .map(|i| format!(" (item {})", inline(i)))
+                .unwrap_or_default();
+            out.push_str(&format!("- {}{item}: {}\n", inline(&d.name), inline(&d.text)));
+        }
+        out.push('\n');
+    }
+
+    for entry in &doc.items {
+        let item = &entry.item.item;
+        let number = item
+            .number
+            .as_ref()
+            .map(|n| format!("{} ", inline(n)))
+            .unwrap_or_default();
+        out.push_str(&format!("## {number}{}\n\n", inline(&item.title)));
+        if entry.item.redacted {
+            continue;
+        }
+        if let Some(presenter) = &entry.presenter {
+            out.push_str(&format!("*Presented by {}*\n\n", inline(presenter)));
+        }
+        if item.not_minuted {
+            out.push_str("*Discussed but not minuted.*\n\n");
+        }
+        if let Some(minutes) = &item.minutes {
+            out.push_str(minutes.trim_end());
+            out.push_str("\n\n");
+        }
+        if !entry.decisions.is_empty() {
+            out.push_str("**Decisions**\n\n");
+            for d in &entry.decisions {
+                out.push_str(&format!("- *{}*: {}\n", d.outcome, inline(&d.text)));
+            }
+            out.push('\n');
+        }
+    }
+
+    out.push_str("---\n\n");
+    let quorum = if doc.meeting.quorate {
+        "The meeting was quorate: every statutory partner was present or deputised.".to_owned()
+    } else {
+        "The meeting was not quorate: not every statutory partner was present or deputised."
+            .to_owned()
+    };
+    out.push_str(&format!("{quorum}\n\n"));
+    if let Some(at) = &doc.approved_at_meeting {
+        out.push_str(&format!(
+            "Approved as an accurate record at the meeting of {}.\n",
+            uk_date(at.starts_at.0)
+        ));
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme_free = !lower.contains(':');
+    if scheme_free || ["http://", "https://", "mailto:"].iter().any(|s| lower.starts_with(s)) {
+        url
+    } else {
+        CowStr::Borrowed("#")
+    }
+}
+
+const STYLE: &str = "body{font-family:Arial,Helvetica,sans-serif;max-width:48rem;margin:2rem auto;\
+padding:0 1rem;line-height:1.45;color:#111}h1{font-size:1.5rem}h2{font-size:1.15rem;\
+border-bottom:1px solid #999;padding-bottom:.2rem;margin-top:1.6rem}ul{padding-left:1.2rem}\
+hr{margin-top:2rem}@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}}";
+
+/// The minutes as a standalone, printable HTML page.
+pub fn html_page(doc: &MinutesDocument) -> String {
+    let source = markdown(doc);
+    // Raw HTML in minutes text becomes visible text, never markup.
+    // Links and images keep only web and mail addresses (no `javascript:`).
+    let events = Parser::new_ext(&source, Options::ENABLE_TABLES).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut body = String::with_capacity(source.len() * 2);
+    html::push_html(&mut body, events);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<title>Minutes of the {title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        title = escape_html(&doc.meeting.meeting.title),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uk_local_time_follows_british_summer_time() {
+        let november: DateTime<Utc> = "2019-11-18T15:00:00Z".parse().unwrap();
+        assert_eq!(uk_date(november), "Monday 18 November 2019");
+        assert_eq!(uk_time(november), "3.00pm");
+        let august: DateTime<Utc> = "2019-08-22T12:30:00Z".parse().unwrap();
+        assert_eq!(uk_time(august), "1.30pm");
+    }
+
+    #[test]
+    fn only_web_and_mail_links_survive() {
+        assert_eq!(&*safe_url("javascript:alert(1)".into()), "#");
+        assert_eq!(&*safe_url(" JavaScript:alert(1)".into()), "#");
+        assert_eq!(&*safe_url("https://example.org".into()), "https://example.org");
+        assert_eq!(&*safe_url("/v1/meetings".into()), "/v1/meetings");
+    }
+
+    #[test]
+    fn names_cannot_inject_markdown() {
+        assert_eq!(inline("Q&E *urgent* [x](y)"), "Q&E \\*urgent\\* \\[x\\](y)");
+    }
+}

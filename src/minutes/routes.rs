@@ -1,0 +1,176 @@
+//! `GET /v1/meetings/{id}/minutes` (JSON, Markdown or HTML by `Accept`) and
+//! the public copy `GET /v1/public/partnerships/{slug}/meetings/{id}/minutes`.
+//! Renderings are exports: each is audited, and every confidential item a
+//! copy shows in full leaves a `read` event.
+
+use actix_web::http::header::{self, Header};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::document::{self, MinutesDocument};
+use super::render;
+use crate::app::AppState;
+use crate::audit::{self, Action};
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id, UtcTime};
+use crate::error::{ApiError, ReadErrors};
+use crate::items::model::{audit_confidential_reads, sees_confidential};
+use crate::meetings::model::find_for;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/meetings/{id}/minutes").route(web::get().to(get_minutes)))
+        .service(
+            web::resource("/public/partnerships/{slug}/meetings/{id}/minutes")
+                .route(web::get().to(public_minutes)),
+        );
+}
+
+/// The representations of minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the representation from `Accept` by preference; JSON when absent or
+/// `*/*`; 406 when nothing offered is acceptable.
+pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
+    if !req.headers().contains_key(header::ACCEPT) {
+        return Ok(Format::Json);
+    }
+    let accept = header::Accept::parse(req)
+        .map_err(|_| ApiError::bad_request("the Accept header is malformed"))?;
+    for mime in accept.ranked() {
+        let (kind, sub) = (mime.type_().as_str(), mime.subtype().as_str());
+        match (kind, sub) {
+            ("application", "json") | ("*", "*") | ("application", "*") => {
+                return Ok(Format::Json)
+            }
+            ("text", "markdown") | ("text", "*") => return Ok(Format::Markdown),
+            ("text", "html") => return Ok(Format::Html),
+            _ => {}
+        }
+    }
+    Err(ApiError::NotAcceptable(
+        "minutes are available as application/json, text/markdown or text/html".into(),
+    ))
+}
+
+fn respond(doc: &MinutesDocument, format: Format) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(format.media_type())
+        .insert_header((header::VARY, "Accept"));
+    match format {
+        Format::Json => response.json(doc),
+        Format::Markdown => response.body(render::markdown(doc)),
+        Format::Html => response.body(render::html_page(doc)),
+    }
+}
+
+/// The minutes: attendance, declarations, every item with its minutes and
+/// decisions. Confidential items are redacted for viewers. Markdown and HTML
+/// follow the layout of the partnerships' own minutes.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/minutes",
+    tag = "meetings",
+    params(
+        ("id" = Id, Path, description = "Meeting id"),
+        ("Accept" = Option<String>, Header, description = "application/json (default), text/markdown or text/html"),
+    ),
+    responses(
+        (status = 200, description = "The minutes", content(
+            (MinutesDocument = "application/json"),
+            (String = "text/markdown"),
+            (String = "text/html"),
+        )),
+        (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_minutes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let format = negotiate(&req)?;
+    let doc = db::run(&state.pool, move |conn| {
+        let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
+        let subject = meeting.clone();
+        let doc = document::build(conn, meeting, sees_confidential(role))?;
+        let note = format!(
+            "GET /v1/meetings/{id}/minutes as {}{}",
+            format.media_type().split(';').next().unwrap_or_default(),
+            if doc.redacted { " (redacted)" } else { "" }
+        );
+        audit_confidential_reads(conn, &principal, doc.confidential_shown(), &note)?;
+        if format != Format::Json {
+            audit::record_access(conn, &principal, Action::Export, &subject, note)?;
+        }
+        Ok(doc)
+    })
+    .await?;
+    Ok(respond(&doc, format))
+}
+
+/// Published minutes, for anyone: no token. Confidential items show only
+/// their number and a "Confidential item" heading. 404 until published (and
+/// until the release date).
+#[utoipa::path(
+    get,
+    path = "/v1/public/partnerships/{slug}/meetings/{id}/minutes",
+    tag = "meetings",
+    params(
+        ("slug" = String, Path, description = "Partnership slug"),
+        ("id" = Id, Path, description = "Meeting id"),
+        ("Accept" = Option<String>, Header, description = "application/json (default), text/markdown or text/html"),
+    ),
+    responses(
+        (status = 200, description = "The redacted minutes", content(
+            (MinutesDocument = "application/json"),
+            (String = "text/markdown"),
+            (String = "text/html"),
+        )),
+        (status = 404, description = "No such published minutes", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn public_minutes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let format = negotiate(&req)?;
+    let doc = db::read(&state.pool, move |conn| {
+        let unpublished = || ApiError::not_found("no published minutes here");
+        let partnership =
+            crate::partnerships::model::find_by_slug(conn, &slug).map_err(|_| unpublished())?;
+        let meeting = crate::meetings::model::find_in(conn, partnership.id, id)
+            .ok()
+            .filter(|m| m.is_public(UtcTime::now()))
+            .ok_or_else(unpublished)?;
+        document::build(conn, meeting, false)
+    })
+    .await?;
+    let mut response = respond(&doc, format);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
