@@ -9,6 +9,7 @@ pub mod clients;
 pub mod config;
 pub mod db;
 pub mod declarations;
+pub mod demo;
 pub mod error;
 pub mod groups;
 pub mod http;

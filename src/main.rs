@@ -34,6 +34,8 @@ enum Command {
         #[command(subcommand)]
         action: ClientsCommand,
     },
+    /// Load the two seed meetings (Herefordshire, Nottinghamshire) as sample data.
+    Demo,
     /// Key material for JWT_PRIVATE_KEY_FILE.
     Keys {
         #[command(subcommand)]
@@ -176,6 +178,39 @@ fn run(command: Command) -> Result<(), String> {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&issued).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
+            let pool = db::build_pool(&settings.database, 1)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+            db::run_migrations(&mut conn)?;
+            let actor = Principal {
+                subject: "demo".to_owned(),
+                organisation_id: None,
+                platform_admin: true,
+                roles: BTreeMap::new(),
+            };
+            let mut loaded = Vec::new();
+            for (name, text) in safeguarding_api::demo::FIXTURES {
+                let fixture = safeguarding_api::demo::parse(text)?;
+                let slug = fixture.partnership.slug.clone();
+                match db::transaction(&mut conn, |conn| {
+                    safeguarding_api::demo::load(conn, &actor, fixture)
+                }) {
+                    Ok(summary) => loaded.push(summary),
+                    Err(safeguarding_api::error::ApiError::Conflict(_)) => {
+                        eprintln!("{name}: the partnership '{slug}' exists already; skipped");
+                    }
+                    Err(e) => return Err(format!("{name}: {}", e.problem().detail)),
+                }
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&loaded).map_err(|e| e.to_string())?
             );
             Ok(())
         }

@@ -42,7 +42,10 @@ impl Errors {
             .chars()
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
-            self.add(field, "must not contain control characters other than line breaks and tabs");
+            self.add(
+                field,
+                "must not contain control characters other than line breaks and tabs",
+            );
         }
         Some(value.to_owned())
     }

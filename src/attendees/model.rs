@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rules::{self, AttendeeFields, Attendance, AttendeeRole, CreateAttendee, UpdateAttendee};
+use super::rules::{
+    self, Attendance, AttendeeFields, AttendeeRole, CreateAttendee, UpdateAttendee,
+};
 use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::{agenda_items, attendees};
@@ -92,7 +94,10 @@ fn check_references(
         id.is_none_or(|id| crate::people::model::find(conn, meeting.partnership_id, id).is_ok())
     };
     if !person(conn, fields.person_id) {
-        return Err(ApiError::field("person_id", "no such person in this partnership"));
+        return Err(ApiError::field(
+            "person_id",
+            "no such person in this partnership",
+        ));
     }
     if !person(conn, fields.deputising_for_person_id) {
         return Err(ApiError::field(
@@ -121,7 +126,9 @@ fn check_references(
 
 fn already_listed(e: diesel::result::Error) -> ApiError {
     match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::conflict("this person is already an attendee of the meeting"),
+        ApiError::Conflict(_) => {
+            ApiError::conflict("this person is already an attendee of the meeting")
+        }
         other => other,
     }
 }
@@ -172,7 +179,11 @@ pub fn find(conn: &mut DbConnection, meeting_id: Id, id: Id) -> Result<Attendee,
 }
 
 /// One page of the meeting's attendees, in the order they were recorded.
-pub fn list(conn: &mut DbConnection, meeting_id: Id, page: &Page) -> Result<Vec<Attendee>, ApiError> {
+pub fn list(
+    conn: &mut DbConnection,
+    meeting_id: Id,
+    page: &Page,
+) -> Result<Vec<Attendee>, ApiError> {
     let mut query = attendees::table
         .filter(attendees::meeting_id.eq(meeting_id))
         .select(Attendee::as_select())

@@ -105,7 +105,9 @@ pub fn from_create(form: CreateAttendee) -> Result<AttendeeFields, ApiError> {
 
 pub fn apply(current: AttendeeFields, patch: UpdateAttendee) -> Result<AttendeeFields, ApiError> {
     validate(AttendeeFields {
-        guest_organisation: patch.guest_organisation.unwrap_or(current.guest_organisation),
+        guest_organisation: patch
+            .guest_organisation
+            .unwrap_or(current.guest_organisation),
         attendance: patch.attendance.unwrap_or(current.attendance),
         role: patch.role.unwrap_or(current.role),
         deputising_for_person_id: patch
@@ -121,8 +123,11 @@ pub fn apply(current: AttendeeFields, patch: UpdateAttendee) -> Result<AttendeeF
 pub fn validate(fields: AttendeeFields) -> Result<AttendeeFields, ApiError> {
     let mut errors = Errors::new();
     let guest_name = errors.optional_text("guest_name", fields.guest_name.as_deref(), 200);
-    let guest_organisation =
-        errors.optional_text("guest_organisation", fields.guest_organisation.as_deref(), 300);
+    let guest_organisation = errors.optional_text(
+        "guest_organisation",
+        fields.guest_organisation.as_deref(),
+        300,
+    );
     match (fields.person_id, &guest_name) {
         (Some(_), Some(_)) => errors.add("guest_name", "give person_id or guest_name, not both"),
         (None, None) => errors.add("person_id", "give person_id, or guest_name for a guest"),
@@ -130,7 +135,10 @@ pub fn validate(fields: AttendeeFields) -> Result<AttendeeFields, ApiError> {
     }
     if fields.deputising_for_person_id.is_some() {
         if fields.deputising_for_person_id == fields.person_id {
-            errors.add("deputising_for_person_id", "a person cannot deputise for themselves");
+            errors.add(
+                "deputising_for_person_id",
+                "a person cannot deputise for themselves",
+            );
         }
         if fields.attendance != Attendance::Present {
             errors.add("deputising_for_person_id", "only someone present deputises");
@@ -170,7 +178,10 @@ mod tests {
     #[test]
     fn defaults_are_present_member_or_guest() {
         let f = from_create(person(Id::new())).unwrap();
-        assert_eq!((f.attendance, f.role), (Attendance::Present, AttendeeRole::Member));
+        assert_eq!(
+            (f.attendance, f.role),
+            (Attendance::Present, AttendeeRole::Member)
+        );
         let guest = CreateAttendee {
             person_id: None,
             guest_name: Some("Liz Elgar".into()),

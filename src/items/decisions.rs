@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::AgendaItem;
-use super::rules::{self, CreateDecision, Outcome, UpdateDecision};
 use super::routes::{item_for, open_confidential};
+use super::rules::{self, CreateDecision, Outcome, UpdateDecision};
 use crate::app::AppState;
 use crate::audit::{self, Action, Audited};
 use crate::auth::{Access, Principal};

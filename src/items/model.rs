@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
 use crate::audit::{self, Action, Audited};
 use crate::auth::{Principal, Role};
-use crate::db::schema::{agenda_items, declarations, decisions};
+use crate::db::schema::{agenda_items, decisions, declarations};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::http::etag::{self, Expected};

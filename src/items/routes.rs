@@ -118,10 +118,7 @@ pub async fn list_items(
             let note = format!("GET /v1/meetings/{meeting_id}/items");
             model::audit_confidential_reads(conn, &principal, &items, &note)?;
         }
-        Ok(items
-            .into_iter()
-            .map(|i| i.view(sees))
-            .collect::<Vec<_>>())
+        Ok(items.into_iter().map(|i| i.view(sees)).collect::<Vec<_>>())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paginated {

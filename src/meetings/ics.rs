@@ -19,7 +19,10 @@ pub fn calendar(partnership_name: &str, meetings: &[Meeting]) -> String {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", "-//Safeguarding Partnership API//Meetings//EN"))
+        .append_property(Property::new(
+            "PRODID",
+            "-//Safeguarding Partnership API//Meetings//EN",
+        ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .append_property(Property::new("METHOD", "PUBLISH"))
         .name(&format!("{partnership_name}: meetings"));

@@ -149,7 +149,10 @@ fn check_references(
     fields: &MeetingFields,
 ) -> Result<(), ApiError> {
     if crate::groups::model::find(conn, partnership_id, fields.group_id).is_err() {
-        return Err(ApiError::field("group_id", "no such group in this partnership"));
+        return Err(ApiError::field(
+            "group_id",
+            "no such group in this partnership",
+        ));
     }
     if let Some(previous) = fields.previous_meeting_id {
         let ok = previous != id
@@ -455,11 +458,7 @@ pub fn views(conn: &mut DbConnection, list: Vec<Meeting>) -> Result<Vec<MeetingV
             attendees::deputising_for_person_id,
         ))
         .load(conn)?;
-    let person_ids: Vec<Id> = rows
-        .iter()
-        .flat_map(|r| [r.2, r.3])
-        .flatten()
-        .collect();
+    let person_ids: Vec<Id> = rows.iter().flat_map(|r| [r.2, r.3]).flatten().collect();
     let organisation_of: HashMap<Id, Option<Id>> = people::table
         .filter(people::id.eq_any(&person_ids))
         .select((people::id, people::organisation_id))

@@ -148,9 +148,7 @@ pub fn approve(minutes: MinutesStatus, status: MeetingStatus) -> Result<MinutesS
 pub fn publish(minutes: MinutesStatus) -> Result<MinutesStatus, ApiError> {
     match minutes {
         MinutesStatus::Approved | MinutesStatus::Published => Ok(MinutesStatus::Published),
-        _ => Err(ApiError::conflict(
-            "only approved minutes can be published",
-        )),
+        _ => Err(ApiError::conflict("only approved minutes can be published")),
     }
 }
 
@@ -207,7 +205,10 @@ mod tests {
 
     #[test]
     fn a_meeting_must_end_after_it_starts() {
-        assert_eq!(validate(fields()).unwrap().title, "Strategic Leadership Group");
+        assert_eq!(
+            validate(fields()).unwrap().title,
+            "Strategic Leadership Group"
+        );
         let mut f = fields();
         f.ends_at = Some(f.starts_at);
         assert!(matches!(validate(f), Err(ApiError::Validation(e)) if e[0].field == "ends_at"));

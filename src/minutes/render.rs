@@ -24,7 +24,10 @@ pub fn uk_time(t: DateTime<Utc>) -> String {
 fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '`' | '|' | '#') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '`' | '|' | '#'
+        ) {
             out.push('\\');
         }
         out.push(if c == '\n' { ' ' } else { c });
@@ -71,7 +74,11 @@ fn list(out: &mut String, heading: &str, lines: &[AttendeeLine]) {
 pub fn markdown(doc: &MinutesDocument) -> String {
     let meeting = &doc.meeting.meeting;
     let mut out = format!("# Minutes of the {}\n\n", inline(&meeting.title));
-    let mut when = format!("{} {}", uk_date(meeting.starts_at.0), uk_time(meeting.starts_at.0));
+    let mut when = format!(
+        "{} {}",
+        uk_date(meeting.starts_at.0),
+        uk_time(meeting.starts_at.0)
+    );
     if let Some(end) = meeting.ends_at {
         when.push_str(&format!(" – {}", uk_time(end.0)));
     }
@@ -98,7 +105,11 @@ pub fn markdown(doc: &MinutesDocument) -> String {
                 .as_ref()
                 .map(|i| format!(" (item {})", inline(i)))
                 .unwrap_or_default();
-            out.push_str(&format!("- {}{item}: {}\n", inline(&d.name), inline(&d.text)));
+            out.push_str(&format!(
+                "- {}{item}: {}\n",
+                inline(&d.name),
+                inline(&d.text)
+            ));
         }
         out.push('\n');
     }
@@ -161,7 +172,11 @@ fn escape_html(text: &str) -> String {
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.trim().to_ascii_lowercase();
     let scheme_free = !lower.contains(':');
-    if scheme_free || ["http://", "https://", "mailto:"].iter().any(|s| lower.starts_with(s)) {
+    if scheme_free
+        || ["http://", "https://", "mailto:"]
+            .iter()
+            .any(|s| lower.starts_with(s))
+    {
         url
     } else {
         CowStr::Borrowed("#")
@@ -231,7 +246,10 @@ mod tests {
     fn only_web_and_mail_links_survive() {
         assert_eq!(&*safe_url("javascript:alert(1)".into()), "#");
         assert_eq!(&*safe_url(" JavaScript:alert(1)".into()), "#");
-        assert_eq!(&*safe_url("https://example.org".into()), "https://example.org");
+        assert_eq!(
+            &*safe_url("https://example.org".into()),
+            "https://example.org"
+        );
         assert_eq!(&*safe_url("/v1/meetings".into()), "/v1/meetings");
     }
 

@@ -53,9 +53,7 @@ pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
     for mime in accept.ranked() {
         let (kind, sub) = (mime.type_().as_str(), mime.subtype().as_str());
         match (kind, sub) {
-            ("application", "json") | ("*", "*") | ("application", "*") => {
-                return Ok(Format::Json)
-            }
+            ("application", "json") | ("*", "*") | ("application", "*") => return Ok(Format::Json),
             ("text", "markdown") | ("text", "*") => return Ok(Format::Markdown),
             ("text", "html") => return Ok(Format::Html),
             _ => {}

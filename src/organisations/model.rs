@@ -81,6 +81,15 @@ pub fn find(conn: &mut DbConnection, id: Id) -> Result<Organisation, ApiError> {
 }
 
 /// Whether an organisation exists, for records that refer to one.
+/// An organisation of the shared registry by its exact name.
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> Result<Option<Organisation>, ApiError> {
+    Ok(organisations::table
+        .filter(organisations::name.eq(name))
+        .select(Organisation::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn exists(conn: &mut DbConnection, id: Id) -> Result<bool, ApiError> {
     let count: i64 = organisations::table
         .filter(organisations::id.eq(id))

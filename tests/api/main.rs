@@ -1,8 +1,10 @@
 mod clients;
 mod helpers;
 mod mechanisms;
+mod meetings;
 mod openapi_drift;
 mod problems;
 mod resilience;
 mod resources;
+mod seed;
 mod tokens;

@@ -1,0 +1,180 @@
+//! Rebuilds a seed meeting (the fixtures in `demo/`, transcribed from
+//! `shared/seeds/`) through the HTTP API, as a partner system would.
+
+use std::collections::HashMap;
+
+use safeguarding_api::db::Id;
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, TestApp};
+
+pub const HEREFORDSHIRE: &str = include_str!("../../demo/herefordshire-spb-2019-11-18.json");
+pub const NOTTINGHAMSHIRE: &str = include_str!("../../demo/nottinghamshire-slg-2019-08-22.json");
+
+/// What a loaded seed created, by the keys the fixture uses.
+pub struct Seed {
+    pub partnership_id: Id,
+    pub slug: String,
+    pub organisations: HashMap<String, Id>,
+    pub people: HashMap<String, Id>,
+    pub groups: HashMap<String, Id>,
+    pub meeting_id: Id,
+    /// Item ids by title.
+    pub items: HashMap<String, Id>,
+}
+
+fn text(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+/// Posts every record of the fixture's first meeting with `admin` (a
+/// platform administrator creates the partnership).
+pub async fn load(app: &TestApp, fixture: &str) -> Seed {
+    let fixture: Value = serde_json::from_str(fixture).expect("fixture JSON");
+    let admin = app.platform_admin_token();
+    let partnership = app
+        .post_json("/v1/partnerships", &admin, &fixture["partnership"])
+        .await
+        .expect_json(201);
+    let pid = id_of(&partnership);
+    let at = |path: &str| format!("/v1/partnerships/{pid}{path}");
+
+    let mut organisations = HashMap::new();
+    for o in fixture["organisations"].as_array().unwrap() {
+        let created = app
+            .post_json(
+                "/v1/organisations",
+                &admin,
+                &json!({"name": o["name"], "kind": o["kind"]}),
+            )
+            .await
+            .expect_json(201);
+        if let Some(role) = text(&o["membership"]) {
+            app.post_json(
+                &at("/members"),
+                &admin,
+                &json!({"organisation_id": created["id"], "role": role}),
+            )
+            .await
+            .expect_json(201);
+        }
+        organisations.insert(o["key"].as_str().unwrap().to_owned(), id_of(&created));
+    }
+
+    let mut people = HashMap::new();
+    for p in fixture["people"].as_array().unwrap() {
+        let organisation = text(&p["organisation"]).map(|k| organisations[k]);
+        let created = app
+            .post_json(
+                &at("/people"),
+                &admin,
+                &json!({
+                    "full_name": p["full_name"], "initials": p["initials"],
+                    "job_title": p["job_title"], "organisation_id": organisation,
+                }),
+            )
+            .await
+            .expect_json(201);
+        people.insert(p["initials"].as_str().unwrap().to_owned(), id_of(&created));
+    }
+
+    let mut groups: HashMap<String, Id> = HashMap::new();
+    let mut pending: Vec<&Value> = fixture["groups"].as_array().unwrap().iter().collect();
+    while !pending.is_empty() {
+        let mut later = Vec::new();
+        for g in pending {
+            let parent = text(&g["parent"]);
+            if parent.is_some_and(|p| !groups.contains_key(p)) {
+                later.push(g);
+                continue;
+            }
+            let created = app
+                .post_json(
+                    &at("/groups"),
+                    &admin,
+                    &json!({
+                        "name": g["name"], "short_name": g["short_name"],
+                        "parent_group_id": parent.map(|p| groups[p]),
+                    }),
+                )
+                .await
+                .expect_json(201);
+            groups.insert(g["key"].as_str().unwrap().to_owned(), id_of(&created));
+        }
+        pending = later;
+    }
+
+    let m = &fixture["meetings"][0];
+    let meeting = app
+        .post_json(
+            &at("/meetings"),
+            &admin,
+            &json!({
+                "group_id": groups[m["group"].as_str().unwrap()],
+                "title": m["title"], "starts_at": m["starts_at"], "ends_at": m["ends_at"],
+                "location": m["location"], "status": m["status"],
+                "no_declarations": m["no_declarations"],
+            }),
+        )
+        .await
+        .expect_json(201);
+    let meeting_id = id_of(&meeting);
+    let person = |v: &Value| text(v).map(|i| people[i]);
+
+    let mut items = HashMap::new();
+    for item in m["items"].as_array().unwrap() {
+        let created = app
+            .post_json(
+                &format!("/v1/meetings/{meeting_id}/items"),
+                &admin,
+                &json!({
+                    "number": item["number"], "title": item["title"],
+                    "presenter_person_id": person(&item["presenter"]),
+                    "minutes": item["minutes"], "confidential": item["confidential"],
+                    "not_minuted": item["not_minuted"],
+                }),
+            )
+            .await
+            .expect_json(201);
+        for d in item["decisions"].as_array().unwrap() {
+            app.post_json(
+                &format!(
+                    "/v1/meetings/{meeting_id}/items/{}/decisions",
+                    created["id"].as_str().unwrap()
+                ),
+                &admin,
+                &json!({"outcome": d["outcome"], "text": d["text"]}),
+            )
+            .await
+            .expect_json(201);
+        }
+        items.insert(item["title"].as_str().unwrap().to_owned(), id_of(&created));
+    }
+    for a in m["attendees"].as_array().unwrap() {
+        app.post_json(
+            &format!("/v1/meetings/{meeting_id}/attendees"),
+            &admin,
+            &json!({
+                "person_id": person(&a["person"]), "guest_name": a["guest_name"],
+                "attendance": a["attendance"], "role": a["role"],
+                "deputising_for_person_id": person(&a["deputising_for"]),
+            }),
+        )
+        .await
+        .expect_json(201);
+    }
+    Seed {
+        partnership_id: pid,
+        slug: partnership["slug"].as_str().unwrap().to_owned(),
+        organisations,
+        people,
+        groups,
+        meeting_id,
+        items,
+    }
+}
+
+/// `"N"` for a record answered as JSON.
+pub fn etag(record: &Value) -> String {
+    format!("\"{}\"", record["version"])
+}
