@@ -116,7 +116,7 @@ pub struct Loaded {
     pub meeting_ids: Vec<Id>,
 }
 
-fn key<'a>(map: &'a HashMap<String, Id>, what: &str, key: &str) -> Result<Id, ApiError> {
+fn key(map: &HashMap<String, Id>, what: &str, key: &str) -> Result<Id, ApiError> {
     map.get(key)
         .copied()
         .ok_or_else(|| ApiError::internal(format!("fixture names an unknown {what} {key}")))

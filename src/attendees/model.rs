@@ -253,13 +253,6 @@ pub fn delete(
     let before = find(conn, meeting.id, id)?;
     etag::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    let deleted = diesel::delete(
-        attendees::table
-            .find(id)
-            .filter(attendees::version.eq(before.version)),
-    )
-    .execute(conn)?;
-    etag::ensure_changed(deleted)?;
-    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    crate::delete_versioned!(conn, actor, attendees, &before)?;
     Ok(())
 }

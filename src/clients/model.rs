@@ -184,15 +184,7 @@ fn save(
     before: &ApiClient,
     after: &ApiClient,
 ) -> Result<(), ApiError> {
-    let changed = diesel::update(
-        clients::table
-            .find(before.id)
-            .filter(clients::version.eq(before.version)),
-    )
-    .set(after)
-    .execute(conn)?;
-    crate::http::etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(before), Some(after))
+    crate::update_versioned!(conn, actor, clients, before, after)
 }
 
 /// Replaces the secret; the old one stops working at once.

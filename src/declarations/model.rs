@@ -128,13 +128,6 @@ pub fn delete(
         .ok_or_else(|| ApiError::not_found("no such declaration"))?;
     etag::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    let deleted = diesel::delete(
-        declarations::table
-            .find(id)
-            .filter(declarations::version.eq(before.version)),
-    )
-    .execute(conn)?;
-    etag::ensure_changed(deleted)?;
-    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    crate::delete_versioned!(conn, actor, declarations, &before)?;
     Ok(())
 }

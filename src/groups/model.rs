@@ -200,15 +200,13 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        groups::table
-            .find(id)
-            .filter(groups::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)
-    .map_err(short_name_taken(&after.short_name))?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(
+        conn,
+        actor,
+        groups,
+        &before,
+        &after,
+        short_name_taken(&after.short_name)
+    )?;
     Ok(after)
 }

@@ -142,15 +142,7 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        decisions::table
-            .find(id)
-            .filter(decisions::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(conn, actor, decisions, &before, &after)?;
     Ok(after)
 }
 
@@ -166,14 +158,7 @@ pub fn delete(
     let before = find(conn, item.id, id)?;
     etag::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    let deleted = diesel::delete(
-        decisions::table
-            .find(id)
-            .filter(decisions::version.eq(before.version)),
-    )
-    .execute(conn)?;
-    etag::ensure_changed(deleted)?;
-    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    crate::delete_versioned!(conn, actor, decisions, &before)?;
     Ok(())
 }
 

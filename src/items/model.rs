@@ -222,15 +222,7 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        agenda_items::table
-            .find(id)
-            .filter(agenda_items::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(conn, actor, agenda_items, &before, &after)?;
     Ok(after)
 }
 
@@ -258,14 +250,7 @@ pub fn delete(
         ));
     }
     begin_edit(conn, actor, meeting)?;
-    let deleted = diesel::delete(
-        agenda_items::table
-            .find(id)
-            .filter(agenda_items::version.eq(before.version)),
-    )
-    .execute(conn)?;
-    etag::ensure_changed(deleted)?;
-    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    crate::delete_versioned!(conn, actor, agenda_items, &before)?;
     Ok(())
 }
 

@@ -145,15 +145,7 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        members::table
-            .find(id)
-            .filter(members::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(conn, actor, members, &before, &after)?;
     Ok(after)
 }
 
@@ -167,13 +159,6 @@ pub fn delete(
 ) -> Result<(), ApiError> {
     let before = find(conn, partnership_id, id)?;
     etag::check(expected, before.version)?;
-    let removed = diesel::delete(
-        members::table
-            .find(id)
-            .filter(members::version.eq(before.version)),
-    )
-    .execute(conn)?;
-    etag::ensure_changed(removed)?;
-    audit::record(conn, actor, Action::Delete, Some(&before), None)?;
+    crate::delete_versioned!(conn, actor, members, &before)?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::items::decisions::{self, Decision};
 use crate::items::ItemView;
 use crate::meetings::model::{self as meetings, Meeting, MeetingView};
+use crate::people::model::Person;
 
 /// A meeting named from another record.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -84,22 +85,19 @@ pub struct MinutesDocument {
 }
 
 struct Names {
-    people: HashMap<Id, (String, String, Option<String>, Option<Id>)>,
+    people: HashMap<Id, Person>,
     organisations: HashMap<Id, String>,
 }
 
 fn names(conn: &mut DbConnection, partnership_id: Id) -> Result<Names, ApiError> {
-    let rows: Vec<(Id, String, String, Option<String>, Option<Id>)> = people::table
+    let people: HashMap<Id, Person> = people::table
         .filter(people::partnership_id.eq(partnership_id))
-        .select((
-            people::id,
-            people::full_name,
-            people::initials,
-            people::job_title,
-            people::organisation_id,
-        ))
-        .load(conn)?;
-    let org_ids: Vec<Id> = rows.iter().filter_map(|r| r.4).collect();
+        .select(Person::as_select())
+        .load::<Person>(conn)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let org_ids: Vec<Id> = people.values().filter_map(|p| p.organisation_id).collect();
     let organisations = organisations::table
         .filter(organisations::id.eq_any(&org_ids))
         .select((organisations::id, organisations::name))
@@ -107,10 +105,7 @@ fn names(conn: &mut DbConnection, partnership_id: Id) -> Result<Names, ApiError>
         .into_iter()
         .collect();
     Ok(Names {
-        people: rows
-            .into_iter()
-            .map(|(id, name, initials, title, org)| (id, (name, initials, title, org)))
-            .collect(),
+        people,
         organisations,
     })
 }
@@ -133,7 +128,7 @@ pub fn build(
     let partnership = crate::partnerships::model::find(conn, meeting.partnership_id)?;
     let group = crate::groups::model::find(conn, meeting.partnership_id, meeting.group_id)?;
     let names = names(conn, meeting.partnership_id)?;
-    let person_name = |id: Id| names.people.get(&id).map(|p| p.0.clone());
+    let person_name = |id: Id| names.people.get(&id).map(|p| p.full_name.clone());
 
     let mut lists: [Vec<AttendeeLine>; 4] = Default::default();
     for a in crate::attendees::model::all(conn, meeting.id)? {
@@ -142,13 +137,13 @@ pub fn build(
             attendee_id: a.id,
             person_id: a.person_id,
             name: person
-                .map(|p| p.0.clone())
+                .map(|p| p.full_name.clone())
                 .or(a.guest_name.clone())
                 .unwrap_or_default(),
-            initials: person.map(|p| p.1.clone()),
-            job_title: person.and_then(|p| p.2.clone()),
+            initials: person.map(|p| p.initials.clone()),
+            job_title: person.and_then(|p| p.job_title.clone()),
             organisation: person
-                .and_then(|p| p.3)
+                .and_then(|p| p.organisation_id)
                 .and_then(|o| names.organisations.get(&o).cloned())
                 .or(a.guest_organisation.clone()),
             role: a.role,

@@ -145,14 +145,6 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        organisations::table
-            .find(id)
-            .filter(organisations::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(conn, actor, organisations, &before, &after)?;
     Ok(after)
 }

@@ -169,15 +169,6 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        partnerships::table
-            .find(id)
-            .filter(partnerships::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)
-    .map_err(slug_taken)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(conn, actor, partnerships, &before, &after, slug_taken)?;
     Ok(after)
 }

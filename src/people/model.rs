@@ -188,15 +188,13 @@ pub fn update(
         updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        people::table
-            .find(id)
-            .filter(people::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)
-    .map_err(initials_taken(&after.initials))?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    crate::update_versioned!(
+        conn,
+        actor,
+        people,
+        &before,
+        &after,
+        initials_taken(&after.initials)
+    )?;
     Ok(after)
 }

@@ -34,6 +34,26 @@ async fn make_confidential(app: &TestApp, seed: &Seed, title: &str) {
     .expect_json(200);
 }
 
+/// Schedules another meeting of the Herefordshire board; `fields` add to or
+/// override the defaults.
+async fn schedule_board(app: &TestApp, seed: &Seed, starts_at: &str, fields: Value) -> Value {
+    let mut body = json!({
+        "group_id": seed.groups["spb"],
+        "title": "Herefordshire Safeguarding Partner's Board",
+        "starts_at": starts_at,
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    app.post_json(
+        &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
+        &app.platform_admin_token(),
+        &body,
+    )
+    .await
+    .expect_json(201)
+}
+
 #[tokio::test]
 async fn the_herefordshire_meeting_is_rebuilt_from_the_seed() {
     let app = spawn_app().await;
@@ -305,17 +325,7 @@ async fn approved_minutes_are_locked_until_an_admin_reopens_them() {
         .await
         .expect_json(200);
     // The December board, where they are approved.
-    let december = app
-        .post_json(
-            &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
-            &admin,
-            &json!({
-                "group_id": meeting["group_id"], "title": "Herefordshire Safeguarding Partner's Board",
-                "starts_at": "2019-12-18T15:00:00Z",
-            }),
-        )
-        .await
-        .expect_json(201);
+    let december = schedule_board(&app, &seed, "2019-12-18T15:00:00Z", json!({})).await;
     assert_eq!(
         december["previous_meeting_id"], meeting["id"],
         "the previous meeting is found"
@@ -456,18 +466,7 @@ async fn published_minutes_are_public_and_redacted() {
     app.post_json(&meeting_path(&seed, "/minutes/publish"), &admin, &json!({}))
         .await
         .expect_problem(409); // only approved minutes are published
-    let meeting = app
-        .get(&meeting_path(&seed, ""), &admin)
-        .await
-        .expect_json(200);
-    let later = app
-        .post_json(
-            &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
-            &admin,
-            &json!({"group_id": meeting["group_id"], "title": "Board", "starts_at": "2019-12-18T15:00:00Z"}),
-        )
-        .await
-        .expect_json(201);
+    let later = schedule_board(&app, &seed, "2019-12-18T15:00:00Z", json!({})).await;
     app.post_json(
         &meeting_path(&seed, "/minutes/approve"),
         &admin,
@@ -535,18 +534,13 @@ async fn the_calendar_feed_parses_and_marks_cancellations() {
         .get(&meeting_path(&seed, ""), &admin)
         .await
         .expect_json(200);
-    let next = app
-        .post_json(
-            &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
-            &admin,
-            &json!({
-                "group_id": meeting["group_id"], "title": "Herefordshire Safeguarding Partner's Board",
-                "starts_at": "2099-12-18T15:00:00Z", "ends_at": "2099-12-18T16:30:00Z",
-                "location": "Goodrich Room, Plough Lane, Hereford",
-            }),
-        )
-        .await
-        .expect_json(201);
+    let next = schedule_board(
+        &app,
+        &seed,
+        "2099-12-18T15:00:00Z",
+        json!({"ends_at": "2099-12-18T16:30:00Z", "location": "Goodrich Room, Plough Lane, Hereford"}),
+    )
+    .await;
     let group_next = app
         .get(
             &format!(
