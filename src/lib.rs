@@ -16,12 +16,14 @@ pub mod http;
 pub mod items;
 pub mod meetings;
 pub mod members;
+pub mod metrics;
 pub mod minutes;
 pub mod openapi;
 pub mod ops;
 pub mod organisations;
 pub mod partnerships;
 pub mod people;
+pub mod submissions;
 pub mod validate;
 
 pub use app::Application;
@@ -38,6 +40,8 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     items::routes::configure(cfg);
     declarations::routes::configure(cfg);
     minutes::routes::configure(cfg);
+    metrics::routes::configure(cfg);
+    submissions::routes::configure(cfg);
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);

@@ -4,8 +4,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    attendees, audit, clients, declarations, groups, items, meetings, members, minutes, ops,
-    organisations, partnerships, people,
+    attendees, audit, clients, declarations, groups, items, meetings, members, metrics, minutes,
+    ops, organisations, partnerships, people, submissions,
 };
 
 #[derive(OpenApi)]
@@ -69,6 +69,12 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         declarations::routes::delete_declaration,
         minutes::routes::get_minutes,
         minutes::routes::public_minutes,
+        metrics::routes::create_metric,
+        metrics::routes::list_metrics,
+        metrics::routes::get_metric,
+        metrics::routes::update_metric,
+        submissions::routes::submit,
+        submissions::routes::list_values,
         clients::oauth::issue_token,
         clients::oauth::jwks,
         clients::routes::create_client,
@@ -87,6 +93,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         (name = "people", description = "People of a partnership, known by their initials"),
         (name = "groups", description = "Boards and groups, and whom they report to"),
         (name = "meetings", description = "Meetings, attendance and quorum, agenda items, decisions, declarations, minutes (approve, publish, public redacted copy) and the iCalendar feed"),
+        (name = "performance data", description = "Metrics, and the quarterly values agencies submit"),
         (name = "authentication", description = "API clients and the OAuth 2.0 client-credentials token endpoint"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health and readiness"),

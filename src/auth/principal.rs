@@ -34,6 +34,8 @@ pub enum Access {
     Contribute,
     /// Manage the partnership's own records (admin).
     Manage,
+    /// Submit performance data (admin for any agency, submitter for its own).
+    Submit,
 }
 
 impl Access {
@@ -42,6 +44,7 @@ impl Access {
             Access::Read => matches!(role, Role::Admin | Role::Member | Role::Viewer),
             Access::Contribute => matches!(role, Role::Admin | Role::Member),
             Access::Manage => role == Role::Admin,
+            Access::Submit => matches!(role, Role::Admin | Role::Submitter),
         }
     }
 }
@@ -81,6 +84,22 @@ impl Principal {
                 format!("the {role:?} role may not do this").to_lowercase(),
             ))
         }
+    }
+
+    /// Checks that the caller may submit data for `organisation_id`: an admin
+    /// for any agency, a submitter only for the organisation its token names.
+    pub fn require_submission(
+        &self,
+        partnership_id: Id,
+        organisation_id: Id,
+    ) -> Result<Role, ApiError> {
+        let role = self.require(partnership_id, Access::Submit)?;
+        if role == Role::Submitter && self.organisation_id != Some(organisation_id) {
+            return Err(ApiError::forbidden(
+                "a submitter submits data only for its own organisation",
+            ));
+        }
+        Ok(role)
     }
 
     pub fn require_platform_admin(&self) -> Result<(), ApiError> {
@@ -171,6 +190,31 @@ mod tests {
             Err(ApiError::NotFound(_))
         ));
         assert!(p.require(a, Access::Manage).is_ok());
+    }
+
+    #[test]
+    fn a_submitter_submits_only_for_its_own_organisation() {
+        let (a, police, council) = (Id::new(), Id::new(), Id::new());
+        let mut submitter = principal(&[(a, Role::Submitter)]);
+        submitter.organisation_id = Some(police);
+        assert!(submitter.require_submission(a, police).is_ok());
+        assert!(matches!(
+            submitter.require_submission(a, council),
+            Err(ApiError::Forbidden(_))
+        ));
+        submitter.organisation_id = None;
+        assert!(submitter.require_submission(a, police).is_err());
+        assert!(principal(&[(a, Role::Admin)])
+            .require_submission(a, council)
+            .is_ok());
+        assert!(matches!(
+            principal(&[(a, Role::Member)]).require_submission(a, council),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            principal(&[(a, Role::Submitter)]).require_submission(Id::new(), police),
+            Err(ApiError::NotFound(_))
+        ));
     }
 
     #[test]

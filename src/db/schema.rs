@@ -238,6 +238,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    metrics (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        code -> Text,
+        name -> Text,
+        unit -> Text,
+        min_value -> Nullable<Double>,
+        max_value -> Nullable<Double>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    metric_values (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        metric_id -> UuidSql,
+        organisation_id -> UuidSql,
+        period -> Text,
+        value -> Double,
+        comment -> Nullable<Text>,
+        submitted_by -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -252,4 +289,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendees,
     decisions,
     declarations,
+    metrics,
+    metric_values,
 );

@@ -7,4 +7,5 @@ mod problems;
 mod resilience;
 mod resources;
 mod seed;
+mod submissions;
 mod tokens;

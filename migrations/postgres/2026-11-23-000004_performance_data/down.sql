@@ -1,0 +1,2 @@
+DROP TABLE metric_values;
+DROP TABLE metrics;

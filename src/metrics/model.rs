@@ -1,0 +1,178 @@
+//! Metric rows and queries.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
+use crate::audit::{self, Action, Audited};
+use crate::auth::Principal;
+use crate::db::schema::metrics;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+
+/// A metric agencies report on.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = metrics, treat_none_as_null = true)]
+pub struct Metric {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub code: String,
+    pub name: String,
+    pub unit: Unit,
+    /// The allowed range; null where unbounded.
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Audited for Metric {
+    const RESOURCE: &'static str = "metric";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for Metric {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+impl Metric {
+    /// Why `value` does not fit this metric, if it does not.
+    pub fn check(&self, value: f64) -> Result<(), String> {
+        rules::check_value(self.unit, self.min_value, self.max_value, value)
+    }
+}
+
+fn code_taken(code: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
+    move |e| match ApiError::from(e) {
+        ApiError::Conflict(_) => ApiError::conflict(format!(
+            "the code {code} is already used in this partnership"
+        )),
+        other => other,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: CreateMetric,
+) -> Result<Metric, ApiError> {
+    crate::partnerships::model::find(conn, partnership_id)?;
+    let fields = rules::validate(MetricFields {
+        code: form.code,
+        name: form.name,
+        unit: form.unit,
+        min_value: form.min_value,
+        max_value: form.max_value,
+    })?;
+    let now = UtcTime::now();
+    let record = Metric {
+        id: Id::new(),
+        partnership_id,
+        code: fields.code,
+        name: fields.name,
+        unit: fields.unit,
+        min_value: fields.min_value,
+        max_value: fields.max_value,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(metrics::table)
+        .values(&record)
+        .execute(conn)
+        .map_err(code_taken(&record.code))?;
+    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Metric, ApiError> {
+    metrics::table
+        .filter(metrics::partnership_id.eq(partnership_id))
+        .filter(metrics::id.eq(id))
+        .select(Metric::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such metric"))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    page: &Page,
+) -> Result<Vec<Metric>, ApiError> {
+    crate::partnerships::model::find(conn, partnership_id)?;
+    let mut query = metrics::table
+        .filter(metrics::partnership_id.eq(partnership_id))
+        .select(Metric::as_select())
+        .order(metrics::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(metrics::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Every metric of the partnership (a submission names them by code).
+pub fn all(conn: &mut DbConnection, partnership_id: Id) -> Result<Vec<Metric>, ApiError> {
+    Ok(metrics::table
+        .filter(metrics::partnership_id.eq(partnership_id))
+        .select(Metric::as_select())
+        .load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    expected: Expected,
+    patch: UpdateMetric,
+) -> Result<Metric, ApiError> {
+    let before = find(conn, partnership_id, id)?;
+    etag::check(expected, before.version)?;
+    let fields = rules::apply(
+        MetricFields {
+            code: before.code.clone(),
+            name: before.name.clone(),
+            unit: before.unit,
+            min_value: before.min_value,
+            max_value: before.max_value,
+        },
+        patch,
+    )?;
+    let after = Metric {
+        name: fields.name,
+        unit: fields.unit,
+        min_value: fields.min_value,
+        max_value: fields.max_value,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    crate::update_versioned!(conn, actor, metrics, &before, &after)?;
+    Ok(after)
+}

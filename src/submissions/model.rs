@@ -1,0 +1,197 @@
+//! Submitted values: rows, the import, and queries.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, ImportSummary, Step, Submission};
+use crate::audit::{self, Action, Audited};
+use crate::auth::Principal;
+use crate::db::schema::metric_values as values;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::{ApiError, FieldError};
+use crate::http::{Page, Versioned};
+
+/// One agency's value of one metric for one period.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = values, treat_none_as_null = true)]
+pub struct MetricValue {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub metric_id: Id,
+    pub organisation_id: Id,
+    pub period: String,
+    pub value: f64,
+    pub comment: Option<String>,
+    /// The client that last submitted it.
+    pub submitted_by: String,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Audited for MetricValue {
+    const RESOURCE: &'static str = "metric_value";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for MetricValue {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// Checks the submission as a whole (period, agency, size): anything wrong
+/// there refuses all of it. Values are then judged one by one.
+fn check_whole(conn: &mut DbConnection, form: &Submission) -> Result<String, ApiError> {
+    let mut errors = Vec::new();
+    let period = rules::parse_period(&form.period)
+        .map_err(|m| errors.push(FieldError::new("period", m)))
+        .unwrap_or_default();
+    if !crate::organisations::model::exists(conn, form.organisation_id)? {
+        errors.push(FieldError::new("organisation_id", "no such organisation"));
+    }
+    if form.values.is_empty() || form.values.len() > rules::MAX_VALUES {
+        errors.push(FieldError::new(
+            "values",
+            format!("must hold 1 to {} values", rules::MAX_VALUES),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(period)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Imports a submission in the caller's transaction; with `dry_run`, only
+/// answers what would happen.
+pub fn submit(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    partnership_id: Id,
+    form: Submission,
+) -> Result<ImportSummary, ApiError> {
+    crate::partnerships::model::find(conn, partnership_id)?;
+    let period = check_whole(conn, &form)?;
+    let metrics = crate::metrics::model::all(conn, partnership_id)?;
+    let held: Vec<MetricValue> = values::table
+        .filter(values::partnership_id.eq(partnership_id))
+        .filter(values::organisation_id.eq(form.organisation_id))
+        .filter(values::period.eq(&period))
+        .select(MetricValue::as_select())
+        .load(conn)?;
+    let existing: HashMap<Id, (Id, f64, Option<String>)> = held
+        .iter()
+        .map(|v| (v.metric_id, (v.id, v.value, v.comment.clone())))
+        .collect();
+    let (planned, rejected) = rules::plan(&metrics, &existing, &form.values);
+    let mut summary = ImportSummary {
+        rejected,
+        dry_run: form.dry_run,
+        ..ImportSummary::default()
+    };
+    let held: HashMap<Id, MetricValue> = held.into_iter().map(|v| (v.id, v)).collect();
+    let now = UtcTime::now();
+    for p in planned {
+        match p.step {
+            Step::Unchanged => summary.unchanged += 1,
+            Step::Insert => {
+                summary.imported += 1;
+                if form.dry_run {
+                    continue;
+                }
+                let record = MetricValue {
+                    id: Id::new(),
+                    partnership_id,
+                    metric_id: p.metric_id,
+                    organisation_id: form.organisation_id,
+                    period: period.clone(),
+                    value: p.value,
+                    comment: p.comment,
+                    submitted_by: actor.subject.clone(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                diesel::insert_into(values::table)
+                    .values(&record)
+                    .execute(conn)?;
+                audit::record(conn, actor, Action::Create, None, Some(&record))?;
+            }
+            Step::Update(id) => {
+                summary.updated += 1;
+                if form.dry_run {
+                    continue;
+                }
+                let before = held[&id].clone();
+                let after = MetricValue {
+                    value: p.value,
+                    comment: p.comment,
+                    submitted_by: actor.subject.clone(),
+                    version: before.version + 1,
+                    updated_at: now,
+                    ..before.clone()
+                };
+                crate::update_versioned!(conn, actor, values, &before, &after)?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Filters of the submitted values.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ValueFilter {
+    /// e.g. `2019-20-Q2`
+    pub period: Option<String>,
+    pub organisation_id: Option<Id>,
+    pub metric_id: Option<Id>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    filter: &ValueFilter,
+    page: &Page,
+) -> Result<Vec<MetricValue>, ApiError> {
+    crate::partnerships::model::find(conn, partnership_id)?;
+    let mut query = values::table
+        .filter(values::partnership_id.eq(partnership_id))
+        .select(MetricValue::as_select())
+        .order(values::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(values::id.gt(after));
+    }
+    if let Some(period) = &filter.period {
+        query = query.filter(values::period.eq(period.trim().to_ascii_uppercase()));
+    }
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(values::organisation_id.eq(org));
+    }
+    if let Some(metric) = filter.metric_id {
+        query = query.filter(values::metric_id.eq(metric));
+    }
+    Ok(query.load(conn)?)
+}

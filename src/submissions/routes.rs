@@ -1,0 +1,93 @@
+//! `/v1/partnerships/{id}/submissions`: push a quarter's values (JSON), read
+//! them back.
+
+use actix_web::{web, HttpResponse};
+
+use super::model::{self, MetricValue, ValueFilter};
+use super::rules::{ImportSummary, Submission};
+use crate::app::AppState;
+use crate::auth::{Access, Principal, Role};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ReadErrors};
+use crate::http::{Json, Page, Paginated};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/submissions")
+            .route(web::post().to(submit))
+            .route(web::get().to(list_values)),
+    );
+}
+
+/// Submit one agency's values for a period (a submitter for its own
+/// organisation only, or an admin). Values that do not fit are listed in
+/// `rejected` with their index and reason; the rest are stored. Resubmitting
+/// updates changed values and leaves the rest `unchanged`, so retries never
+/// duplicate; `Idempotency-Key` replays the first answer.
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/submissions",
+    tag = "performance data",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = Submission,
+    responses((status = 200, description = "The import summary", body = ImportSummary), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<Submission>,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    let form = body.into_inner();
+    principal.require_submission(partnership_id, form.organisation_id)?;
+    let summary = db::run(&state.pool, move |conn| {
+        model::submit(conn, &principal, partnership_id, form)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// The submitted values, filtered by period, agency and metric. A submitter
+/// sees only its own organisation's.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/submissions",
+    tag = "performance data",
+    params(("id" = Id, Path, description = "Partnership id"), ValueFilter, crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of values", body = Paginated<MetricValue>), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_values(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    filter: web::Query<ValueFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let partnership_id = path.into_inner();
+    let mut filter = filter.into_inner();
+    if principal.role_in(partnership_id)? == Role::Submitter {
+        let own = principal
+            .organisation_id
+            .ok_or_else(|| ApiError::forbidden("this submitter acts for no organisation"))?;
+        if filter.organisation_id.is_some_and(|o| o != own) {
+            return Err(ApiError::forbidden(
+                "a submitter reads only its own organisation's values",
+            ));
+        }
+        filter.organisation_id = Some(own);
+    } else {
+        principal.require(partnership_id, Access::Read)?;
+    }
+    let query_page = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
+        model::list(conn, partnership_id, &filter, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |v| v.id)))
+}

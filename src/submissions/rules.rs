@@ -1,0 +1,227 @@
+//! Submission rules: the reporting period, and the plan that sorts each
+//! submitted value into imported, updated, unchanged or rejected.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Id;
+use crate::metrics::Metric;
+
+/// Most values one submission may carry.
+pub const MAX_VALUES: usize = 5_000;
+
+/// Body of `POST /v1/partnerships/{id}/submissions`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// A UK financial-year quarter: `2019-20-Q2` (July to September 2019).
+    pub period: String,
+    /// The agency the values are for; a submitter may only name its own.
+    pub organisation_id: Id,
+    pub values: Vec<SubmittedValue>,
+    /// Answer the summary without storing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One value of a submission.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmittedValue {
+    /// The metric's code.
+    pub metric: String,
+    /// A number; anything else is rejected with a reason.
+    #[schema(value_type = f64)]
+    pub value: serde_json::Value,
+    pub comment: Option<String>,
+}
+
+/// A value that was not taken, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rejected {
+    /// Its position in `values`, from 0.
+    pub index: usize,
+    pub metric: String,
+    pub reason: String,
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportSummary {
+    /// Values new for this metric, agency and period.
+    pub imported: usize,
+    /// Values that replaced a different earlier value.
+    pub updated: usize,
+    /// Values equal to what was already held.
+    pub unchanged: usize,
+    pub rejected: Vec<Rejected>,
+    /// Nothing was stored.
+    pub dry_run: bool,
+}
+
+/// Parses `2019-20-Q2`: the second year follows the first.
+pub fn parse_period(raw: &str) -> Result<String, &'static str> {
+    const HINT: &str = "must be a financial-year quarter like 2019-20-Q2";
+    let value = raw.trim().to_ascii_uppercase();
+    let bytes = value.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[8] != b'Q' {
+        return Err(HINT);
+    }
+    let start: u32 = value[0..4].parse().map_err(|_| HINT)?;
+    let end: u32 = value[5..7].parse().map_err(|_| HINT)?;
+    let quarter: u32 = value[9..10].parse().map_err(|_| HINT)?;
+    if !(2000..=2100).contains(&start) || end != (start + 1) % 100 || !(1..=4).contains(&quarter) {
+        return Err(HINT);
+    }
+    Ok(value)
+}
+
+/// What to do with one accepted value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Insert,
+    Update(Id),
+    Unchanged,
+}
+
+/// One accepted value with its step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub metric_id: Id,
+    pub value: f64,
+    pub comment: Option<String>,
+    pub step: Step,
+}
+
+/// Sorts the submitted values against the metrics and the values already
+/// held for this agency and period (`existing`: metric id → (value id,
+/// value, comment)).
+pub fn plan(
+    metrics: &[Metric],
+    existing: &HashMap<Id, (Id, f64, Option<String>)>,
+    values: &[SubmittedValue],
+) -> (Vec<Planned>, Vec<Rejected>) {
+    let by_code: HashMap<&str, &Metric> = metrics.iter().map(|m| (m.code.as_str(), m)).collect();
+    let mut seen = HashSet::new();
+    let (mut planned, mut rejected) = (Vec::new(), Vec::new());
+    for (index, v) in values.iter().enumerate() {
+        let reject = |reason: String| Rejected {
+            index,
+            metric: v.metric.clone(),
+            reason,
+        };
+        let Some(metric) = by_code.get(v.metric.trim()) else {
+            rejected.push(reject("no such metric code in this partnership".into()));
+            continue;
+        };
+        let Some(number) = v.value.as_f64() else {
+            rejected.push(reject("the value must be a number".into()));
+            continue;
+        };
+        if let Err(reason) = metric.check(number) {
+            rejected.push(reject(reason));
+            continue;
+        }
+        let comment = v
+            .comment
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        if comment.as_ref().is_some_and(|c| c.chars().count() > 2_000) {
+            rejected.push(reject("the comment is longer than 2000 characters".into()));
+            continue;
+        }
+        if !seen.insert(metric.id) {
+            rejected.push(reject("the metric appears twice in this submission".into()));
+            continue;
+        }
+        let step = match existing.get(&metric.id) {
+            None => Step::Insert,
+            Some((_, held, held_comment)) if *held == number && *held_comment == comment => {
+                Step::Unchanged
+            }
+            Some((id, _, _)) => Step::Update(*id),
+        };
+        planned.push(Planned {
+            metric_id: metric.id,
+            value: number,
+            comment,
+            step,
+        });
+    }
+    (planned, rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::UtcTime;
+    use crate::metrics::rules::Unit;
+    use serde_json::json;
+
+    #[test]
+    fn periods_are_financial_year_quarters() {
+        assert_eq!(parse_period("2019-20-q2").unwrap(), "2019-20-Q2");
+        assert_eq!(parse_period("2099-00-Q4").unwrap(), "2099-00-Q4");
+        for bad in ["2019-21-Q2", "2019-20-Q5", "2019/20 Q2", "Q2 2019", ""] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn metric(code: &str, unit: Unit) -> Metric {
+        let now = UtcTime::now();
+        Metric {
+            id: Id::new(),
+            partnership_id: Id::new(),
+            code: code.into(),
+            name: code.into(),
+            unit,
+            min_value: None,
+            max_value: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn value(metric: &str, value: serde_json::Value) -> SubmittedValue {
+        SubmittedValue {
+            metric: metric.into(),
+            value,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn each_value_is_imported_updated_unchanged_or_rejected() {
+        let (plans, referrals, timely) = (
+            metric("CP-PLANS", Unit::Count),
+            metric("REFERRALS", Unit::Count),
+            metric("TIMELY", Unit::Percent),
+        );
+        let existing = HashMap::from([
+            (plans.id, (Id::new(), 120.0, None)),
+            (referrals.id, (Id::new(), 40.0, None)),
+        ]);
+        let values = [
+            value("CP-PLANS", json!(120)),
+            value("REFERRALS", json!(45)),
+            value("TIMELY", json!(87.5)),
+            value("UNKNOWN", json!(1)),
+            value("TIMELY", json!(90)),
+            value("CP-PLANS", json!("many")),
+            value("REFERRALS", json!(-3)),
+        ];
+        let (planned, rejected) = plan(&[plans, referrals, timely], &existing, &values);
+        let steps: Vec<_> = planned.iter().map(|p| p.step.clone()).collect();
+        assert!(matches!(
+            steps[..],
+            [Step::Unchanged, Step::Update(_), Step::Insert]
+        ));
+        let indexes: Vec<usize> = rejected.iter().map(|r| r.index).collect();
+        assert_eq!(indexes, [3, 4, 5, 6]);
+    }
+}

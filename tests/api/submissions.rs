@@ -1,0 +1,257 @@
+//! Performance data over HTTP: an agency's data system, authenticated as a
+//! `submitter` client of its own organisation, pushes a quarter's values.
+
+use safeguarding_api::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, spawn_app, TestApp};
+
+struct Setup {
+    partnership: String,
+    police: String,
+    council: String,
+    /// A bearer token of the police data warehouse's submitter client.
+    police_system: String,
+}
+
+/// Herefordshire with two agencies, two metrics, and the police data
+/// warehouse as a submitter client that got its token from /v1/oauth/token.
+async fn setup(app: &TestApp) -> Setup {
+    let admin = app.platform_admin_token();
+    let partnership = id_of(&app.create_partnership("herefordshire").await).to_string();
+    let org = |name: &'static str, kind: &'static str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move {
+            let created = app
+                .post_json(
+                    "/v1/organisations",
+                    &admin,
+                    &json!({"name": name, "kind": kind}),
+                )
+                .await
+                .expect_json(201);
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let police = org("West Mercia Police", "police").await;
+    let council = org("Herefordshire Council", "local_authority").await;
+    for (code, name, unit, max) in [
+        (
+            "CP-PLANS",
+            "Children on a child protection plan",
+            "count",
+            None,
+        ),
+        (
+            "TIMELY-ICPC",
+            "Initial conferences within 15 days",
+            "percent",
+            Some(100.0),
+        ),
+    ] {
+        app.post_json(
+            &format!("/v1/partnerships/{partnership}/metrics"),
+            &admin,
+            &json!({"code": code, "name": name, "unit": unit, "min_value": 0, "max_value": max}),
+        )
+        .await
+        .expect_json(201);
+    }
+    let client = app
+        .post_json(
+            &format!("/v1/partnerships/{partnership}/clients"),
+            &admin,
+            &json!({"name": "West Mercia Police data warehouse", "role": "submitter", "organisation_id": police}),
+        )
+        .await
+        .expect_json(201);
+    let token = app
+        .send(app.client.post(app.url("/v1/oauth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+        ]))
+        .await
+        .expect_json(200);
+    assert_eq!(token["scope"], "submitter");
+    Setup {
+        partnership,
+        police,
+        council,
+        police_system: token["access_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn quarter(organisation: &str, plans: Value) -> Value {
+    json!({
+        "period": "2019-20-Q2",
+        "organisation_id": organisation,
+        "values": [
+            {"metric": "CP-PLANS", "value": plans, "comment": "Force footprint, Herefordshire share"},
+            {"metric": "TIMELY-ICPC", "value": 87.5},
+        ],
+    })
+}
+
+#[tokio::test]
+async fn an_agency_submits_its_quarter_and_resubmits_without_duplicates() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let path = format!("/v1/partnerships/{}/submissions", s.partnership);
+
+    let mut dry = quarter(&s.police, json!(132));
+    dry["dry_run"] = json!(true);
+    let summary = app
+        .post_json(&path, &s.police_system, &dry)
+        .await
+        .expect_json(200);
+    assert_eq!(
+        (summary["imported"].as_u64(), summary["dry_run"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let admin = app.platform_admin_token();
+    assert!(
+        app.get_all(&path, &admin).await.is_empty(),
+        "a dry run stores nothing"
+    );
+
+    let summary = app
+        .post_json(&path, &s.police_system, &quarter(&s.police, json!(132)))
+        .await
+        .expect_json(200);
+    assert_eq!(
+        summary,
+        json!({"imported": 2, "updated": 0, "unchanged": 0, "rejected": [], "dry_run": false})
+    );
+    let summary = app
+        .post_json(&path, &s.police_system, &quarter(&s.police, json!(135)))
+        .await
+        .expect_json(200);
+    assert_eq!(
+        (summary["updated"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let held = app.get_all(&path, &admin).await;
+    assert_eq!(held.len(), 2);
+    assert!(held
+        .iter()
+        .any(|v| v["value"] == json!(135.0) && v["period"] == "2019-20-Q2"));
+
+    // Values that do not fit are rejected one by one, with index and reason.
+    let summary = app
+        .post_json(
+            &path,
+            &s.police_system,
+            &json!({"period": "2019-20-Q3", "organisation_id": s.police, "values": [
+                {"metric": "CP-PLANS", "value": 140},
+                {"metric": "NO-SUCH", "value": 1},
+                {"metric": "TIMELY-ICPC", "value": 120},
+                {"metric": "CP-PLANS", "value": "lots"},
+            ]}),
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(summary["imported"], 1);
+    let rejected: Vec<u64> = summary["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, [1, 2, 3]);
+    assert!(summary["rejected"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("between 0 and 100"));
+
+    // A retry with the same Idempotency-Key replays the first answer.
+    let body = quarter(&s.police, json!(150));
+    let first = app
+        .post_json_idempotent(&path, &s.police_system, "q2-push-7", &body)
+        .await;
+    let again = app
+        .post_json_idempotent(&path, &s.police_system, "q2-push-7", &body)
+        .await;
+    assert_eq!(first.text(), again.text());
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+    // The whole submission is refused when its frame is wrong.
+    let mut bad = quarter(&s.police, json!(1));
+    bad["period"] = json!("Q2 2019");
+    let problem = app
+        .post_json(&path, &s.police_system, &bad)
+        .await
+        .expect_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "period");
+}
+
+#[tokio::test]
+async fn a_submitter_submits_only_for_its_own_organisation() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let path = format!("/v1/partnerships/{}/submissions", s.partnership);
+
+    let problem = app
+        .post_json(&path, &s.police_system, &quarter(&s.council, json!(10)))
+        .await
+        .expect_problem(403);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("own organisation"));
+    let admin = app.platform_admin_token();
+    assert!(
+        app.get_all(&path, &admin).await.is_empty(),
+        "nothing was stored"
+    );
+
+    // It reads back only its own organisation's values.
+    app.post_json(&path, &admin, &quarter(&s.council, json!(10)))
+        .await
+        .expect_json(200);
+    app.post_json(&path, &s.police_system, &quarter(&s.police, json!(12)))
+        .await
+        .expect_json(200);
+    let own = app.get_all(&path, &s.police_system).await;
+    assert_eq!(own.len(), 2);
+    assert!(own.iter().all(|v| v["organisation_id"] == json!(s.police)));
+    app.get(
+        &format!("{path}?organisation_id={}", s.council),
+        &s.police_system,
+    )
+    .await
+    .expect_problem(403);
+    // It reads metrics, but not the partnership's governance records.
+    app.get(
+        &format!("/v1/partnerships/{}/metrics", s.partnership),
+        &s.police_system,
+    )
+    .await
+    .expect_json(200);
+    app.get(
+        &format!("/v1/partnerships/{}/people", s.partnership),
+        &s.police_system,
+    )
+    .await
+    .expect_problem(403);
+
+    // Members and viewers do not submit; another partnership's submitter learns nothing.
+    let pid = s.partnership.parse().unwrap();
+    for role in [Role::Member, Role::Viewer] {
+        let token = app.token_with_org("agency", s.police.parse().unwrap(), &[(pid, role)]);
+        app.post_json(&path, &token, &quarter(&s.police, json!(1)))
+            .await
+            .expect_problem(403);
+    }
+    let other = id_of(&app.create_partnership("nottinghamshire").await);
+    let outsider = app.token_with_org(
+        "notts-police",
+        s.police.parse().unwrap(),
+        &[(other, Role::Submitter)],
+    );
+    app.post_json(&path, &outsider, &quarter(&s.police, json!(1)))
+        .await
+        .expect_problem(404);
+    app.get(&path, &outsider).await.expect_problem(404);
+}
