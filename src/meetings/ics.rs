@@ -10,6 +10,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 use super::model::{self, Meeting};
 use super::rules::MeetingStatus;
 use crate::app::AppState;
+use crate::audit::{self, Action};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
@@ -65,9 +66,12 @@ pub async fn feed(
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = path.into_inner();
     principal.require(partnership_id, Access::Read)?;
-    let text = db::read(&state.pool, move |conn| {
+    let text = db::run(&state.pool, move |conn| {
         let partnership = crate::partnerships::model::find(conn, partnership_id)?;
         let meetings = model::all_in_time_order(conn, partnership_id)?;
+        // A rendering handed out: the disclosure log records it.
+        let note = format!("GET /v1/partnerships/{partnership_id}/meetings.ics");
+        audit::record_access(conn, &principal, Action::Export, &partnership, note)?;
         Ok(calendar(&partnership.name, &meetings))
     })
     .await?;

@@ -576,6 +576,18 @@ async fn the_calendar_feed_parses_and_marks_cancellations() {
         .starts_with("text/calendar"));
     let text = answer.text();
     assert!(text.contains("\r\n"), "RFC 5545 lines end in CRLF");
+    let exports = app
+        .get_all(
+            &format!(
+                "/v1/partnerships/{}/audit-events?resource_id={}",
+                seed.partnership_id, seed.partnership_id
+            ),
+            &admin,
+        )
+        .await;
+    assert!(exports
+        .iter()
+        .any(|e| e["action"] == "export" && e["actor"] == "test-client"));
     let unfolded = icalendar::parser::unfold(&text);
     let calendar = icalendar::parser::read_calendar(&unfolded).expect("a valid calendar");
     let events: Vec<_> = calendar
