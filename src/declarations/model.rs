@@ -102,6 +102,25 @@ pub fn create(
     Ok(record)
 }
 
+/// What a redacted copy shows instead of a declaration's text when the
+/// declaration concerns a confidential item.
+pub const WITHHELD: &str = "Withheld: the declaration concerns a confidential item.";
+
+/// Withholds the text of declarations on `confidential` items (for viewers
+/// and the public copy).
+pub fn redact(declarations: Vec<Declaration>, confidential: &[Id]) -> Vec<Declaration> {
+    declarations
+        .into_iter()
+        .map(|d| match d.item_id {
+            Some(item) if confidential.contains(&item) => Declaration {
+                text: WITHHELD.to_owned(),
+                ..d
+            },
+            _ => d,
+        })
+        .collect()
+}
+
 /// Every declaration of the meeting, in the order made.
 pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Declaration>, ApiError> {
     Ok(declarations::table
@@ -130,4 +149,43 @@ pub fn delete(
     begin_edit(conn, actor, meeting)?;
     crate::delete_versioned!(conn, actor, declarations, &before)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_on_confidential_items_are_withheld() {
+        let now = UtcTime::now();
+        let (secret, open) = (Id::new(), Id::new());
+        let declaration = |item: Option<Id>| Declaration {
+            id: Id::new(),
+            meeting_id: Id::new(),
+            partnership_id: Id::new(),
+            person_id: Id::new(),
+            item_id: item,
+            text: "Knows the family concerned.".into(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let shown = redact(
+            vec![
+                declaration(Some(secret)),
+                declaration(Some(open)),
+                declaration(None),
+            ],
+            &[secret],
+        );
+        let texts: Vec<&str> = shown.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                WITHHELD,
+                "Knows the family concerned.",
+                "Knows the family concerned."
+            ]
+        );
+    }
 }

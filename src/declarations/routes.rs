@@ -8,6 +8,7 @@ use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, IfMatch, Json, Paginated};
+use crate::items::model::sees_confidential;
 use crate::meetings::model::find_for;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -56,7 +57,8 @@ pub async fn create_declaration(
 }
 
 /// The meeting's declarations of interest (see the meeting's
-/// `no_declarations` for "none were made").
+/// `no_declarations` for "none were made"). For viewers, the text of a
+/// declaration on a confidential item is withheld.
 #[utoipa::path(
     get,
     path = "/v1/meetings/{id}/declarations",
@@ -72,8 +74,17 @@ pub async fn list_declarations(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let items = db::read(&state.pool, move |conn| {
-        find_for(conn, &principal, meeting_id, Access::Read)?;
-        model::of_meeting(conn, meeting_id)
+        let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
+        let declarations = model::of_meeting(conn, meeting_id)?;
+        if sees_confidential(role) {
+            return Ok(declarations);
+        }
+        let confidential: Vec<Id> = crate::items::model::all(conn, meeting_id)?
+            .into_iter()
+            .filter(|i| i.confidential)
+            .map(|i| i.id)
+            .collect();
+        Ok(model::redact(declarations, &confidential))
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paginated {

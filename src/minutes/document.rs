@@ -167,11 +167,15 @@ pub fn build(
         decisions_of.entry(d.item_id).or_default().push(d);
     }
     let mut label_of = HashMap::new();
+    let mut withheld = Vec::new();
     let mut items = Vec::new();
     let mut redacted = false;
     for item in crate::items::model::all(conn, meeting.id)? {
         let view = item.view(sees_confidential);
         redacted |= view.redacted;
+        if view.redacted {
+            withheld.push(view.item.id);
+        }
         label_of.insert(
             view.item.id,
             view.item.number.clone().unwrap_or(view.item.title.clone()),
@@ -186,7 +190,8 @@ pub fn build(
             item: view,
         });
     }
-    let declarations = crate::declarations::model::of_meeting(conn, meeting.id)?
+    let declarations = crate::declarations::model::of_meeting(conn, meeting.id)?;
+    let declarations = crate::declarations::model::redact(declarations, &withheld)
         .into_iter()
         .map(|d| DeclarationLine {
             person_id: d.person_id,

@@ -232,6 +232,24 @@ async fn confidential_items_are_for_members_not_viewers_and_every_read_is_logged
     );
     let viewer = app.token(&[(seed.partnership_id, Role::Viewer)]);
     let item_path = meeting_path(&seed, &format!("/items/{}", seed.items[HARRY]));
+    const INTEREST: &str = "Knows the family of the child concerned.";
+    app.post_json(
+        &meeting_path(&seed, "/declarations"),
+        &app.platform_admin_token(),
+        &json!({"person_id": seed.people["EF"], "item_id": seed.items[HARRY], "text": INTEREST}),
+    )
+    .await
+    .expect_json(201);
+    let declarations = app
+        .get(&meeting_path(&seed, "/declarations"), &member)
+        .await
+        .expect_json(200);
+    assert_eq!(declarations["items"][0]["text"], INTEREST);
+    let declarations = app
+        .get(&meeting_path(&seed, "/declarations"), &viewer)
+        .await
+        .expect_json(200);
+    assert!(!declarations.to_string().contains(INTEREST));
 
     // A member reads it in full; the read is logged.
     let item = app.get(&item_path, &member).await.expect_json(200);
@@ -267,6 +285,7 @@ async fn confidential_items_are_for_members_not_viewers_and_every_read_is_logged
             .await
             .text();
         assert!(!copy.contains(HARRY_TEXT), "{accept} leaks the item");
+        assert!(!copy.contains(INTEREST), "{accept} leaks the declaration");
         assert!(!copy.contains("Harry"), "{accept} leaks the title");
         assert!(copy.contains("Confidential item"), "{accept}");
     }
