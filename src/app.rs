@@ -9,6 +9,7 @@ use actix_web::{web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::clients::oauth::TrustedProxies;
 use crate::clients::throttle::FailureLimiter;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
@@ -91,6 +92,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
     });
     let keys = web::Data::from(settings.token_keys.clone());
     let cursor_key = CursorKey::derive(&settings.cursor_secret);
+    let trust_forwarded_for = settings.trust_forwarded_for;
     let limiter = web::Data::new(FailureLimiter::new(
         settings.token_failures_per_client,
         settings.token_failures_per_address,
@@ -104,6 +106,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(state.clone())
             .app_data(keys.clone())
             .app_data(limiter.clone())
+            .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(cursor_key.clone())
             .app_data(body_limit)
             .app_data(

@@ -25,6 +25,8 @@ pub struct Settings {
     pub token_failures_per_client: u32,
     pub token_failures_per_address: u32,
     pub token_failure_window_seconds: u64,
+    /// Behind a load balancer that appends the caller to `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub db_pool_size: u32,
@@ -82,6 +84,16 @@ impl Settings {
         let token_failures_per_address = parse_number(&lookup, "TOKEN_FAILURES_PER_ADDRESS", 20)?;
         let token_failure_window_seconds =
             parse_number(&lookup, "TOKEN_FAILURE_WINDOW_SECONDS", 900)?;
+        let trust_forwarded_for = match lookup("TRUST_FORWARDED_FOR").as_deref().map(str::trim) {
+            None | Some("") | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => {
+                return Err(bad(
+                    "TRUST_FORWARDED_FOR",
+                    format!("'{other}' is not true or false"),
+                ))
+            }
+        };
 
         let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
         let cpus = std::thread::available_parallelism()
@@ -106,6 +118,7 @@ impl Settings {
             token_failures_per_client,
             token_failures_per_address,
             token_failure_window_seconds,
+            trust_forwarded_for,
             max_body_bytes,
             db_pool_size,
             workers,

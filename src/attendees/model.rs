@@ -9,7 +9,7 @@ use super::rules::{
     self, Attendance, AttendeeFields, AttendeeRole, CreateAttendee, UpdateAttendee,
 };
 use crate::audit::{self, Action, Audited};
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
 use crate::db::{DbConnection, Id, IdList, UtcTime};
 use crate::error::ApiError;
@@ -194,6 +194,31 @@ pub fn list(
         query = query.filter(attendees::id.gt(after));
     }
     Ok(query.load(conn)?)
+}
+
+/// Attendees as `role` may see them: for viewers, the confidential items a
+/// guest attended for are left out of `attended_item_ids`.
+pub fn for_role(
+    conn: &mut DbConnection,
+    meeting_id: Id,
+    role: Role,
+    rows: Vec<Attendee>,
+) -> Result<Vec<Attendee>, ApiError> {
+    if crate::items::model::sees_confidential(role) {
+        return Ok(rows);
+    }
+    let confidential: Vec<Id> = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .filter(agenda_items::confidential.eq(true))
+        .select(agenda_items::id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|mut a| {
+            a.attended_item_ids.0.retain(|i| !confidential.contains(i));
+            a
+        })
+        .collect())
 }
 
 /// Every attendee of the meeting (the minutes).

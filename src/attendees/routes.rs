@@ -76,8 +76,9 @@ pub async fn list_attendees(
     let meeting_id = path.into_inner();
     let query_page = page.clone();
     let rows = db::read(&state.pool, move |conn| {
-        find_for(conn, &principal, meeting_id, Access::Read)?;
-        model::list(conn, meeting_id, &query_page)
+        let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
+        let rows = model::list(conn, meeting_id, &query_page)?;
+        model::for_role(conn, meeting_id, role, rows)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page.finish(rows, |a| a.id)))
@@ -99,8 +100,10 @@ pub async fn get_attendee(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let record = db::read(&state.pool, move |conn| {
-        find_for(conn, &principal, meeting_id, Access::Read)?;
-        model::find(conn, meeting_id, id)
+        let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
+        let record = model::find(conn, meeting_id, id)?;
+        let mut shown = model::for_role(conn, meeting_id, role, vec![record])?;
+        Ok(shown.remove(0))
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))

@@ -113,6 +113,28 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
+/// Whether the service sits behind proxies that append the caller's address
+/// to `X-Forwarded-For` (`TRUST_FORWARDED_FOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct TrustedProxies(pub bool);
+
+/// The caller's address: the connecting peer, or, behind trusted proxies, the
+/// last address they appended to `X-Forwarded-For` (earlier entries are the
+/// caller's own word and not believed).
+fn client_address(req: &HttpRequest, proxies: &TrustedProxies) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    if !proxies.0 {
+        return peer;
+    }
+    req.headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|last| last.trim().parse().ok())
+        .or(peer)
+}
+
 /// The scope a client's tokens carry.
 fn scope_of(client: &ApiClient) -> String {
     match (client.platform_admin, client.role) {
@@ -142,6 +164,7 @@ pub async fn issue_token(
     state: web::Data<AppState>,
     keys: web::Data<TokenKeys>,
     limiter: web::Data<FailureLimiter>,
+    proxies: web::Data<TrustedProxies>,
 ) -> HttpResponse {
     let form: TokenRequest = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
@@ -188,8 +211,8 @@ pub async fn issue_token(
             )
         }
     };
-    let address = req.peer_addr().map(|a| a.ip());
-    if let Err(seconds) = limiter.check(&client_id, address, Instant::now()) {
+    let address = client_address(&req, proxies.get_ref());
+    if let Err(seconds) = limiter.begin(&client_id, address, Instant::now()) {
         let mut response = token_error(
             StatusCode::TOO_MANY_REQUESTS,
             "slow_down",
@@ -218,12 +241,9 @@ pub async fn issue_token(
         .unwrap_or(false);
     let client = match found {
         Some(client) if matches && client.revoked_at.is_none() => client,
-        _ => {
-            limiter.record_failure(&client_id, address, Instant::now());
-            return invalid_client();
-        }
+        _ => return invalid_client(),
     };
-    limiter.record_success(&client_id);
+    limiter.succeeded(&client_id, address);
     let roles: BTreeMap<Id, crate::auth::Role> =
         client.partnership_id.zip(client.role).into_iter().collect();
     let token = match keys.issue(

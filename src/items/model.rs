@@ -166,7 +166,9 @@ pub fn create(
         minutes: fields.minutes,
         confidential: fields.confidential,
         not_minuted: fields.not_minuted,
-        position: fields.order.unwrap_or(last.map_or(1, |l| l + 1)),
+        position: fields
+            .order
+            .unwrap_or(last.map_or(1, |l| l.saturating_add(1).min(rules::MAX_ORDER))),
         version: 1,
         created_at: now,
         updated_at: now,

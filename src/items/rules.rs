@@ -9,6 +9,8 @@ use crate::validate::{patch_nullable, Errors};
 
 /// Most items one meeting may have: an agenda is read whole.
 pub const MAX_ITEMS_PER_MEETING: i64 = 500;
+/// Largest position on an agenda.
+pub const MAX_ORDER: i32 = 100_000;
 /// The heading a confidential item shows where its content is withheld.
 pub const CONFIDENTIAL_TITLE: &str = "Confidential item";
 
@@ -108,8 +110,8 @@ pub fn validate(fields: ItemFields) -> Result<ItemFields, ApiError> {
             "an item discussed but not minuted (not_minuted) has no minutes text",
         );
     }
-    if fields.order.is_some_and(|o| o < 0) {
-        errors.add("order", "must be zero or more");
+    if fields.order.is_some_and(|o| !(0..=MAX_ORDER).contains(&o)) {
+        errors.add("order", format!("must be 0 to {MAX_ORDER}"));
     }
     errors.finish()?;
     Ok(ItemFields {

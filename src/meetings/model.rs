@@ -367,20 +367,35 @@ pub fn update(
 
 /// Called before any part of the minutes (attendees, items, decisions,
 /// declarations) changes: refuses a locked record, and makes the minutes a
-/// draft once something is recorded.
+/// draft once something is recorded. The meeting row is claimed with a
+/// conditional `UPDATE`, re-checked when it writes: a concurrent approval
+/// either commits first (this edit gets 409) or finds the meeting changed
+/// (the approval gets 412), so nothing slips into approved minutes.
 pub fn begin_edit(
     conn: &mut DbConnection,
     actor: &Principal,
     meeting: &Meeting,
 ) -> Result<(), ApiError> {
     rules::ensure_editable(meeting.minutes_status)?;
-    let next = rules::after_edit(meeting.minutes_status);
-    if next != meeting.minutes_status {
-        let after = Meeting {
-            minutes_status: next,
-            ..meeting.clone()
-        };
-        save(conn, actor, Action::Update, meeting, after, None)?;
+    let claimed = diesel::update(
+        meetings::table
+            .find(meeting.id)
+            .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
+    )
+    .set((
+        meetings::version.eq(meetings::version + 1),
+        meetings::updated_at.eq(UtcTime::now()),
+        meetings::minutes_status.eq(rules::after_edit(meeting.minutes_status)),
+    ))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Err(ApiError::conflict(
+            "the minutes were approved meanwhile and are locked",
+        ));
+    }
+    if meeting.minutes_status == MinutesStatus::None {
+        let after = find_any(conn, meeting.id)?;
+        audit::record(conn, actor, Action::Update, Some(meeting), Some(&after))?;
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ fn inline(text: &str) -> String {
         ) {
             out.push('\\');
         }
-        out.push(if c == '\n' { ' ' } else { c });
+        out.push(if matches!(c, '\n' | '\r') { ' ' } else { c });
     }
     out
 }
@@ -256,5 +256,6 @@ mod tests {
     #[test]
     fn names_cannot_inject_markdown() {
         assert_eq!(inline("Q&E *urgent* [x](y)"), "Q&E \\*urgent\\* \\[x\\](y)");
+        assert!(!inline("Noted.\r\r## 4.3 Forged").contains('\r'));
     }
 }

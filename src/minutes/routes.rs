@@ -72,7 +72,14 @@ fn respond(doc: &MinutesDocument, format: Format) -> HttpResponse {
     match format {
         Format::Json => response.json(doc),
         Format::Markdown => response.body(render::markdown(doc)),
-        Format::Html => response.body(render::html_page(doc)),
+        // The page needs no script, frame or remote resource: say so.
+        Format::Html => response
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(render::html_page(doc)),
     }
 }
 

@@ -69,6 +69,10 @@ pub fn parse_period(raw: &str) -> Result<String, &'static str> {
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[8] != b'Q' {
         return Err(HINT);
     }
+    let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && digits(5..7) && digits(9..10)) {
+        return Err(HINT);
+    }
     let start: u32 = value[0..4].parse().map_err(|_| HINT)?;
     let end: u32 = value[5..7].parse().map_err(|_| HINT)?;
     let quarter: u32 = value[9..10].parse().map_err(|_| HINT)?;
@@ -166,7 +170,15 @@ mod tests {
     fn periods_are_financial_year_quarters() {
         assert_eq!(parse_period("2019-20-q2").unwrap(), "2019-20-Q2");
         assert_eq!(parse_period("2099-00-Q4").unwrap(), "2099-00-Q4");
-        for bad in ["2019-21-Q2", "2019-20-Q5", "2019/20 Q2", "Q2 2019", ""] {
+        for bad in [
+            "2019-21-Q2",
+            "2019-20-Q5",
+            "2019/20 Q2",
+            "Q2 2019",
+            "",
+            "2000-+1-Q1",
+            "+999-00-Q1",
+        ] {
             assert!(parse_period(bad).is_err(), "{bad}");
         }
     }

@@ -251,6 +251,31 @@ async fn confidential_items_are_for_members_not_viewers_and_every_read_is_logged
         .expect_json(200);
     assert!(!declarations.to_string().contains(INTEREST));
 
+    // A guest who attended for it only: viewers do not learn which item.
+    app.post_json(
+        &meeting_path(&seed, "/attendees"),
+        &app.platform_admin_token(),
+        &json!({"guest_name": "Report author", "attended_item_ids": [seed.items[HARRY]]}),
+    )
+    .await
+    .expect_json(201);
+    let guest_items = |list: Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["guest_name"] == "Report author")
+            .unwrap()["attended_item_ids"]
+            .clone()
+    };
+    let attendees = app.get(&meeting_path(&seed, "/attendees"), &member).await;
+    assert_eq!(
+        guest_items(attendees.expect_json(200)),
+        json!([seed.items[HARRY]])
+    );
+    let attendees = app.get(&meeting_path(&seed, "/attendees"), &viewer).await;
+    assert_eq!(guest_items(attendees.expect_json(200)), json!([]));
+
     // A member reads it in full; the read is logged.
     let item = app.get(&item_path, &member).await.expect_json(200);
     assert!(item["minutes"].as_str().unwrap().contains(HARRY_TEXT));

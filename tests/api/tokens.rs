@@ -439,3 +439,34 @@ async fn failed_token_requests_are_rate_limited() {
     answer.expect_problem(429);
     assert!(answer.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_counted() {
+    let app = spawn_app_with(&[
+        ("TOKEN_FAILURES_PER_ADDRESS", "2"),
+        ("TRUST_FORWARDED_FOR", "true"),
+    ])
+    .await;
+    let guess = |forwarded: &'static str| {
+        let app = app.clone();
+        async move {
+            let id = uuid::Uuid::now_v7().to_string();
+            app.send(
+                app.client
+                    .post(app.url("/v1/oauth/token"))
+                    // The caller's own claim comes first; the proxy appends the truth.
+                    .header("x-forwarded-for", format!("203.0.113.9, {forwarded}"))
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", id.as_str()),
+                        ("client_secret", "guess"),
+                    ]),
+            )
+            .await
+        }
+    };
+    guess("198.51.100.7").await.expect_problem(401);
+    guess("198.51.100.7").await.expect_problem(401);
+    guess("198.51.100.7").await.expect_problem(429);
+    guess("192.0.2.44").await.expect_problem(401);
+}
