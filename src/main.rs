@@ -99,7 +99,21 @@ fn parse_role(s: &str) -> Result<(Id, Role), String> {
     Ok((id, role))
 }
 
+/// Each argon2 verification (the token endpoint) allocates 19 MiB. glibc's
+/// adaptive mmap threshold would grow past that after the first free, so every
+/// blocking thread's arena kept its own 19 MiB for good (measured: +155 MiB of
+/// RSS after 40 token requests). A fixed threshold serves such blocks by
+/// `mmap`, and returns them to the system when freed.
+fn bound_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    bound_allocator();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::Serve)) {
