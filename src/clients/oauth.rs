@@ -227,7 +227,10 @@ pub async fn issue_token(
     let found = match id {
         Some(id) => match db::read(&state.pool, move |conn| model::find_any(conn, id)).await {
             Ok(found) => found,
-            Err(e) => return actix_web::ResponseError::error_response(&e),
+            Err(e) => {
+                limiter.cancel(&client_id, address);
+                return actix_web::ResponseError::error_response(&e);
+            }
         },
         None => None,
     };

@@ -134,6 +134,19 @@ impl FailureLimiter {
         }
     }
 
+    /// The attempt could not be judged (the database was unreachable): it
+    /// does not count, so clients retrying through an outage are not locked out.
+    pub fn cancel(&self, client: &str, address: Option<IpAddr>) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut keys = vec![client_key(client)];
+        keys.extend(address.map(address_key));
+        for key in keys {
+            if let Some(w) = counts.windows.get_mut(&key) {
+                w.failures = w.failures.saturating_sub(1);
+            }
+        }
+    }
+
     fn sweep(&self, counts: &mut Counts, now: Instant) {
         if now.saturating_duration_since(counts.swept) >= SWEEP_EVERY {
             let window = self.window;
@@ -220,6 +233,22 @@ mod tests {
             limiter.succeeded(C1, HOME);
         }
         assert!(limiter.begin(C1, HOME, t0).is_ok());
+    }
+
+    #[test]
+    fn unjudged_attempts_do_not_count() {
+        let limiter = FailureLimiter::new(2, 2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        limiter.begin(C1, HOME, t0).unwrap();
+        for _ in 0..10 {
+            assert!(limiter.begin(C1, HOME, t0).is_ok());
+            limiter.cancel(C1, HOME);
+        }
+        assert!(limiter.begin(C1, HOME, t0).is_ok());
+        assert!(
+            limiter.begin(C1, HOME, t0).is_err(),
+            "the real failures still count"
+        );
     }
 
     #[test]
