@@ -24,9 +24,11 @@ RUN mkdir src \
  && cargo build --release --locked \
  && rm -rf src
 
-# The real sources. migrations/ is read at compile time by embed_migrations!.
+# The real sources. migrations/ (embed_migrations!) and demo/ (the seed
+# fixtures of `safeguarding-api demo`, include_str!) are read at compile time.
 COPY src ./src
 COPY migrations ./migrations
+COPY demo ./demo
 # Make sure cargo sees the real sources as newer than the stub build.
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
