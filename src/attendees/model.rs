@@ -204,7 +204,7 @@ pub fn for_role(
     role: Role,
     rows: Vec<Attendee>,
 ) -> Result<Vec<Attendee>, ApiError> {
-    if crate::items::model::sees_confidential(role) {
+    if role.sees_confidential() {
         return Ok(rows);
     }
     let confidential: Vec<Id> = agenda_items::table

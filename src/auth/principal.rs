@@ -25,6 +25,14 @@ crate::text_enum! {
     }
 }
 
+impl Role {
+    /// Whether the role sees confidential agenda items: everyone who reads
+    /// but viewers (submitters do not read governance records at all).
+    pub fn sees_confidential(self) -> bool {
+        matches!(self, Role::Admin | Role::Member)
+    }
+}
+
 /// What a route needs of the caller within a partnership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -215,6 +223,12 @@ mod tests {
             principal(&[(a, Role::Submitter)]).require_submission(Id::new(), police),
             Err(ApiError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn only_admins_and_members_see_confidential_items() {
+        assert!(Role::Admin.sees_confidential() && Role::Member.sees_confidential());
+        assert!(!Role::Viewer.sees_confidential() && !Role::Submitter.sees_confidential());
     }
 
     #[test]

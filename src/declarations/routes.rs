@@ -8,7 +8,6 @@ use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, IfMatch, Json, Paginated};
-use crate::items::model::sees_confidential;
 use crate::meetings::model::find_for;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -76,7 +75,7 @@ pub async fn list_declarations(
     let items = db::read(&state.pool, move |conn| {
         let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
         let declarations = model::of_meeting(conn, meeting_id)?;
-        if sees_confidential(role) {
+        if role.sees_confidential() {
             return Ok(declarations);
         }
         let confidential: Vec<Id> = crate::items::model::all(conn, meeting_id)?

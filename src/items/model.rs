@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
 use crate::audit::{self, Action, Audited};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::schema::{agenda_items, decisions, declarations};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
@@ -113,11 +113,6 @@ impl AgendaItem {
             redacted: true,
         }
     }
-}
-
-/// Whether a role may see confidential items: everyone who reads but viewers.
-pub fn sees_confidential(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Member)
 }
 
 fn check_presenter(
@@ -302,11 +297,5 @@ mod tests {
         assert!(view.item.minutes.is_none() && view.item.presenter_person_id.is_none());
         assert!(!item(true).view(true).redacted);
         assert!(!item(false).view(false).redacted);
-    }
-
-    #[test]
-    fn only_admins_and_members_see_confidential_items() {
-        assert!(sees_confidential(Role::Admin) && sees_confidential(Role::Member));
-        assert!(!sees_confidential(Role::Viewer) && !sees_confidential(Role::Submitter));
     }
 }

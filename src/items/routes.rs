@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::model::{self, sees_confidential, AgendaItem, ItemView};
+use super::model::{self, AgendaItem, ItemView};
 use super::rules::{CreateItem, UpdateItem};
 use crate::app::AppState;
 use crate::auth::{Access, Principal, Role};
@@ -54,7 +54,7 @@ pub fn open_confidential(
     if !item.confidential {
         return Ok(());
     }
-    if !sees_confidential(role) {
+    if !role.sees_confidential() {
         return Err(ApiError::forbidden(
             "this item is confidential; the viewer role does not see it",
         ));
@@ -113,7 +113,7 @@ pub async fn list_items(
     let items = db::run(&state.pool, move |conn| {
         let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
         let items = model::all(conn, meeting_id)?;
-        let sees = sees_confidential(role);
+        let sees = role.sees_confidential();
         if sees {
             let note = format!("GET /v1/meetings/{meeting_id}/items");
             model::audit_confidential_reads(conn, &principal, &items, &note)?;

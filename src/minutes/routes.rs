@@ -13,7 +13,7 @@ use crate::audit::{self, Action};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id, UtcTime};
 use crate::error::{ApiError, ReadErrors};
-use crate::items::model::{audit_confidential_reads, sees_confidential};
+use crate::items::model::audit_confidential_reads;
 use crate::meetings::model::find_for;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -116,7 +116,7 @@ pub async fn get_minutes(
     let doc = db::run(&state.pool, move |conn| {
         let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
         let subject = meeting.clone();
-        let doc = document::build(conn, meeting, sees_confidential(role))?;
+        let doc = document::build(conn, meeting, role.sees_confidential())?;
         let note = format!(
             "GET /v1/meetings/{id}/minutes as {}{}",
             format.media_type().split(';').next().unwrap_or_default(),
