@@ -10,7 +10,7 @@ use crate::db::schema::declarations;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::http::etag::{self, Expected};
-use crate::http::Versioned;
+use crate::http::{Page, Versioned};
 use crate::meetings::model::{begin_edit, Meeting};
 use crate::validate::Errors;
 
@@ -121,7 +121,25 @@ pub fn redact(declarations: Vec<Declaration>, confidential: &[Id]) -> Vec<Declar
         .collect()
 }
 
-/// Every declaration of the meeting, in the order made.
+/// One page of the meeting's declarations, in the order made.
+pub fn page_of_meeting(
+    conn: &mut DbConnection,
+    meeting_id: Id,
+    page: &Page,
+) -> Result<Vec<Declaration>, ApiError> {
+    let mut query = declarations::table
+        .filter(declarations::meeting_id.eq(meeting_id))
+        .order(declarations::id.asc())
+        .select(Declaration::as_select())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(declarations::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Every declaration of the meeting, in the order made (the minutes).
 pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Declaration>, ApiError> {
     Ok(declarations::table
         .filter(declarations::meeting_id.eq(meeting_id))

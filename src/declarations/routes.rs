@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, IfMatch, Json, Paginated};
+use crate::http::{created, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -62,19 +62,21 @@ pub async fn create_declaration(
     get,
     path = "/v1/meetings/{id}/declarations",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id")),
-    responses((status = 200, description = "Every declaration", body = Paginated<Declaration>), ReadErrors),
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of declarations", body = Paginated<Declaration>), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn list_declarations(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
-    let items = db::read(&state.pool, move |conn| {
+    let query_page = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
         let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
-        let declarations = model::of_meeting(conn, meeting_id)?;
+        let declarations = model::page_of_meeting(conn, meeting_id, &query_page)?;
         if role.sees_confidential() {
             return Ok(declarations);
         }
@@ -86,10 +88,7 @@ pub async fn list_declarations(
         Ok(model::redact(declarations, &confidential))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Paginated {
-        items,
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(page.finish(rows, |d| d.id)))
 }
 
 /// Remove a declaration recorded in error (admins; audited).

@@ -18,7 +18,7 @@ use crate::db::schema::decisions;
 use crate::db::{self, DbConnection, Id, UtcTime};
 use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
 use crate::http::etag::{self, Expected};
-use crate::http::{created, with_etag, IfMatch, Json, Paginated, Versioned};
+use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated, Versioned};
 use crate::meetings::model::{begin_edit, Meeting};
 
 /// A decision on an agenda item.
@@ -101,13 +101,22 @@ pub fn find(conn: &mut DbConnection, item_id: Id, id: Id) -> Result<Decision, Ap
         .ok_or_else(|| ApiError::not_found("no such decision"))
 }
 
-/// The decisions on one item, in the order they were recorded.
-pub fn of_item(conn: &mut DbConnection, item_id: Id) -> Result<Vec<Decision>, ApiError> {
-    Ok(decisions::table
+/// One page of the decisions on an item, in the order they were recorded.
+pub fn of_item(
+    conn: &mut DbConnection,
+    item_id: Id,
+    page: &Page,
+) -> Result<Vec<Decision>, ApiError> {
+    let mut query = decisions::table
         .filter(decisions::item_id.eq(item_id))
         .order(decisions::id.asc())
         .select(Decision::as_select())
-        .load(conn)?)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(decisions::id.gt(after));
+    }
+    Ok(query.load(conn)?)
 }
 
 /// Every decision of a meeting (the minutes).
@@ -216,27 +225,26 @@ pub async fn create_decision(
     get,
     path = "/v1/meetings/{id}/items/{item_id}/decisions",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id"), ("item_id" = Id, Path, description = "Item id")),
-    responses((status = 200, description = "Every decision on the item", body = Paginated<Decision>), ReadErrors),
+    params(("id" = Id, Path, description = "Meeting id"), ("item_id" = Id, Path, description = "Item id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of the decisions on the item", body = Paginated<Decision>), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn list_decisions(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Id, Id)>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, item_id) = path.into_inner();
-    let items = db::run(&state.pool, move |conn| {
+    let query_page = page.clone();
+    let rows = db::run(&state.pool, move |conn| {
         let (_, role, item) = item_for(conn, &principal, meeting_id, item_id, Access::Read)?;
         let note = format!("GET /v1/meetings/{meeting_id}/items/{item_id}/decisions");
         open_confidential(conn, &principal, role, &item, &note)?;
-        of_item(conn, item_id)
+        of_item(conn, item_id, &query_page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Paginated {
-        items,
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(page.finish(rows, |d| d.id)))
 }
 
 /// Correct a decision (admins; 409 once the minutes are approved).

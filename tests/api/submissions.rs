@@ -254,4 +254,38 @@ async fn a_submitter_submits_only_for_its_own_organisation() {
         .await
         .expect_problem(404);
     app.get(&path, &outsider).await.expect_problem(404);
+    let metrics = format!("/v1/partnerships/{}/metrics", s.partnership);
+    app.get(&metrics, &outsider).await.expect_problem(404);
+    app.post_json(
+        &metrics,
+        &outsider,
+        &json!({"code": "X", "name": "x", "unit": "count"}),
+    )
+    .await
+    .expect_problem(404);
+
+    // Only admins define metrics, and a bad definition is refused whole.
+    let viewer = app.token(&[(pid, Role::Viewer)]);
+    app.post_json(
+        &metrics,
+        &viewer,
+        &json!({"code": "X", "name": "x", "unit": "count"}),
+    )
+    .await
+    .expect_problem(403);
+    let problem = app
+        .post_json(
+            &metrics,
+            &app.platform_admin_token(),
+            &json!({"code": "cp plans", "name": " ", "unit": "count", "min_value": 5, "max_value": 1}),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["code", "name", "max_value"]);
 }
