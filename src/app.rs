@@ -3,10 +3,10 @@
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, Condition, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::clients::oauth::TrustedProxies;
@@ -16,9 +16,7 @@ use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::http::metrics::Metrics;
-use crate::http::pagination::CursorKey;
 use crate::http::{fallback, idempotency, metrics};
-use crate::openapi::ApiDoc;
 
 /// State shared by every request.
 pub struct AppState {
@@ -84,6 +82,36 @@ fn migrate_with_retry(pool: &DbPool) -> Result<(), String> {
     Err(format!("DATABASE_URL: cannot connect: {last_error}"))
 }
 
+/// Browsers on the configured origins may call the service (with none
+/// configured the middleware is left out, so no CORS header is ever sent); any
+/// other origin gets no CORS headers, so its page cannot read the answer. Tokens
+/// travel in `Authorization`, never in cookies, so no credentials mode.
+fn cors(origins: &[String]) -> Cors {
+    use actix_web::http::{header, Method};
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    // A request from another origin still gets its answer (servers and
+    // same-origin callers are not browsers); only the CORS headers are withheld.
+    cors.block_on_origin_mismatch(false)
+}
+
 fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Server, String> {
     let state = web::Data::new(AppState {
         pool,
@@ -91,7 +119,6 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
     });
     let keys = web::Data::from(settings.token_keys.clone());
-    let cursor_key = CursorKey::derive(&settings.cursor_secret);
     let trust_forwarded_for = settings.trust_forwarded_for;
     let limiter = web::Data::new(FailureLimiter::new(
         settings.token_failures_per_client,
@@ -99,7 +126,8 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         std::time::Duration::from_secs(settings.token_failure_window_seconds),
     ));
     let body_limit = BodyLimit(settings.max_body_bytes);
-    let openapi = ApiDoc::openapi();
+    let openapi = crate::openapi::document();
+    let cors_origins = settings.cors_allowed_origins.clone();
 
     let server = HttpServer::new(move || {
         App::new()
@@ -107,7 +135,6 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(keys.clone())
             .app_data(limiter.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
-            .app_data(cursor_key.clone())
             .app_data(body_limit)
             .app_data(
                 web::PathConfig::default()
@@ -116,6 +143,11 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::bad_request(format!("invalid query parameters: {e}")).into()
             }))
+            // Innermost, so a refused preflight gets a problem body and is counted.
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
             .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(metrics::middleware))
@@ -123,7 +155,10 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             // /v1 first: the hot routes match before the docs' catch-all pattern.
             .service(web::scope("/v1").configure(crate::routes))
             .configure(crate::ops::configure)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .external_url_unchecked("/openapi.json", openapi.clone()),
+            )
             .default_service(web::to(fallback::not_found))
     })
     .workers(settings.workers)

@@ -19,8 +19,6 @@ pub struct Settings {
     pub listen_addr: SocketAddr,
     /// Every signing and verifying key, built from the JWT_* settings.
     pub token_keys: Arc<TokenKeys>,
-    /// Secret material the pagination cursor key is derived from.
-    pub cursor_secret: Vec<u8>,
     /// Failed token requests allowed per client id, and per address, in a window.
     pub token_failures_per_client: u32,
     pub token_failures_per_address: u32,
@@ -29,6 +27,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Browser origins allowed to call the service (CORS); none by default.
+    pub cors_allowed_origins: Vec<String>,
     pub db_pool_size: u32,
     pub workers: usize,
 }
@@ -79,7 +79,7 @@ impl Settings {
             )
         })?;
 
-        let (token_keys, cursor_secret) = token_keys(&lookup, &database)?;
+        let token_keys = token_keys(&lookup, &database)?;
         let token_failures_per_client = parse_number(&lookup, "TOKEN_FAILURES_PER_CLIENT", 5)?;
         let token_failures_per_address = parse_number(&lookup, "TOKEN_FAILURES_PER_ADDRESS", 20)?;
         let token_failure_window_seconds =
@@ -96,6 +96,14 @@ impl Settings {
         };
 
         let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
+        let cors_allowed_origins = lookup("CORS_ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(parse_origin)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("CORS_ALLOWED_ORIGINS", e))?;
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -114,26 +122,56 @@ impl Settings {
             database,
             listen_addr,
             token_keys: Arc::new(token_keys),
-            cursor_secret,
             token_failures_per_client,
             token_failures_per_address,
             token_failure_window_seconds,
             trust_forwarded_for,
             max_body_bytes,
+            cors_allowed_origins,
             db_pool_size,
             workers,
         })
     }
 }
 
+/// An origin as browsers send it: `https://host` or `http://host:port`, no
+/// path and no trailing slash (a browser's `Origin` never has one, so such an
+/// entry could never match).
+fn parse_origin(origin: &str) -> Result<String, String> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{origin}' must start with http:// or https://"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if host_ok {
+        // Browsers leave the default port out of `Origin`.
+        let origin = origin.to_ascii_lowercase();
+        let origin = match origin
+            .strip_suffix(":443")
+            .or_else(|| origin.strip_suffix(":80"))
+        {
+            Some(bare) if origin.starts_with("https://") == origin.ends_with(":443") => bare,
+            _ => &origin,
+        };
+        Ok(origin.to_owned())
+    } else {
+        Err(format!(
+            "'{origin}' is not an origin like https://app.example.org (no path, no trailing slash)"
+        ))
+    }
+}
+
 /// The service's keys: `JWT_PRIVATE_KEY_FILE` signs if set, else `JWT_SECRET`
 /// (generated beside the database on the embedded default). Keys in
 /// `JWT_PREVIOUS_SECRETS` and `JWT_PUBLIC_KEY_FILES` are still accepted, so a
-/// rotation never logs anyone out. Also answers the secret cursors derive from.
+/// rotation never logs anyone out.
 fn token_keys(
     lookup: &impl Fn(&str) -> Option<String>,
     database: &Backend,
-) -> Result<(TokenKeys, Vec<u8>), ConfigError> {
+) -> Result<TokenKeys, ConfigError> {
     let list = |variable: &str| -> Vec<String> {
         lookup(variable)
             .unwrap_or_default()
@@ -165,16 +203,12 @@ fn token_keys(
     };
 
     let mut own = Vec::new();
-    let mut cursor_secret = secret.clone().unwrap_or_default();
     if let Some(path) = &private {
         let pem = read("JWT_PRIVATE_KEY_FILE", path)?;
         own.push(
             keys::private_pem(&pem)
                 .map_err(|e| bad("JWT_PRIVATE_KEY_FILE", format!("{path} {e}")))?,
         );
-        if cursor_secret.is_empty() {
-            cursor_secret = pem.into_bytes();
-        }
     }
     if let Some(secret) = &secret {
         own.push(keys::hs256(secret));
@@ -203,7 +237,7 @@ fn token_keys(
         None => Vec::new(),
     };
     let keys = TokenKeys::new(own, external).map_err(|e| bad("JWT_SECRET", e))?;
-    Ok((keys, cursor_secret))
+    Ok(keys)
 }
 
 /// The development secret kept in `<database dir>/jwt-secret`, created on first use.
@@ -271,6 +305,40 @@ mod tests {
         let s = settings(&[SECRET]).unwrap();
         assert_eq!(s.database, Backend::Sqlite("data/safeguarding.db".into()));
         assert_eq!(s.listen_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let s = settings(&[
+            SECRET,
+            (
+                "CORS_ALLOWED_ORIGINS",
+                " https://App.example.org, http://127.0.0.1:5173,https://x:443,http://y:80,http://z:443",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors_allowed_origins,
+            [
+                "https://app.example.org",
+                "http://127.0.0.1:5173",
+                "https://x",
+                "http://y",
+                "http://z:443"
+            ]
+        );
+        assert!(settings(&[SECRET]).unwrap().cors_allowed_origins.is_empty());
+        for bad in [
+            "app.example.org",
+            "https://app.example.org/",
+            "https://x/path",
+            "*",
+        ] {
+            let err = settings(&[SECRET, ("CORS_ALLOWED_ORIGINS", bad)])
+                .err()
+                .unwrap();
+            assert_eq!(err.variable, "CORS_ALLOWED_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

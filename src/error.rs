@@ -54,6 +54,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The body names records that do not exist (for this caller): 404, as
+    /// for an unknown id in the path, with the fields that name them.
+    #[error("referenced record not found")]
+    MissingReference(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("precondition failed: {0}")]
@@ -90,6 +94,10 @@ impl ApiError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+    /// A field of the body names a record that does not exist for the caller.
+    pub fn missing(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::MissingReference(vec![FieldError::new(field, message)])
+    }
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::Internal(detail.into())
     }
@@ -101,6 +109,9 @@ impl ApiError {
             Self::Unauthorized { .. } => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MissingReference(_) => {
+                ("reference-not-found", "A referenced record does not exist")
+            }
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PreconditionFailed(_) => ("precondition-failed", "The record has changed"),
             Self::PreconditionRequired(_) => ("precondition-required", "If-Match required"),
@@ -116,7 +127,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         let detail = match self {
-            Self::Validation(errors) => errors
+            Self::Validation(errors) | Self::MissingReference(errors) => errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect::<Vec<_>>()
@@ -137,7 +148,7 @@ impl ApiError {
             | Self::NotAcceptable(d) => d.clone(),
         };
         let errors = match self {
-            Self::Validation(errors) => errors.clone(),
+            Self::Validation(errors) | Self::MissingReference(errors) => errors.clone(),
             _ => Vec::new(),
         };
         Problem {
@@ -166,7 +177,7 @@ impl ResponseError for ApiError {
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::MissingReference(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
@@ -300,15 +311,12 @@ mod tests {
     }
 }
 
-/// The error answers every protected read can give, for the OpenAPI document.
+/// The error answers of a protected read of one record.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum ReadErrors {
-    /// Malformed query parameters or a tampered cursor.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
     /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json")]
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
     Unauthorized(Problem),
     /// The caller's role may not do this.
     #[response(status = 403, content_type = "application/problem+json")]
@@ -317,7 +325,28 @@ pub enum ReadErrors {
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
     /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
+    Unavailable(Problem),
+}
+
+/// The error answers of a list.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ListErrors {
+    /// A query parameter out of range or malformed (`limit`, `cursor`, a filter).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// The partnership (or meeting) does not exist for this caller.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
     Unavailable(Problem),
 }
 
@@ -325,11 +354,11 @@ pub enum ReadErrors {
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum CreateErrors {
-    /// Malformed JSON or a bad `Idempotency-Key`.
+    /// Malformed JSON or a malformed `Idempotency-Key`.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
     /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json")]
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
     Unauthorized(Problem),
     /// The caller's role may not do this.
     #[response(status = 403, content_type = "application/problem+json")]
@@ -337,7 +366,8 @@ pub enum CreateErrors {
     /// The partnership or a referenced record does not exist for this caller.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// A unique value is taken, or a request with this `Idempotency-Key` is still running.
+    /// A unique value is taken, the record's state forbids it, or a request
+    /// with this `Idempotency-Key` is still running.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
     /// The body is larger than the service accepts.
@@ -350,19 +380,20 @@ pub enum CreateErrors {
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(Problem),
     /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
     Unavailable(Problem),
 }
 
-/// The error answers of a change (`PATCH`, `DELETE`).
+/// The error answers of a step of a life cycle (`POST .../approve`): a
+/// create's, and 412 when `If-Match` was sent and is stale.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub enum UpdateErrors {
-    /// Malformed JSON.
+pub enum TransitionErrors {
+    /// Malformed JSON, `If-Match` or `Idempotency-Key`.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
     /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json")]
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
     Unauthorized(Problem),
     /// The caller's role may not do this.
     #[response(status = 403, content_type = "application/problem+json")]
@@ -370,7 +401,45 @@ pub enum UpdateErrors {
     /// No such record for this caller.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// A unique value is taken.
+    /// The record's state forbids this step, or a request with this
+    /// `Idempotency-Key` is still running.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` names a version that is no longer current, or the record
+    /// changed while the request ran: read it again.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// The body is larger than the service accepts.
+    #[response(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
+    Unavailable(Problem),
+}
+
+/// The error answers of a change (`PATCH`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum UpdateErrors {
+    /// Malformed JSON or `If-Match`.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record for this caller.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// A unique value is taken, or the record's state forbids the change.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
     /// `If-Match` names a version that is no longer current: read again and reapply.
@@ -385,10 +454,40 @@ pub enum UpdateErrors {
     /// Invalid fields, listed in `errors`.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(Problem),
-    /// `If-Match` is missing.
+    /// `If-Match` is missing (RFC 6585 §3).
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
     /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
+    Unavailable(Problem),
+}
+
+/// The error answers of a `DELETE`: no body, so no 413, 415 or 422.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum DeleteErrors {
+    /// Malformed `If-Match`.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid bearer token.
+    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
+    Unauthorized(Problem),
+    /// The caller's role may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record for this caller.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The record's state forbids removing it (e.g. approved minutes).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` names a version that is no longer current.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// `If-Match` is missing (RFC 6585 §3).
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+    /// The database is unreachable; retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
     Unavailable(Problem),
 }

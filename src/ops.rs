@@ -10,13 +10,11 @@ use crate::db;
 use crate::error::{ApiError, Problem};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(crate::http::metrics::render))
-        .route(
-            "/.well-known/jwks.json",
-            web::get().to(crate::clients::oauth::jwks),
-        );
+    // Resources, not bare routes: another method gets 405 with `Allow`.
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/readyz").get(readyz))
+        .service(web::resource("/metrics").get(crate::http::metrics::render))
+        .service(web::resource("/.well-known/jwks.json").get(crate::clients::oauth::jwks));
 }
 
 #[derive(Serialize, ToSchema)]

@@ -94,13 +94,13 @@ fn check_references(
         id.is_none_or(|id| crate::people::model::find(conn, meeting.partnership_id, id).is_ok())
     };
     if !person(conn, fields.person_id) {
-        return Err(ApiError::field(
+        return Err(ApiError::missing(
             "person_id",
             "no such person in this partnership",
         ));
     }
     if !person(conn, fields.deputising_for_person_id) {
-        return Err(ApiError::field(
+        return Err(ApiError::missing(
             "deputising_for_person_id",
             "no such person in this partnership",
         ));

@@ -8,7 +8,7 @@ use super::rules::{CreateAttendee, UpdateAttendee};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 
@@ -33,7 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Meeting id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateAttendee,
     responses((status = 201, description = "Created", body = Attendee, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -64,7 +63,7 @@ pub async fn create_attendee(
     path = "/v1/meetings/{id}/attendees",
     tag = "meetings",
     params(("id" = Id, Path, description = "Meeting id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of attendees", body = Paginated<Attendee>), ReadErrors),
+    responses((status = 200, description = "One page of attendees", body = Paginated<Attendee>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_attendees(
@@ -117,7 +116,7 @@ pub async fn get_attendee(
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("attendee_id" = Id, Path, description = "Attendee id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateAttendee,
     responses((status = 200, description = "Updated", body = Attendee, headers(("ETag" = String))), UpdateErrors),
@@ -149,9 +148,9 @@ pub async fn update_attendee(
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("attendee_id" = Id, Path, description = "Attendee id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+        crate::http::etag::IfMatchHeader,
     ),
-    responses((status = 204, description = "Removed"), UpdateErrors),
+    responses((status = 204, description = "Removed"), DeleteErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_attendee(

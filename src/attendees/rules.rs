@@ -34,8 +34,10 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct CreateAttendee {
     pub person_id: Option<Id>,
+    #[schema(schema_with = crate::validate::Text::<200>::optional_line)]
     pub guest_name: Option<String>,
     /// The guest's organisation, as written.
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub guest_organisation: Option<String>,
     /// Defaults to `present`.
     pub attendance: Option<Attendance>,
@@ -54,7 +56,7 @@ pub struct CreateAttendee {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAttendee {
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub guest_organisation: Option<Option<String>>,
     pub attendance: Option<Attendance>,
     pub role: Option<AttendeeRole>,

@@ -4,7 +4,7 @@ use super::model::{self, AuditEvent, AuditFilter};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::http::{Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,9 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(("id" = Id, Path, description = "Partnership id"), AuditFilter, crate::http::pagination::PageQuery),
     responses(
         (status = 200, description = "One page of audit events", body = Paginated<AuditEvent>),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin of this partnership", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such partnership", body = Problem, content_type = "application/problem+json"),
+        crate::error::ListErrors,
     ),
     security(("bearer" = []))
 )]

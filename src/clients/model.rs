@@ -93,7 +93,7 @@ pub fn create(
             partnerships::model::find(conn, partnership_id)?;
             if let Some(org) = organisation_id {
                 if !organisations::model::exists(conn, org)? {
-                    return Err(ApiError::field("organisation_id", "no such organisation"));
+                    return Err(ApiError::missing("organisation_id", "no such organisation"));
                 }
             }
             (Some(partnership_id), Some(role), organisation_id, false)

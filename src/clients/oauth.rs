@@ -23,15 +23,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/token").route(web::post().to(issue_token)));
 }
 
-/// The form of a token request.
+crate::text_enum! {
+    /// The one grant this endpoint issues tokens for.
+    pub enum GrantType {
+        ClientCredentials => "client_credentials",
+    }
+}
+
+/// The form of a token request. It is read as text, so that an unknown grant
+/// type gets the RFC 6749 error `unsupported_grant_type`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
-    pub grant_type: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = GrantType, required = true)]
+    pub grant_type: String,
     /// Or send the id and secret by HTTP Basic authentication.
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
+    #[schema(nullable = false)]
     pub client_secret: Option<String>,
     /// Ignored: a client's token carries exactly its role.
+    #[schema(nullable = false)]
     pub scope: Option<String>,
 }
 
@@ -150,11 +162,12 @@ fn scope_of(client: &ApiClient) -> String {
     path = "/v1/oauth/token",
     tag = "authentication",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_basic" = [])),
     responses(
-        (status = 200, description = "A bearer token", body = TokenResponse),
+        (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Malformed request or unsupported grant type", body = TokenError, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = TokenError, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this client or from this address; see Retry-After", body = TokenError, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this client or from this address", body = TokenError, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait"))),
         (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -176,16 +189,16 @@ pub async fn issue_token(
             )
         }
     };
-    match form.grant_type.as_deref() {
-        Some("client_credentials") => {}
-        None => {
+    match form.grant_type.as_str() {
+        "client_credentials" => {}
+        "" => {
             return token_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "grant_type is required",
             )
         }
-        Some(_) => {
+        _ => {
             return token_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -276,7 +289,8 @@ pub async fn issue_token(
     get,
     path = "/.well-known/jwks.json",
     tag = "authentication",
-    responses((status = 200, description = "The JWK set: {\"keys\": [...]}", body = Object))
+    operation_id = "get_jwks",
+    responses((status = 200, description = "The JWK set: {\"keys\": [...]}", body = Object, headers(("Cache-Control" = String, description = "`public, max-age=300`"))))
 )]
 pub async fn jwks(keys: web::Data<TokenKeys>) -> HttpResponse {
     HttpResponse::Ok()

@@ -9,7 +9,7 @@ use super::rules::CreateClient;
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors};
 use crate::http::{created, with_etag, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -47,7 +47,6 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
     tag = "authentication",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateClient,
     responses((status = 201, description = "Created, with its secret", body = IssuedClient, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -81,7 +80,7 @@ pub async fn create_client(
     path = "/v1/partnerships/{id}/clients",
     tag = "authentication",
     params(("id" = Id, Path, description = "Partnership id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of clients", body = Paginated<ApiClient>), ReadErrors),
+    responses((status = 200, description = "One page of clients", body = Paginated<ApiClient>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_clients(

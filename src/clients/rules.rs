@@ -17,6 +17,7 @@ use crate::validate::Errors;
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// What the client is, e.g. "West Mercia Police data warehouse".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     pub role: Role,
     /// The agency the client acts for; required for `submitter`.

@@ -26,6 +26,7 @@ pub struct Declaration {
     pub person_id: Id,
     /// The item the interest concerns, if one.
     pub item_id: Option<Id>,
+    #[schema(schema_with = crate::validate::Text::<2000>::paragraph)]
     pub text: String,
     pub version: i32,
     pub created_at: UtcTime,
@@ -69,11 +70,11 @@ pub fn create(
         errors.add("text", "must not be blank");
     }
     if crate::people::model::find(conn, meeting.partnership_id, form.person_id).is_err() {
-        errors.add("person_id", "no such person in this partnership");
+        errors.missing("person_id", "no such person in this partnership");
     }
     if let Some(item) = form.item_id {
         if crate::items::model::find(conn, meeting.id, item).is_err() {
-            errors.add("item_id", "no such item in this meeting");
+            errors.missing("item_id", "no such item in this meeting");
         }
     }
     errors.finish()?;

@@ -6,7 +6,7 @@ use super::model::{self, CreateDeclaration, Declaration};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors};
 use crate::http::{created, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 
@@ -30,7 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Meeting id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateDeclaration,
     responses((status = 201, description = "Created", body = Declaration, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -63,7 +62,7 @@ pub async fn create_declaration(
     path = "/v1/meetings/{id}/declarations",
     tag = "meetings",
     params(("id" = Id, Path, description = "Meeting id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of declarations", body = Paginated<Declaration>), ReadErrors),
+    responses((status = 200, description = "One page of declarations", body = Paginated<Declaration>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_declarations(
@@ -99,9 +98,9 @@ pub async fn list_declarations(
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("declaration_id" = Id, Path, description = "Declaration id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+        crate::http::etag::IfMatchHeader,
     ),
-    responses((status = 204, description = "Removed"), UpdateErrors),
+    responses((status = 204, description = "Removed"), DeleteErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_declaration(

@@ -81,7 +81,7 @@ fn check_parent(
     parent: Option<Id>,
 ) -> Result<(), ApiError> {
     match parent {
-        Some(parent) if find(conn, partnership_id, parent).is_err() => Err(ApiError::field(
+        Some(parent) if find(conn, partnership_id, parent).is_err() => Err(ApiError::missing(
             "parent_group_id",
             "no such group in this partnership",
         )),
@@ -186,9 +186,10 @@ pub fn update(
             .into_iter()
             .collect();
         if rules::creates_cycle(id, parent, &parent_of) {
-            return Err(ApiError::field(
-                "parent_group_id",
-                "a group cannot report to itself or to a group below it",
+            // The hierarchy as it stands forbids it: a conflict with stored
+            // state, not a malformed field.
+            return Err(ApiError::conflict(
+                "parent_group_id: a group cannot report to itself or to a group below it",
             ));
         }
     }

@@ -8,7 +8,7 @@ use super::rules::{CreateGroup, UpdateGroup};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,7 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "groups",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateGroup,
     responses((status = 201, description = "Created", body = Group, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -62,7 +61,7 @@ pub async fn create_group(
     path = "/v1/partnerships/{id}/groups",
     tag = "groups",
     params(("id" = Id, Path, description = "Partnership id"), GroupFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of groups", body = Paginated<Group>), ReadErrors),
+    responses((status = 200, description = "One page of groups", body = Paginated<Group>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_groups(
@@ -113,7 +112,7 @@ pub async fn get_group(
     params(
         ("id" = Id, Path, description = "Partnership id"),
         ("group_id" = Id, Path, description = "Group id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateGroup,
     responses((status = 200, description = "Updated", body = Group, headers(("ETag" = String))), UpdateErrors),

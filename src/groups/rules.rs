@@ -12,8 +12,10 @@ use crate::validate::{patch_nullable, Errors};
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     /// e.g. "Quality and Effectiveness Group".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     /// Unique within the partnership, e.g. "Q&E".
+    #[schema(schema_with = crate::validate::Text::<20>::line)]
     pub short_name: String,
     /// The group this one reports to.
     pub parent_group_id: Option<Id>,
@@ -24,7 +26,9 @@ pub struct CreateGroup {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::validate::Text::<20>::nullable_line)]
     pub short_name: Option<String>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<Id>)]

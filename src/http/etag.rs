@@ -62,28 +62,67 @@ impl IfMatch {
         })?;
         parse_if_match(raw)
     }
+
+    /// The version the caller based its change on, if it said.
+    pub fn optional(&self) -> Result<Option<Expected>, ApiError> {
+        self.0.as_deref().map(parse_if_match).transpose()
+    }
 }
 
-/// Parses an `If-Match` value. Weak tags never match (RFC 9110 §13.1.1).
+/// Parses an `If-Match` value: `*`, or one entity tag. Weak tags never match
+/// (RFC 9110 §13.1.1), so they get 412; anything else is not an ETag this
+/// service could have sent, and gets 400. [`IfMatchHeader`] publishes the same
+/// grammar as a pattern.
 pub fn parse_if_match(raw: &str) -> Result<Expected, ApiError> {
-    let stale = || {
-        ApiError::PreconditionFailed(format!("If-Match {raw} does not match the current version"))
-    };
-    let raw = raw.trim();
     if raw == "*" {
         return Ok(Expected::Any);
     }
-    // A list may name several tags; this service only ever sends one per record.
-    let tag = raw.split(',').next().unwrap_or("").trim();
-    if tag.starts_with("W/") {
-        return Err(stale());
-    }
-    tag.strip_prefix('"')
+    let (weak, tag) = match raw.strip_prefix("W/") {
+        Some(tag) => (true, tag),
+        None => (false, raw),
+    };
+    let version = tag
+        .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
+        .filter(|t| (1..=9).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<i32>().ok())
-        .map(Expected::Version)
-        .ok_or_else(stale)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "If-Match {raw} is not an ETag of this service: send the ETag you read, e.g. \"3\", or *"
+            ))
+        })?;
+    if weak {
+        return Err(ApiError::PreconditionFailed(format!(
+            "If-Match {raw} is a weak tag, which never matches; send the ETag as you read it"
+        )));
+    }
+    Ok(Expected::Version(version))
 }
+
+/// The `If-Match` request header, as the OpenAPI document shows it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The `ETag` of the version being changed, as read (e.g. `"3"`), or `*`
+    /// for whatever version is current. A version that is no longer current
+    /// gets 412, as does a weak tag (`W/"3"`, RFC 9110 §13.1.1); without the
+    /// header, a PATCH or DELETE gets 428.
+    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#)]
+    pub if_match: String,
+}
+
+/// `If-Match` where it is optional (the minutes life cycle): checked when sent.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct OptionalIfMatchHeader {
+    /// The `ETag` of the version being changed (e.g. `"3"`), or `*`; when sent,
+    /// a version that is no longer current gets 412.
+    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#)]
+    pub if_match: Option<String>,
+}
+
+/// The pattern of the `ETag` response header.
+pub const ETAG_PATTERN: &str = r#"^"[0-9]{1,9}"$"#;
 
 /// Checks the current version against what the caller expected.
 pub fn check(expected: Expected, current: i32) -> Result<(), ApiError> {
@@ -118,6 +157,9 @@ impl FromRequest for IfMatch {
                 .map_err(|_| ApiError::bad_request("If-Match is not text"))
         });
         ready(match value {
+            // A list field with no members (RFC 9110 §5.6.1) names no version:
+            // the same as leaving it out.
+            Some(Ok(v)) if v.trim().is_empty() => Ok(IfMatch(None)),
             None => Ok(IfMatch(None)),
             Some(Ok(v)) => Ok(IfMatch(Some(v))),
             Some(Err(e)) => Err(e),
@@ -137,10 +179,19 @@ mod tests {
             parse_if_match("W/\"3\""),
             Err(ApiError::PreconditionFailed(_))
         ));
-        assert!(matches!(
-            parse_if_match("3"),
-            Err(ApiError::PreconditionFailed(_))
-        ));
+        for malformed in [
+            "3",
+            "\"\"",
+            "\"3\", \"4\"",
+            "\"abc\"",
+            "\"9999999999\"",
+            " *",
+        ] {
+            assert!(
+                matches!(parse_if_match(malformed), Err(ApiError::BadRequest(_))),
+                "{malformed}"
+            );
+        }
     }
 
     #[test]

@@ -192,16 +192,17 @@ pub async fn middleware(
                 .map(ServiceResponse::map_into_boxed_body)
         }
     };
-    if let Err(e) = validate_key(&key) {
-        return Ok(error_response(req, e));
-    }
-    // An unauthenticated request is refused by the handler; no key is stored for it.
+    // An unauthenticated request is refused by the handler (401 comes before
+    // any complaint about the key); no key is stored for it.
     let Ok(principal) = authenticate(req.request()) else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    if let Err(e) = validate_key(&key) {
+        return Ok(error_response(req, e));
+    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(error_response(
             req,

@@ -16,7 +16,7 @@ use crate::audit::{self, Action, Audited};
 use crate::auth::{Access, Principal};
 use crate::db::schema::decisions;
 use crate::db::{self, DbConnection, Id, UtcTime};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, UpdateErrors};
 use crate::http::etag::{self, Expected};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated, Versioned};
 use crate::meetings::model::{begin_edit, Meeting};
@@ -192,7 +192,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("item_id" = Id, Path, description = "Item id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateDecision,
     responses((status = 201, description = "Created", body = Decision, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -226,7 +225,7 @@ pub async fn create_decision(
     path = "/v1/meetings/{id}/items/{item_id}/decisions",
     tag = "meetings",
     params(("id" = Id, Path, description = "Meeting id"), ("item_id" = Id, Path, description = "Item id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of the decisions on the item", body = Paginated<Decision>), ReadErrors),
+    responses((status = 200, description = "One page of the decisions on the item", body = Paginated<Decision>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_decisions(
@@ -256,7 +255,7 @@ pub async fn list_decisions(
         ("id" = Id, Path, description = "Meeting id"),
         ("item_id" = Id, Path, description = "Item id"),
         ("decision_id" = Id, Path, description = "Decision id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateDecision,
     responses((status = 200, description = "Updated", body = Decision, headers(("ETag" = String))), UpdateErrors),
@@ -289,9 +288,9 @@ pub async fn update_decision(
         ("id" = Id, Path, description = "Meeting id"),
         ("item_id" = Id, Path, description = "Item id"),
         ("decision_id" = Id, Path, description = "Decision id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+        crate::http::etag::IfMatchHeader,
     ),
-    responses((status = 204, description = "Removed"), UpdateErrors),
+    responses((status = 204, description = "Removed"), DeleteErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_decision(

@@ -122,7 +122,7 @@ fn check_presenter(
 ) -> Result<(), ApiError> {
     match fields.presenter_person_id {
         Some(p) if crate::people::model::find(conn, meeting.partnership_id, p).is_err() => Err(
-            ApiError::field("presenter_person_id", "no such person in this partnership"),
+            ApiError::missing("presenter_person_id", "no such person in this partnership"),
         ),
         _ => Ok(()),
     }

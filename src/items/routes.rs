@@ -10,7 +10,7 @@ use super::rules::{CreateItem, UpdateItem};
 use crate::app::AppState;
 use crate::auth::{Access, Principal, Role};
 use crate::db::{self, DbConnection, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Paginated};
 use crate::meetings::model::{find_for, Meeting};
 
@@ -69,7 +69,6 @@ pub fn open_confidential(
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Meeting id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateItem,
     responses((status = 201, description = "Created", body = ItemView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -101,7 +100,7 @@ pub async fn create_item(
     path = "/v1/meetings/{id}/items",
     tag = "meetings",
     params(("id" = Id, Path, description = "Meeting id")),
-    responses((status = 200, description = "The agenda", body = Paginated<ItemView>), ReadErrors),
+    responses((status = 200, description = "The agenda", body = Paginated<ItemView>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_items(
@@ -161,7 +160,7 @@ pub async fn get_item(
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("item_id" = Id, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateItem,
     responses((status = 200, description = "Updated", body = ItemView, headers(("ETag" = String))), UpdateErrors),
@@ -194,9 +193,9 @@ pub async fn update_item(
     params(
         ("id" = Id, Path, description = "Meeting id"),
         ("item_id" = Id, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+        crate::http::etag::IfMatchHeader,
     ),
-    responses((status = 204, description = "Removed"), UpdateErrors),
+    responses((status = 204, description = "Removed"), DeleteErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_item(

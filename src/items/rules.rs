@@ -30,15 +30,20 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct CreateItem {
     /// As written on the agenda: "2.1", "4.2", "Item 7"; null when unnumbered.
+    #[schema(schema_with = crate::validate::Text::<20>::optional_line)]
     pub number: Option<String>,
+    #[schema(schema_with = crate::validate::Text::<300>::line)]
     pub title: String,
     pub presenter_person_id: Option<Id>,
     /// What the minutes say (Markdown).
+    #[schema(schema_with = crate::validate::Text::<100000>::optional_paragraph)]
     pub minutes: Option<String>,
     pub confidential: Option<bool>,
     /// Discussed but not minuted: the item has no minutes text.
     pub not_minuted: Option<bool>,
     /// Position on the agenda; defaults to after the last item.
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub order: Option<i32>,
 }
 
@@ -47,17 +52,20 @@ pub struct CreateItem {
 #[serde(deny_unknown_fields)]
 pub struct UpdateItem {
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::Text::<20>::optional_line)]
     pub number: Option<Option<String>>,
+    #[schema(schema_with = crate::validate::Text::<300>::nullable_line)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<Id>)]
     pub presenter_person_id: Option<Option<Id>>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::Text::<100000>::optional_paragraph)]
     pub minutes: Option<Option<String>>,
     pub confidential: Option<bool>,
     pub not_minuted: Option<bool>,
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub order: Option<i32>,
 }
 
@@ -128,6 +136,7 @@ pub fn validate(fields: ItemFields) -> Result<ItemFields, ApiError> {
 pub struct CreateDecision {
     pub outcome: Outcome,
     /// What was decided, e.g. "The minutes of 11 April 2019 were agreed as an accurate record."
+    #[schema(schema_with = crate::validate::Text::<5000>::paragraph)]
     pub text: String,
 }
 
@@ -136,6 +145,7 @@ pub struct CreateDecision {
 #[serde(deny_unknown_fields)]
 pub struct UpdateDecision {
     pub outcome: Option<Outcome>,
+    #[schema(schema_with = crate::validate::Text::<5000>::nullable_paragraph)]
     pub text: Option<String>,
 }
 

@@ -55,6 +55,7 @@ pub fn calendar(partnership_name: &str, meetings: &[Meeting]) -> String {
     get,
     path = "/v1/partnerships/{id}/meetings.ics",
     tag = "meetings",
+    operation_id = "meetings_calendar",
     params(("id" = Id, Path, description = "Partnership id")),
     responses((status = 200, description = "RFC 5545 calendar", body = String, content_type = "text/calendar"), ReadErrors),
     security(("bearer" = []))

@@ -149,7 +149,7 @@ fn check_references(
     fields: &MeetingFields,
 ) -> Result<(), ApiError> {
     if crate::groups::model::find(conn, partnership_id, fields.group_id).is_err() {
-        return Err(ApiError::field(
+        return Err(ApiError::missing(
             "group_id",
             "no such group in this partnership",
         ));

@@ -11,7 +11,10 @@ use super::rules::{CreateMeeting, UpdateMeeting};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id, UtcTime};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{
+    ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors,
+};
+use crate::http::etag::{self, Expected};
 use crate::http::{created, with_etag, IfMatch, Json, OptionalJson, Page, Paginated};
 use crate::validate::Errors;
 
@@ -45,7 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateMeeting,
     responses((status = 201, description = "Created", body = MeetingView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -74,7 +76,7 @@ pub async fn create_meeting(
     path = "/v1/partnerships/{id}/meetings",
     tag = "meetings",
     params(("id" = Id, Path, description = "Partnership id"), MeetingFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of meetings", body = Paginated<MeetingView>), ReadErrors),
+    responses((status = 200, description = "One page of meetings", body = Paginated<MeetingView>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_meetings(
@@ -150,7 +152,7 @@ pub async fn get_meeting(
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Meeting id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateMeeting,
     responses((status = 200, description = "Updated", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
@@ -196,6 +198,7 @@ pub struct PublishMinutes {
 #[serde(deny_unknown_fields)]
 pub struct ReopenMinutes {
     /// Why the approved record must change; kept in the audit trail.
+    #[schema(schema_with = crate::validate::Text::<2000>::line)]
     pub reason: String,
 }
 
@@ -204,22 +207,28 @@ pub struct ReopenMinutes {
     post,
     path = "/v1/meetings/{id}/minutes/approve",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id")),
+    operation_id = "approve_minutes",
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::etag::OptionalIfMatchHeader),
     request_body = ApproveMinutes,
-    responses((status = 200, description = "Approved", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    responses((status = 200, description = "Approved", body = MeetingView, headers(("ETag" = String))), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn approve(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    if_match: IfMatch,
     body: Json<ApproveMinutes>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let at = body.into_inner().approved_at_meeting_id;
-    lifecycle(state, principal, id, move |conn, principal, meeting| {
-        model::approve(conn, principal, meeting, at)
-    })
+    lifecycle(
+        state,
+        principal,
+        id,
+        if_match.optional()?,
+        move |conn, principal, meeting| model::approve(conn, principal, meeting, at),
+    )
     .await
 }
 
@@ -229,22 +238,28 @@ pub async fn approve(
     post,
     path = "/v1/meetings/{id}/minutes/publish",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id")),
+    operation_id = "publish_minutes",
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::etag::OptionalIfMatchHeader),
     request_body(content = Option<PublishMinutes>, description = "Optional"),
-    responses((status = 200, description = "Published", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    responses((status = 200, description = "Published", body = MeetingView, headers(("ETag" = String))), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn publish(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    if_match: IfMatch,
     body: OptionalJson<PublishMinutes>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let release_at = body.0.release_at;
-    lifecycle(state, principal, id, move |conn, principal, meeting| {
-        model::publish(conn, principal, meeting, release_at)
-    })
+    lifecycle(
+        state,
+        principal,
+        id,
+        if_match.optional()?,
+        move |conn, principal, meeting| model::publish(conn, principal, meeting, release_at),
+    )
     .await
 }
 
@@ -254,24 +269,31 @@ pub async fn publish(
     post,
     path = "/v1/meetings/{id}/minutes/reopen",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id")),
+    operation_id = "reopen_minutes",
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::etag::OptionalIfMatchHeader),
     request_body = ReopenMinutes,
-    responses((status = 200, description = "Reopened as a draft", body = MeetingView, headers(("ETag" = String))), UpdateErrors),
+    responses((status = 200, description = "Reopened as a draft", body = MeetingView, headers(("ETag" = String))), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn reopen(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    if_match: IfMatch,
     body: Json<ReopenMinutes>,
 ) -> Result<HttpResponse, ApiError> {
+    let expected = if_match.optional()?;
     let id = path.into_inner();
     let mut errors = Errors::new();
     let reason = errors.text("reason", &body.into_inner().reason, 2000);
     errors.finish()?;
-    lifecycle(state, principal, id, move |conn, principal, meeting| {
-        model::reopen(conn, principal, meeting, reason)
-    })
+    lifecycle(
+        state,
+        principal,
+        id,
+        expected,
+        move |conn, principal, meeting| model::reopen(conn, principal, meeting, reason),
+    )
     .await
 }
 
@@ -280,6 +302,7 @@ async fn lifecycle<F>(
     state: web::Data<AppState>,
     principal: Principal,
     id: Id,
+    expected: Option<Expected>,
     step: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -293,6 +316,9 @@ where
 {
     let view = db::run(&state.pool, move |conn| {
         let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
+        if let Some(expected) = expected {
+            etag::check(expected, meeting.version)?;
+        }
         let meeting = step(conn, &principal, meeting)?;
         model::view(conn, meeting)
     })

@@ -37,10 +37,12 @@ crate::text_enum! {
 pub struct CreateMeeting {
     pub group_id: Id,
     /// e.g. "Herefordshire Safeguarding Partner's Board".
+    #[schema(schema_with = crate::validate::Text::<300>::line)]
     pub title: String,
     pub starts_at: UtcTime,
     pub ends_at: Option<UtcTime>,
     /// e.g. "Goodrich Room, Plough Lane, Hereford".
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub location: Option<String>,
     /// Defaults to `scheduled`.
     pub status: Option<MeetingStatus>,
@@ -56,13 +58,14 @@ pub struct CreateMeeting {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeeting {
     pub group_id: Option<Id>,
+    #[schema(schema_with = crate::validate::Text::<300>::nullable_line)]
     pub title: Option<String>,
     pub starts_at: Option<UtcTime>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<UtcTime>)]
     pub ends_at: Option<Option<UtcTime>>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub location: Option<Option<String>>,
     pub status: Option<MeetingStatus>,
     #[serde(default, deserialize_with = "patch_nullable")]

@@ -60,7 +60,7 @@ pub fn create(
 ) -> Result<Member, ApiError> {
     partnerships::model::find(conn, partnership_id)?;
     if !organisations::model::exists(conn, form.organisation_id)? {
-        return Err(ApiError::field("organisation_id", "no such organisation"));
+        return Err(ApiError::missing("organisation_id", "no such organisation"));
     }
     let now = UtcTime::now();
     let record = Member {

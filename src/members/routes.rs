@@ -8,7 +8,7 @@ use super::rules::{CreateMember, UpdateMember};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,7 +32,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "members",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateMember,
     responses((status = 201, description = "Created", body = Member, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -63,7 +62,7 @@ pub async fn create_member(
     path = "/v1/partnerships/{id}/members",
     tag = "members",
     params(("id" = Id, Path, description = "Partnership id"), MemberFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of members", body = Paginated<Member>), ReadErrors),
+    responses((status = 200, description = "One page of members", body = Paginated<Member>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_members(
@@ -114,7 +113,7 @@ pub async fn get_member(
     params(
         ("id" = Id, Path, description = "Partnership id"),
         ("member_id" = Id, Path, description = "Member id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateMember,
     responses((status = 200, description = "Updated", body = Member, headers(("ETag" = String))), UpdateErrors),
@@ -146,9 +145,9 @@ pub async fn update_member(
     params(
         ("id" = Id, Path, description = "Partnership id"),
         ("member_id" = Id, Path, description = "Member id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being removed"),
+        crate::http::etag::IfMatchHeader,
     ),
-    responses((status = 204, description = "Removed"), UpdateErrors),
+    responses((status = 204, description = "Removed"), DeleteErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_member(

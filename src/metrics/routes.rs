@@ -9,7 +9,7 @@ use super::rules::{CreateMetric, UpdateMetric};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,7 +32,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "performance data",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreateMetric,
     responses((status = 201, description = "Created", body = Metric, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -63,7 +62,7 @@ pub async fn create_metric(
     path = "/v1/partnerships/{id}/metrics",
     tag = "performance data",
     params(("id" = Id, Path, description = "Partnership id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of metrics", body = Paginated<Metric>), ReadErrors),
+    responses((status = 200, description = "One page of metrics", body = Paginated<Metric>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_metrics(
@@ -113,7 +112,7 @@ pub async fn get_metric(
     params(
         ("id" = Id, Path, description = "Partnership id"),
         ("metric_id" = Id, Path, description = "Metric id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateMetric,
     responses((status = 200, description = "Updated", body = Metric, headers(("ETag" = String))), UpdateErrors),

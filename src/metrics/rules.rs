@@ -21,7 +21,9 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct CreateMetric {
     /// Unique within the partnership: capitals, digits, `-` and `_`, e.g. `CP-PLANS`.
+    #[schema(pattern = "^[A-Z0-9_-]{1,40}$")]
     pub code: String,
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     pub unit: Unit,
     pub min_value: Option<f64>,
@@ -33,6 +35,7 @@ pub struct CreateMetric {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMetric {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub name: Option<String>,
     pub unit: Option<Unit>,
     #[serde(default, deserialize_with = "patch_nullable")]
@@ -54,7 +57,7 @@ pub struct MetricFields {
 
 pub fn validate(fields: MetricFields) -> Result<MetricFields, ApiError> {
     let mut errors = Errors::new();
-    let code = fields.code.trim().to_owned();
+    let code = fields.code.clone();
     let code_ok = (1..=40).contains(&code.len())
         && code
             .chars()

@@ -92,14 +92,14 @@ fn respond(doc: &MinutesDocument, format: Format) -> HttpResponse {
     tag = "meetings",
     params(
         ("id" = Id, Path, description = "Meeting id"),
-        ("Accept" = Option<String>, Header, description = "application/json (default), text/markdown or text/html"),
     ),
     responses(
-        (status = 200, description = "The minutes", content(
+        (status = 200, description = "The minutes, as `Accept` asks: JSON (the default), Markdown or HTML", content(
             (MinutesDocument = "application/json"),
             (String = "text/markdown"),
             (String = "text/html"),
         )),
+        (status = 400, description = "A malformed `Accept` header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
         ReadErrors,
     ),
@@ -142,14 +142,14 @@ pub async fn get_minutes(
     params(
         ("slug" = String, Path, description = "Partnership slug"),
         ("id" = Id, Path, description = "Meeting id"),
-        ("Accept" = Option<String>, Header, description = "application/json (default), text/markdown or text/html"),
     ),
     responses(
         (status = 200, description = "The redacted minutes", content(
             (MinutesDocument = "application/json"),
             (String = "text/markdown"),
             (String = "text/html"),
-        )),
+        ), headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+        (status = 400, description = "A malformed `Accept` header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published minutes", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
     )

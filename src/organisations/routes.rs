@@ -9,7 +9,7 @@ use super::rules::{CreateOrganisation, UpdateOrganisation};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,7 +41,7 @@ fn require_registry_admin(principal: &Principal) -> Result<(), ApiError> {
     path = "/v1/organisations",
     tag = "organisations",
     request_body = CreateOrganisation,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(),
     responses((status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -65,7 +65,7 @@ pub async fn create_organisation(
     path = "/v1/organisations",
     tag = "organisations",
     params(OrganisationFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of organisations", body = Paginated<Organisation>), ReadErrors),
+    responses((status = 200, description = "One page of organisations", body = Paginated<Organisation>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_organisations(
@@ -108,7 +108,7 @@ pub async fn get_organisation(
     tag = "organisations",
     params(
         ("id" = Id, Path, description = "Organisation id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdateOrganisation,
     responses((status = 200, description = "Updated", body = Organisation, headers(("ETag" = String))), UpdateErrors),

@@ -22,6 +22,7 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
     /// e.g. "West Mercia Police".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     pub kind: OrganisationKind,
 }
@@ -30,6 +31,7 @@ pub struct CreateOrganisation {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganisation {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
 }

@@ -8,7 +8,7 @@ use super::rules::{CreatePartnership, UpdatePartnership};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     path = "/v1/partnerships",
     tag = "partnerships",
     request_body = CreatePartnership,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
+    params(),
     responses((status = 201, description = "Created", body = Partnership, headers(("ETag" = String), ("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -54,7 +54,7 @@ pub async fn create_partnership(
     path = "/v1/partnerships",
     tag = "partnerships",
     params(PartnershipFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of partnerships", body = Paginated<Partnership>), ReadErrors),
+    responses((status = 200, description = "One page of partnerships", body = Paginated<Partnership>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_partnerships(
@@ -102,7 +102,7 @@ pub async fn get_partnership(
     tag = "partnerships",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdatePartnership,
     responses((status = 200, description = "Updated", body = Partnership, headers(("ETag" = String))), UpdateErrors),

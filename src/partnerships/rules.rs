@@ -11,10 +11,13 @@ use crate::validate::Errors;
 #[serde(deny_unknown_fields)]
 pub struct CreatePartnership {
     /// e.g. "Herefordshire Safeguarding Children Partnership".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     /// Unique, URL-safe: lowercase letters, digits and hyphens, e.g. "herefordshire".
+    #[schema(min_length = 2, max_length = 63, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: String,
     /// The local area served, e.g. "Herefordshire".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub area: String,
 }
 
@@ -22,8 +25,11 @@ pub struct CreatePartnership {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePartnership {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub name: Option<String>,
+    #[schema(min_length = 2, max_length = 63, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub area: Option<String>,
 }
 
@@ -57,7 +63,7 @@ pub fn validate(name: &str, slug: &str, area: &str) -> Result<PartnershipFields,
     let mut errors = Errors::new();
     let name = errors.text("name", name, 200);
     let area = errors.text("area", area, 200);
-    let slug = slug.trim().to_owned();
+    let slug = slug.to_owned();
     if let Err(message) = check_slug(&slug) {
         errors.add("slug", message);
     }

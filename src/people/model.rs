@@ -80,7 +80,7 @@ fn check_organisation(
 ) -> Result<(), ApiError> {
     match organisation_id {
         Some(id) if !organisations::model::exists(conn, id)? => {
-            Err(ApiError::field("organisation_id", "no such organisation"))
+            Err(ApiError::missing("organisation_id", "no such organisation"))
         }
         _ => Ok(()),
     }

@@ -8,7 +8,7 @@ use super::rules::{CreatePerson, UpdatePerson};
 use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors, UpdateErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,7 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "people",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = CreatePerson,
     responses((status = 201, description = "Created", body = Person, headers(("ETag" = String), ("Location" = String))), CreateErrors),
@@ -62,7 +61,7 @@ pub async fn create_person(
     path = "/v1/partnerships/{id}/people",
     tag = "people",
     params(("id" = Id, Path, description = "Partnership id"), PersonFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of people", body = Paginated<Person>), ReadErrors),
+    responses((status = 200, description = "One page of people", body = Paginated<Person>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_people(
@@ -113,7 +112,7 @@ pub async fn get_person(
     params(
         ("id" = Id, Path, description = "Partnership id"),
         ("person_id" = Id, Path, description = "Person id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being changed"),
+        crate::http::etag::IfMatchHeader,
     ),
     request_body = UpdatePerson,
     responses((status = 200, description = "Updated", body = Person, headers(("ETag" = String))), UpdateErrors),

@@ -12,7 +12,11 @@ pub struct Initials(String);
 
 impl Initials {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let value = raw.trim().to_uppercase();
+        // ASCII only before upper-casing: 'ı'.to_uppercase() is 'I'.
+        if !raw.is_ascii() {
+            return Err("must be letters or digits only (owners like CB/EH are two people)");
+        }
+        let value = raw.to_ascii_uppercase();
         if value.is_empty() || value.chars().count() > 8 {
             return Err("must be 1 to 8 letters or digits, e.g. PG");
         }
@@ -42,10 +46,13 @@ impl Initials {
 #[serde(deny_unknown_fields)]
 pub struct CreatePerson {
     /// e.g. "Philippa Granthier".
+    #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub full_name: String,
-    /// Unique within the partnership, e.g. "PG".
+    /// Unique within the partnership, e.g. "PG"; kept in upper case.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9]{0,7}$")]
     pub initials: String,
     /// e.g. "Interim Business Manager, Safeguarding Business Unit".
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub job_title: Option<String>,
     pub organisation_id: Option<Id>,
 }
@@ -55,10 +62,12 @@ pub struct CreatePerson {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePerson {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
     pub full_name: Option<String>,
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9]{0,7}$")]
     pub initials: Option<String>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub job_title: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<Id>)]
@@ -121,12 +130,14 @@ mod tests {
         for ok in ["PG", "EH", "LM", "ST", "ef", "AB2"] {
             assert!(Initials::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(Initials::parse(" ef ").unwrap().as_str(), "EF");
+        assert_eq!(Initials::parse("ef").unwrap().as_str(), "EF");
     }
 
     #[test]
     fn bad_initials_are_refused() {
-        for bad in ["", "CB/EH", "D&P", "2PG", "ABCDEFGHI", "P G"] {
+        // Exactly what the published pattern ^[A-Za-z][A-Za-z0-9]{0,7}$ refuses:
+        // no surrounding spaces, and no letter that only upper-cases to ASCII.
+        for bad in ["", "CB/EH", "D&P", "2PG", "ABCDEFGHI", "P G", " PG", "ıX"] {
             assert!(Initials::parse(bad).is_err(), "{bad}");
         }
     }

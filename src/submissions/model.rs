@@ -11,8 +11,9 @@ use crate::audit::{self, Action, Audited};
 use crate::auth::Principal;
 use crate::db::schema::metric_values as values;
 use crate::db::{DbConnection, Id, UtcTime};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::{Page, Versioned};
+use crate::validate::Errors;
 
 /// One agency's value of one metric for one period.
 #[derive(
@@ -62,24 +63,21 @@ impl Versioned for MetricValue {
 /// Checks the submission as a whole (period, agency, size): anything wrong
 /// there refuses all of it. Values are then judged one by one.
 fn check_whole(conn: &mut DbConnection, form: &Submission) -> Result<String, ApiError> {
-    let mut errors = Vec::new();
+    let mut errors = Errors::new();
     let period = rules::parse_period(&form.period)
-        .map_err(|m| errors.push(FieldError::new("period", m)))
+        .map_err(|m| errors.add("period", m))
         .unwrap_or_default();
     if !crate::organisations::model::exists(conn, form.organisation_id)? {
-        errors.push(FieldError::new("organisation_id", "no such organisation"));
+        errors.missing("organisation_id", "no such organisation");
     }
     if form.values.is_empty() || form.values.len() > rules::MAX_VALUES {
-        errors.push(FieldError::new(
+        errors.add(
             "values",
             format!("must hold 1 to {} values", rules::MAX_VALUES),
-        ));
+        );
     }
-    if errors.is_empty() {
-        Ok(period)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    errors.finish()?;
+    Ok(period)
 }
 
 /// Imports a submission in the caller's transaction; with `dry_run`, only
@@ -163,6 +161,7 @@ pub fn submit(
 #[into_params(parameter_in = Query)]
 pub struct ValueFilter {
     /// e.g. `2019-20-Q2`
+    #[param(schema_with = rules::period_schema)]
     pub period: Option<String>,
     pub organisation_id: Option<Id>,
     pub metric_id: Option<Id>,
@@ -185,7 +184,9 @@ pub fn list(
         query = query.filter(values::id.gt(after));
     }
     if let Some(period) = &filter.period {
-        query = query.filter(values::period.eq(period.trim().to_ascii_uppercase()));
+        let period = rules::parse_period(period)
+            .map_err(|m| ApiError::bad_request(format!("period {m}")))?;
+        query = query.filter(values::period.eq(period));
     }
     if let Some(org) = filter.organisation_id {
         query = query.filter(values::organisation_id.eq(org));

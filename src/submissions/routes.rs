@@ -8,7 +8,7 @@ use super::rules::{ImportSummary, Submission};
 use crate::app::AppState;
 use crate::auth::{Access, Principal, Role};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ReadErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors};
 use crate::http::{Json, Page, Paginated};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,9 +28,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     post,
     path = "/v1/partnerships/{id}/submissions",
     tag = "performance data",
+    operation_id = "submit_values",
     params(
         ("id" = Id, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     request_body = Submission,
     responses((status = 200, description = "The import summary", body = ImportSummary), CreateErrors),
@@ -59,7 +59,7 @@ pub async fn submit(
     path = "/v1/partnerships/{id}/submissions",
     tag = "performance data",
     params(("id" = Id, Path, description = "Partnership id"), ValueFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of values", body = Paginated<MetricValue>), ReadErrors),
+    responses((status = 200, description = "One page of values", body = Paginated<MetricValue>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_values(

@@ -17,23 +17,28 @@ pub const MAX_VALUES: usize = 5_000;
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// A UK financial-year quarter: `2019-20-Q2` (July to September 2019).
+    #[schema(schema_with = period_schema)]
     pub period: String,
     /// The agency the values are for; a submitter may only name its own.
     pub organisation_id: Id,
+    #[schema(min_items = 1, max_items = 5000)]
     pub values: Vec<SubmittedValue>,
     /// Answer the summary without storing anything.
     #[serde(default)]
     pub dry_run: bool,
 }
 
-/// One value of a submission.
+/// One value of a submission. A value that cannot be taken (an unknown
+/// metric, a value that is not a number or outside the metric's range, a
+/// comment over 2000 characters, a metric given twice) does not refuse the
+/// submission: it is listed in `rejected` with the reason.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmittedValue {
     /// The metric's code.
     pub metric: String,
     /// A number; anything else is rejected with a reason.
-    #[schema(value_type = f64)]
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     pub comment: Option<String>,
 }
@@ -61,10 +66,27 @@ pub struct ImportSummary {
     pub dry_run: bool,
 }
 
+/// First financial years a period may name.
+const FIRST_YEAR: u32 = 2000;
+const LAST_YEAR: u32 = 2100;
+
+/// The published form of a period: every year pair spelled out, since a
+/// pattern cannot say that the second year follows the first.
+pub fn period_schema() -> utoipa::openapi::schema::Object {
+    let years: Vec<String> = (FIRST_YEAR..=LAST_YEAR)
+        .map(|y| format!("{y}-{:02}", (y + 1) % 100))
+        .collect();
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^({})-[Qq][1-4]$", years.join("|"))))
+        .examples(["2019-20-Q2"])
+        .build()
+}
+
 /// Parses `2019-20-Q2`: the second year follows the first.
 pub fn parse_period(raw: &str) -> Result<String, &'static str> {
     const HINT: &str = "must be a financial-year quarter like 2019-20-Q2";
-    let value = raw.trim().to_ascii_uppercase();
+    let value = raw.to_ascii_uppercase();
     let bytes = value.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[8] != b'Q' {
         return Err(HINT);
@@ -76,7 +98,10 @@ pub fn parse_period(raw: &str) -> Result<String, &'static str> {
     let start: u32 = value[0..4].parse().map_err(|_| HINT)?;
     let end: u32 = value[5..7].parse().map_err(|_| HINT)?;
     let quarter: u32 = value[9..10].parse().map_err(|_| HINT)?;
-    if !(2000..=2100).contains(&start) || end != (start + 1) % 100 || !(1..=4).contains(&quarter) {
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&start)
+        || end != (start + 1) % 100
+        || !(1..=4).contains(&quarter)
+    {
         return Err(HINT);
     }
     Ok(value)
@@ -178,6 +203,7 @@ mod tests {
             "",
             "2000-+1-Q1",
             "+999-00-Q1",
+            " 2019-20-Q2",
         ] {
             assert!(parse_period(bad).is_err(), "{bad}");
         }

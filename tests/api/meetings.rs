@@ -747,9 +747,10 @@ async fn bad_meeting_records_are_refused_whole() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["title", "ends_at"]);
-    app.post_json(&meetings, &admin, &json!({"group_id": seed.partnership_id, "title": "x", "starts_at": "2020-01-01T10:00:00Z"}))
+    let problem = app.post_json(&meetings, &admin, &json!({"group_id": seed.partnership_id, "title": "x", "starts_at": "2020-01-01T10:00:00Z"}))
         .await
-        .expect_problem(422);
+        .expect_problem(404);
+    assert_eq!(problem["errors"][0]["field"], "group_id");
     app.post_json(
         &meetings,
         &admin,

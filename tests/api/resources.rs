@@ -247,7 +247,8 @@ async fn people_are_validated_field_by_field() {
     let problem = app
         .post_json(&path, &admin, &json!({"full_name": "A", "initials": "AB", "organisation_id": "01a2f000-0000-7000-8000-000000000000"}))
         .await
-        .expect_problem(422);
+        // A reference to a record that does not exist is 404, naming the field.
+        .expect_problem(404);
     assert_eq!(problem["errors"][0]["field"], "organisation_id");
     let problem = app
         .post_json(
@@ -443,8 +444,12 @@ async fn groups_cannot_report_in_a_circle_or_across_partnerships() {
             &json!({"parent_group_id": saig["id"]}),
         )
         .await
-        .expect_problem(422);
-    assert_eq!(problem["errors"][0]["field"], "parent_group_id");
+        // The stored hierarchy forbids it: a conflict, not a malformed field.
+        .expect_problem(409);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("parent_group_id:"));
 
     let foreign = app
         .post_json(
@@ -461,7 +466,7 @@ async fn groups_cannot_report_in_a_circle_or_across_partnerships() {
             &json!({"name": "X", "short_name": "X", "parent_group_id": foreign["id"]}),
         )
         .await
-        .expect_problem(422);
+        .expect_problem(404);
     assert_eq!(problem["errors"][0]["field"], "parent_group_id");
 
     // Making SAIG top-level with null works.

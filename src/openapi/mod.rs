@@ -1,7 +1,9 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and
+//! finished by [`contract`], which says once what every operation shares.
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+pub mod contract;
+
+use utoipa::OpenApi;
 
 use crate::{
     attendees, audit, clients, declarations, groups, items, meetings, members, metrics, minutes,
@@ -85,7 +87,6 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         audit::routes::list_audit_events,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
-    modifiers(&BearerScheme),
     tags(
         (name = "partnerships", description = "The tenants: every other record belongs to one"),
         (name = "organisations", description = "The shared registry of agencies"),
@@ -101,20 +102,18 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
 )]
 pub struct ApiDoc;
 
-struct BearerScheme;
-
-impl Modify for BearerScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let mut http = Http::new(HttpAuthScheme::Bearer);
-        http.bearer_format = Some("JWT".to_owned());
-        components.add_security_scheme("bearer", SecurityScheme::Http(http));
-    }
+/// The published document: what utoipa generates, with the contract applied.
+/// It stays JSON from here on: utoipa's types cannot read back every
+/// construct the contract adds.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    contract::apply(&mut doc);
+    doc
 }
 
 /// The document as committed at `openapi/openapi.json`.
 pub fn pretty_json() -> String {
-    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
     text.push('\n');
     text
 }

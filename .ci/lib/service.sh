@@ -1,0 +1,45 @@
+# Shared by the contract steps of .ci/run: start the built service against a
+# database, load the demo, mint tokens. Source it; call start_service URL.
+#   start_service <DATABASE_URL> [EXTRA_ENV...]  sets BASE_URL, SERVICE_PID, ADMIN_TOKEN
+#   stop_service
+SERVICE_BIN=${SERVICE_BIN:-target/debug/safeguarding-api}
+export JWT_SECRET=${JWT_SECRET:-contract-tests-secret-0123456789abcdef0123}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_service() {
+  local url=$1; shift
+  local port; port=$(free_port)
+  export DATABASE_URL=$url
+  SERVICE_LOG=${SERVICE_LOG:-$(mktemp -t service.XXXXXX.log)}
+  "$SERVICE_BIN" migrate >/dev/null
+  "$SERVICE_BIN" demo >/dev/null
+  env "$@" LISTEN_ADDR="127.0.0.1:$port" RUST_LOG=${RUST_LOG:-warn} "$SERVICE_BIN" serve >"$SERVICE_LOG" 2>&1 &
+  SERVICE_PID=$!
+  BASE_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "$BASE_URL/readyz" >/dev/null
+  ADMIN_TOKEN=$("$SERVICE_BIN" token --subject contract-admin --platform-admin --lifetime 7200)
+  export BASE_URL SERVICE_PID ADMIN_TOKEN SERVICE_LOG
+}
+
+stop_service() {
+  if [ -n "${SERVICE_PID:-}" ]; then
+    kill "$SERVICE_PID" 2>/dev/null || true
+    wait "$SERVICE_PID" 2>/dev/null || true
+    SERVICE_PID=
+  fi
+}
+
+# A fresh PostgreSQL database: prints its URL.
+fresh_postgres() {
+  local name="t_contract_$1_$$"
+  psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+  psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "CREATE DATABASE $name" >/dev/null
+  echo "postgres://postgres@127.0.0.1:5432/$name"
+}
