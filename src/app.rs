@@ -143,13 +143,16 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::bad_request(format!("invalid query parameters: {e}")).into()
             }))
-            // Innermost, so a refused preflight gets a problem body and is counted.
+            // Innermost first. CORS sits outside idempotency, so a replayed
+            // answer carries the CORS headers too, and inside the problem
+            // bodies and metrics, so a refused preflight is problem+json and
+            // is counted.
+            .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),
             ))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
-            .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(metrics::middleware))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             // /v1 first: the hot routes match before the docs' catch-all pattern.

@@ -170,6 +170,46 @@ impl<const MAX: usize> Text<MAX> {
     }
 }
 
+/// Text of a query filter (an exact name, slug, initials...): at most 300
+/// characters and no control characters, refused with 400 when the query is
+/// read. Nothing stored can match more, and a database must never see a NUL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct FilterText(String);
+
+impl FilterText {
+    pub const MAX: usize = 300;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FilterText {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        if value.chars().count() > Self::MAX || value.chars().any(char::is_control) {
+            Err(format!(
+                "a filter is at most {} characters, without control characters",
+                Self::MAX
+            ))
+        } else {
+            Ok(FilterText(value))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for FilterText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(Self::MAX))
+            .pattern(Some(format!("^{NOT_CONTROL}*$")))
+            .into()
+    }
+}
+impl utoipa::ToSchema for FilterText {}
+
 /// A whole number as JSON Schema has it: `3` and `3.0` alike (an `integer`
 /// is any number without a fractional part), for
 /// `#[serde(default, deserialize_with = "whole_number")]` on `Option<i32>`.

@@ -184,9 +184,10 @@ fn write<T: Audited>(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
-    pub resource_type: Option<String>,
+    /// e.g. `meeting`, `person`.
+    pub resource_type: Option<crate::validate::FilterText>,
     pub resource_id: Option<Id>,
-    pub actor: Option<String>,
+    pub actor: Option<crate::validate::FilterText>,
 }
 
 pub fn list(
@@ -207,13 +208,13 @@ pub fn list(
         query = query.filter(audit_events::id.gt(after));
     }
     if let Some(t) = &filter.resource_type {
-        query = query.filter(audit_events::resource_type.eq(t.clone()));
+        query = query.filter(audit_events::resource_type.eq(t.as_str().to_owned()));
     }
     if let Some(id) = filter.resource_id {
         query = query.filter(audit_events::resource_id.eq(id));
     }
     if let Some(actor) = &filter.actor {
-        query = query.filter(audit_events::actor.eq(actor.clone()));
+        query = query.filter(audit_events::actor.eq(actor.as_str().to_owned()));
     }
     Ok(query.load(conn)?)
 }

@@ -26,7 +26,6 @@ pub struct Declaration {
     pub person_id: Id,
     /// The item the interest concerns, if one.
     pub item_id: Option<Id>,
-    #[schema(schema_with = crate::validate::Text::<2000>::paragraph)]
     pub text: String,
     pub version: i32,
     pub created_at: UtcTime,
@@ -39,6 +38,7 @@ pub struct Declaration {
 pub struct CreateDeclaration {
     pub person_id: Id,
     pub item_id: Option<Id>,
+    #[schema(schema_with = crate::validate::Text::<2000>::paragraph)]
     pub text: String,
 }
 

@@ -134,7 +134,7 @@ pub struct GroupFilter {
     /// Groups reporting to this one.
     pub parent_group_id: Option<Id>,
     /// Exact short name, e.g. `SLG`.
-    pub short_name: Option<String>,
+    pub short_name: Option<crate::validate::FilterText>,
 }
 
 pub fn list(
@@ -158,7 +158,7 @@ pub fn list(
         query = query.filter(groups::parent_group_id.eq(parent));
     }
     if let Some(short_name) = &filter.short_name {
-        query = query.filter(groups::short_name.eq(short_name.clone()));
+        query = query.filter(groups::short_name.eq(short_name.as_str().to_owned()));
     }
     Ok(query.load(conn)?)
 }

@@ -293,7 +293,7 @@ pub fn next_of_group(
     conn: &mut DbConnection,
     partnership_id: Id,
     group_id: Id,
-) -> Result<Meeting, ApiError> {
+) -> Result<Option<Meeting>, ApiError> {
     crate::groups::model::find(conn, partnership_id, group_id)?;
     meetings::table
         .filter(meetings::group_id.eq(group_id))
@@ -302,8 +302,8 @@ pub fn next_of_group(
         .order(meetings::starts_at.asc())
         .select(Meeting::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("the group has no meeting scheduled"))
+        .optional()
+        .map_err(ApiError::from)
 }
 
 /// Writes a new state of the meeting if nobody changed it meanwhile.

@@ -97,13 +97,18 @@ pub async fn list_meetings(
     Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.meeting.id)))
 }
 
-/// The group's next scheduled meeting (404 when none is scheduled).
+/// The group's next scheduled meeting; 204 when none is scheduled (404 is
+/// kept for a group that does not exist).
 #[utoipa::path(
     get,
     path = "/v1/partnerships/{id}/groups/{group_id}/next-meeting",
     tag = "meetings",
     params(("id" = Id, Path, description = "Partnership id"), ("group_id" = Id, Path, description = "Group id")),
-    responses((status = 200, description = "The next meeting", body = MeetingView, headers(("ETag" = String))), ReadErrors),
+    responses(
+        (status = 200, description = "The next meeting", body = MeetingView, headers(("ETag" = String))),
+        (status = 204, description = "No meeting of the group is scheduled"),
+        ReadErrors,
+    ),
     security(("bearer" = []))
 )]
 pub async fn next_meeting(
@@ -114,11 +119,15 @@ pub async fn next_meeting(
     let (partnership_id, group_id) = path.into_inner();
     principal.require(partnership_id, Access::Read)?;
     let view = db::read(&state.pool, move |conn| {
-        let meeting = model::next_of_group(conn, partnership_id, group_id)?;
-        model::view(conn, meeting)
+        model::next_of_group(conn, partnership_id, group_id)?
+            .map(|meeting| model::view(conn, meeting))
+            .transpose()
     })
     .await?;
-    Ok(with_etag(StatusCode::OK, &view))
+    Ok(match view {
+        Some(view) => with_etag(StatusCode::OK, &view),
+        None => HttpResponse::NoContent().finish(),
+    })
 }
 
 /// Read one meeting, with its quorum.

@@ -140,7 +140,7 @@ pub async fn get_minutes(
     path = "/v1/public/partnerships/{slug}/meetings/{id}/minutes",
     tag = "meetings",
     params(
-        ("slug" = String, Path, description = "Partnership slug"),
+        ("slug" = String, Path, description = "Partnership slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 63),
         ("id" = Id, Path, description = "Meeting id"),
     ),
     responses(

@@ -104,7 +104,7 @@ pub fn exists(conn: &mut DbConnection, id: Id) -> Result<bool, ApiError> {
 pub struct OrganisationFilter {
     pub kind: Option<OrganisationKind>,
     /// Exact name.
-    pub name: Option<String>,
+    pub name: Option<crate::validate::FilterText>,
 }
 
 pub fn list(
@@ -124,7 +124,7 @@ pub fn list(
         query = query.filter(organisations::kind.eq(kind));
     }
     if let Some(name) = &filter.name {
-        query = query.filter(organisations::name.eq(name.clone()));
+        query = query.filter(organisations::name.eq(name.as_str().to_owned()));
     }
     Ok(query.load(conn)?)
 }

@@ -109,14 +109,18 @@ pub fn find(conn: &mut DbConnection, id: Id) -> Result<Partnership, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct PartnershipFilter {
     /// Exact slug.
-    pub slug: Option<String>,
+    pub slug: Option<crate::validate::FilterText>,
     /// Exact area.
-    pub area: Option<String>,
+    pub area: Option<crate::validate::FilterText>,
 }
 
 /// Partnerships among `visible` (all of them when `None`), in creation order.
 /// A partnership by its slug (the public minutes address).
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> Result<Partnership, ApiError> {
+    // No stored slug can be malformed; the database need not be asked.
+    if super::rules::check_slug(slug).is_err() {
+        return Err(ApiError::not_found("no such partnership"));
+    }
     partnerships::table
         .filter(partnerships::slug.eq(slug))
         .select(Partnership::as_select())
@@ -143,10 +147,10 @@ pub fn list(
         query = query.filter(partnerships::id.gt(after));
     }
     if let Some(slug) = &filter.slug {
-        query = query.filter(partnerships::slug.eq(slug.clone()));
+        query = query.filter(partnerships::slug.eq(slug.as_str().to_owned()));
     }
     if let Some(area) = &filter.area {
-        query = query.filter(partnerships::area.eq(area.clone()));
+        query = query.filter(partnerships::area.eq(area.as_str().to_owned()));
     }
     Ok(query.load(conn)?)
 }

@@ -135,7 +135,7 @@ pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Perso
 #[into_params(parameter_in = Query)]
 pub struct PersonFilter {
     /// Exact initials (case-insensitive), e.g. `PG`.
-    pub initials: Option<String>,
+    pub initials: Option<crate::validate::FilterText>,
     pub organisation_id: Option<Id>,
 }
 
@@ -157,7 +157,7 @@ pub fn list(
         query = query.filter(people::id.gt(after));
     }
     if let Some(initials) = &filter.initials {
-        query = query.filter(people::initials.eq(initials.trim().to_uppercase()));
+        query = query.filter(people::initials.eq(initials.as_str().trim().to_uppercase()));
     }
     if let Some(org) = filter.organisation_id {
         query = query.filter(people::organisation_id.eq(org));

@@ -163,6 +163,13 @@ pub fn plan(
             rejected.push(reject("the comment is longer than 2000 characters".into()));
             continue;
         }
+        let control = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        if comment.as_ref().is_some_and(|c| c.chars().any(control)) {
+            rejected.push(reject(
+                "the comment has control characters other than line breaks and tabs".into(),
+            ));
+            continue;
+        }
         if !seen.insert(metric.id) {
             rejected.push(reject("the metric appears twice in this submission".into()));
             continue;

@@ -1,0 +1,701 @@
+#!/usr/bin/env python3
+"""End to end through a client generated from openapi/openapi.json.
+
+`.ci/clients` generates the client with openapi-python-client into
+target/ci-tools/python-client/safeguarding_api_client (never committed) and
+runs this against a live service. It uses ONLY the generated client: its
+models, its `api` functions and its AuthenticatedClient. A call the generated
+client cannot make, or an answer it cannot read, is a defect of the document
+(the wire is the contract of shared/DESIGN.md): it is reported with the step,
+the exception and the last exchange, never worked around with raw HTTP. The
+one exception is the Markdown rendering of the minutes (one operation, several
+media types: the generated parser reads every 200 as JSON), fetched with the
+generated client's own request arguments and its httpx client.
+
+What it does: a platform-admin API client (made by `safeguarding-api clients
+create`, id and secret given in the environment) trades its credentials for a
+token at POST /v1/oauth/token; then the Herefordshire Safeguarding Partners
+Board of 18 November 2019 (demo/herefordshire-spb-2019-11-18.json) is built
+under a NEW partnership with a unique slug: organisations (a shared registry:
+reused by exact name, as `demo` loaded them), members, people, groups, the
+meeting, its attendees (plus a deputy: the seed has none), agenda items and
+decisions; a PATCH with If-Match; metrics and a quarter's submission (with
+Idempotency-Key replay, resubmission and dry run); then the minutes are read
+back as JSON and as Markdown and checked for real content. Every request body
+sent is also checked against the document's schema (the generated client
+checks no pattern or length): real data the service takes must satisfy it.
+
+    BASE_URL=http://127.0.0.1:8080 E2E_CLIENT_ID=... E2E_CLIENT_SECRET=... \
+      target/ci-tools/venv/bin/python tests/contract/python_client_e2e.py \
+      --client-dir target/ci-tools/python-client --spec openapi/openapi.json
+
+Exit status 0 when every step passed; the last line is "N passed, N failed".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = "safeguarding_api_client"
+
+
+class Failure(Exception):
+    """A check that did not hold."""
+
+
+class Exchange:
+    """The last request and answer, recorded by httpx event hooks, so that a
+    failure inside the generated client (a model that cannot read the answer)
+    can show what was on the wire."""
+
+    def __init__(self) -> None:
+        self.request: Any = None
+        self.response: Any = None
+
+    def on_request(self, request: Any) -> None:
+        self.request = request
+        self.response = None
+
+    def on_response(self, response: Any) -> None:
+        response.read()
+        self.response = response
+
+    def describe(self) -> str:
+        if self.request is None:
+            return "no request was sent (the generated client failed before sending)"
+        line = f"{self.request.method} {self.request.url}"
+        body = self.request.content[:400] if self.request.content else b""
+        if body:
+            line += f"\n      request body: {body.decode(errors='replace')}"
+        if self.response is None:
+            return line + "\n      no answer"
+        ctype = self.response.headers.get("content-type", "")
+        return f"{line}\n      answer: {self.response.status_code} {ctype}\n      {self.response.text[:600]}"
+
+
+class Runner:
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+        self.passed: list[str] = []
+        self.failed: list[tuple[str, str]] = []
+
+    def step(self, name: str, fn: Callable[[], Any], critical: bool = True) -> Any:
+        """Run one step; a critical step that fails stops the run (what
+        follows depends on it)."""
+        self.exchange.request = self.exchange.response = None
+        started = time.monotonic()
+        try:
+            result = fn()
+        except Exception as error:  # noqa: BLE001 - every failure is reported
+            ms = (time.monotonic() - started) * 1000
+            kind = classify(error, self.exchange)
+            where = "".join(traceback.format_exception(error)[-3:]).rstrip()
+            report = (
+                f"{type(error).__name__}: {error}\n    kind: {kind}\n"
+                f"    last exchange: {self.exchange.describe()}\n    at: {where}"
+            )
+            self.failed.append((name, report))
+            print(f"FAIL {name} ({ms:.0f} ms)\n    {report}", flush=True)
+            if critical:
+                raise Stop() from error
+            return None
+        ms = (time.monotonic() - started) * 1000
+        self.passed.append(name)
+        print(f"ok   {name} ({ms:.0f} ms)", flush=True)
+        return result
+
+
+class Stop(Exception):
+    pass
+
+
+def classify(error: Exception, exchange: Exchange) -> str:
+    if isinstance(error, Failure):
+        return "check failed: the wire did not do what DESIGN.md/README say"
+    frames = traceback.extract_tb(error.__traceback__)
+    in_generated = any(f"/{PACKAGE}/" in frame.filename for frame in frames)
+    by_enum = any(frame.filename.endswith("enum.py") for frame in frames)
+    if not in_generated and not by_enum:
+        return "error in this script (not the client, not the wire)"
+    if not in_generated:
+        return "spec defect: a generated enum has no member for the wire's spelling, so the request cannot be made"
+    status = exchange.response.status_code if exchange.response is not None else None
+    if type(error).__name__ == "UnexpectedStatus":
+        return "spec defect or service bug: an answer status the document does not list"
+    if status is not None and 200 <= status < 300:
+        return "spec defect: the generated models cannot read the service's answer"
+    return "unexpected failure inside the generated client"
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Failure(message)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default=os.environ.get("BASE_URL"))
+    parser.add_argument("--client-id", default=os.environ.get("E2E_CLIENT_ID"))
+    parser.add_argument("--client-secret", default=os.environ.get("E2E_CLIENT_SECRET"))
+    parser.add_argument(
+        "--client-dir",
+        default=str(REPO / "target/ci-tools/python-client"),
+        help=f"directory holding the generated package {PACKAGE}",
+    )
+    parser.add_argument("--seed", default=str(REPO / "demo/herefordshire-spb-2019-11-18.json"))
+    parser.add_argument(
+        "--spec",
+        default=str(REPO / "openapi/openapi.json"),
+        help="the document the client was generated from: every request body sent is checked against its schema",
+    )
+    args = parser.parse_args()
+    for name in ("base_url", "client_id", "client_secret"):
+        if not getattr(args, name):
+            parser.error(f"--{name.replace('_', '-')} (or its environment variable) is required")
+
+    sys.path.insert(0, args.client_dir)
+    exchange = Exchange()
+    runner = Runner(exchange)
+    try:
+        Scenario(args, exchange, runner).run()
+    except Stop:
+        print("stopped: the steps after a failed critical step depend on it", flush=True)
+    print()
+    for name, report in runner.failed:
+        print(f"failed: {name}\n    {report.splitlines()[0]}")
+    print(f"python client e2e: {len(runner.passed)} passed, {len(runner.failed)} failed")
+    return 1 if runner.failed else 0
+
+
+class Scenario:
+    def __init__(self, args: argparse.Namespace, exchange: Exchange, runner: Runner) -> None:
+        self.args = args
+        self.exchange = exchange
+        self.runner = runner
+        self.seed = json.loads(Path(args.seed).read_text())
+        self.suffix = uuid.uuid4().hex[:8]
+        self.hooks = {"request": [exchange.on_request], "response": [exchange.on_response]}
+        self.components = json.loads(Path(args.spec).read_text())["components"]
+        self.validators: dict[str, Any] = {}
+        self.body_violations: list[str] = []
+        self.bodies_checked = 0
+
+    # -- helpers ---------------------------------------------------------
+
+    def call(self, operation: Any, expected: int, /, **kwargs: Any) -> Any:
+        """One generated operation through its sync_detailed; the answer must
+        have the `expected` status and parse into the documented model (not a
+        Problem)."""
+        name = operation.__name__.rsplit(".", 1)[-1]
+        if "body" in kwargs:
+            self.check_body(name, kwargs["body"])
+        response = operation.sync_detailed(client=self.api, **kwargs)
+        if response.status_code != expected:
+            raise Failure(
+                f"{name}: HTTP {int(response.status_code)}, expected {expected}: "
+                f"{response.content[:500].decode(errors='replace')}"
+            )
+        if expected != 204 and (response.parsed is None or type(response.parsed).__name__ == "Problem"):
+            raise Failure(f"{name}: answer not parsed as the documented model: {response.parsed!r}")
+        return response
+
+    def step(self, name: str, fn: Callable[[], Any], critical: bool = True) -> Any:
+        return self.runner.step(name, fn, critical)
+
+    def check_body(self, operation: str, body: Any) -> None:
+        """The generated client checks no constraint (pattern, maxLength...)
+        before sending; a validating client would. Real data from the seed
+        that the document's schema refuses, while the service takes it, is a
+        spec defect: recorded, and reported by the last step."""
+        import jsonschema_rs
+
+        schema = type(body).__name__
+        if schema not in self.components.get("schemas", {}):
+            self.body_violations.append(f"{operation}: no schema named {schema} in the document")
+            return
+        if schema not in self.validators:
+            self.validators[schema] = jsonschema_rs.Draft202012Validator(
+                {"$ref": f"#/components/schemas/{schema}", "components": self.components}
+            )
+        self.bodies_checked += 1
+        for error in self.validators[schema].iter_errors(body.to_dict()):
+            where = "/".join(str(part) for part in error.instance_path) or "(body)"
+            self.body_violations.append(f"{operation} {schema} at {where}: {error.message[:300]}")
+
+    def bodies_valid(self) -> None:
+        expect(self.bodies_checked > 0, "no request body was checked")
+        shown = "\n      ".join(self.body_violations[:20])
+        expect(
+            not self.body_violations,
+            f"{len(self.body_violations)} of the request bodies sent (taken by the service) violate "
+            f"the document's schemas:\n      {shown}",
+        )
+        print(f"     {self.bodies_checked} request bodies satisfied their schemas")
+
+    # -- the scenario ----------------------------------------------------
+
+    def run(self) -> None:
+        step = self.step
+        gen = step("import the generated client", self.import_client)
+        self.gen = gen
+        token = step("POST /v1/oauth/token (client credentials) -> token", self.token)
+        self.api = gen.AuthenticatedClient(
+            base_url=self.args.base_url,
+            token=token,
+            raise_on_unexpected_status=True,
+            httpx_args={"event_hooks": self.hooks},
+        )
+        self.partnership = step("create a partnership with a unique slug", self.create_partnership)
+        self.orgs = step("organisations: reuse by name or create", self.organisations)
+        step("members: statutory partners and relevant agencies", self.members)
+        self.people = step("people with initials (plus a deputy and the person deputised for)", self.create_people)
+        self.groups = step("groups with parents", self.create_groups)
+        self.meeting = step("the meeting of 18 November 2019", self.create_meeting)
+        step("attendees, one deputising for a person who sent apologies", self.attendees)
+        step("agenda items and their decisions", self.items_and_decisions)
+        step("the meeting reads back held and quorate", self.read_meeting, critical=False)
+        step("PATCH the partnership with If-Match from its ETag", self.patch_with_if_match, critical=False)
+        step("invalid input answers 422 problem+json with field errors", self.validation_problem, critical=False)
+        step("metrics CP-PLANS (count) and TIMELY-ICPC (percent)", self.metrics)
+        step("submission of 2019-20-Q2 values: imported/rejected counted", self.submit, critical=False)
+        step("the same Idempotency-Key replays the first answer", self.submit_replay, critical=False)
+        step("resubmission: updated and unchanged, dry run stores nothing", self.resubmit, critical=False)
+        step("the values read back", self.read_values, critical=False)
+        step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
+        step("GET /v1/meetings/{id}/minutes as Markdown", self.minutes_markdown, critical=False)
+        step("every request body sent satisfied the document's schema", self.bodies_valid, critical=False)
+
+    def import_client(self) -> Any:
+        import importlib
+
+        class Gen:
+            pass
+
+        gen = Gen()
+        gen.package = importlib.import_module(PACKAGE)
+        gen.Client = gen.package.Client
+        gen.AuthenticatedClient = gen.package.AuthenticatedClient
+        gen.models = importlib.import_module(f"{PACKAGE}.models")
+        for group, names in {
+            "authentication": ["issue_token"],
+            "partnerships": ["create_partnership", "get_partnership", "update_partnership"],
+            "organisations": ["list_organisations", "create_organisation"],
+            "members": ["create_member", "list_members"],
+            "people": ["create_person"],
+            "groups": ["create_group"],
+            "meetings": [
+                "create_meeting",
+                "get_meeting",
+                "list_meetings",
+                "create_attendee",
+                "create_item",
+                "create_decision",
+                "get_minutes",
+            ],
+            "performance_data": ["create_metric", "submit_values", "list_values"],
+        }.items():
+            for name in names:
+                setattr(gen, name, importlib.import_module(f"{PACKAGE}.api.{group}.{name}"))
+        return gen
+
+    def token(self) -> str:
+        m = self.gen.models
+        anonymous = self.gen.Client(
+            base_url=self.args.base_url,
+            raise_on_unexpected_status=True,
+            httpx_args={"event_hooks": self.hooks},
+        )
+        body = m.TokenRequest(
+            grant_type=m.GrantType.CLIENT_CREDENTIALS,
+            client_id=self.args.client_id,
+            client_secret=self.args.client_secret,
+        )
+        self.check_body("issue_token", body)
+        response = self.gen.issue_token.sync_detailed(client=anonymous, body=body)
+        expect(response.status_code == 200, f"token: HTTP {int(response.status_code)}: {response.content[:300]!r}")
+        answer = response.parsed
+        expect(isinstance(answer, m.TokenResponse), f"token answer not a TokenResponse: {answer!r}")
+        expect(answer.token_type.lower() == "bearer", f"token_type {answer.token_type}")
+        expect(answer.scope == "platform_admin", f"scope {answer.scope}")
+        expect(0 < answer.expires_in <= 3600, f"expires_in {answer.expires_in}")
+        return answer.access_token
+
+    def create_partnership(self) -> Any:
+        m = self.gen.models
+        seed = self.seed["partnership"]
+        self.slug = f"{seed['slug']}-e2e-{self.suffix}"
+        response = self.call(
+            self.gen.create_partnership,
+            201,
+            body=m.CreatePartnership(name=f"{seed['name']} (e2e {self.suffix})", slug=self.slug, area=seed["area"]),
+            idempotency_key=f"e2e-partnership-{self.suffix}",
+        )
+        partnership = response.parsed
+        expect(partnership.slug == self.slug, f"slug {partnership.slug}")
+        return partnership
+
+    def organisations(self) -> dict[str, Any]:
+        m = self.gen.models
+        ids: dict[str, Any] = {}
+        for org in self.seed["organisations"]:
+            page = self.call(self.gen.list_organisations, 200, name=org["name"]).parsed
+            if page.items:
+                found = page.items[0]
+                expect(found.name == org["name"], f"name filter gave {found.name}")
+                expect(str(found.kind) == org["kind"], f"{org['name']}: kind {found.kind}, seed {org['kind']}")
+                ids[org["key"]] = found.id
+            else:
+                created = self.call(
+                    self.gen.create_organisation,
+                    201,
+                    body=m.CreateOrganisation(name=org["name"], kind=m.OrganisationKind(org["kind"])),
+                ).parsed
+                ids[org["key"]] = created.id
+        # One the registry cannot have yet: the create path, and a kind filter.
+        name = f"Hereford Academy Trust (e2e {self.suffix})"
+        created = self.call(
+            self.gen.create_organisation,
+            201,
+            body=m.CreateOrganisation(name=name, kind=m.OrganisationKind("education")),
+        ).parsed
+        expect(str(created.kind) == "education", f"kind {created.kind}")
+        ids["e2e-academy"] = created.id
+        page = self.call(self.gen.list_organisations, 200, kind=m.OrganisationKind("education"), name=name).parsed
+        expect([o.id for o in page.items] == [created.id], "kind=education&name= lists the new organisation")
+        return ids
+
+    def members(self) -> None:
+        m = self.gen.models
+        pid = self.partnership.id
+        wanted = [(o["key"], o["membership"]) for o in self.seed["organisations"] if o["membership"]]
+        wanted.append(("e2e-academy", "relevant_agency"))
+        for key, role in wanted:
+            member = self.call(
+                self.gen.create_member,
+                201,
+                id=pid,
+                body=m.CreateMember(organisation_id=self.orgs[key], role=m.MemberRole(role)),
+            ).parsed
+            expect(str(member.role) == role, f"member role {member.role}")
+        statutory = self.call(self.gen.list_members, 200, id=pid, role=m.MemberRole("statutory_partner")).parsed
+        expect(len(statutory.items) == 3, f"{len(statutory.items)} statutory partners, expected 3")
+
+    # Not in the seed: its minutes record no deputy. Someone of Wye Valley NHS
+    # Trust sends apologies and a colleague deputises.
+    EXTRA_PEOPLE = [
+        {
+            "initials": "ML",
+            "full_name": "Morgan Lee",
+            "job_title": "Head of Safeguarding",
+            "organisation": "wye-valley-nhs-trust",
+        },
+        {
+            "initials": "JP",
+            "full_name": "Jordan Price",
+            "job_title": "Named Nurse for Safeguarding Children",
+            "organisation": "wye-valley-nhs-trust",
+        },
+    ]
+
+    def create_people(self) -> dict[str, Any]:
+        m = self.gen.models
+        ids: dict[str, Any] = {}
+        for person in self.seed["people"] + self.EXTRA_PEOPLE:
+            created = self.call(
+                self.gen.create_person,
+                201,
+                id=self.partnership.id,
+                body=m.CreatePerson(
+                    full_name=person["full_name"],
+                    initials=person["initials"],
+                    job_title=person["job_title"],
+                    organisation_id=self.orgs[person["organisation"]] if person["organisation"] else None,
+                ),
+            ).parsed
+            expect(created.initials == person["initials"], f"initials {created.initials}")
+            ids[person["initials"]] = created.id
+        return ids
+
+    def create_groups(self) -> dict[str, Any]:
+        m = self.gen.models
+        ids: dict[str, Any] = {}
+        for group in self.seed["groups"]:
+            created = self.call(
+                self.gen.create_group,
+                201,
+                id=self.partnership.id,
+                body=m.CreateGroup(
+                    name=group["name"],
+                    short_name=group["short_name"],
+                    parent_group_id=ids[group["parent"]] if group["parent"] else None,
+                ),
+            ).parsed
+            ids[group["key"]] = created.id
+        return ids
+
+    def create_meeting(self) -> Any:
+        m = self.gen.models
+        seed = self.seed["meetings"][0]
+        meeting = self.call(
+            self.gen.create_meeting,
+            201,
+            id=self.partnership.id,
+            body=m.CreateMeeting(
+                group_id=self.groups[seed["group"]],
+                title=seed["title"],
+                starts_at=dt.datetime.fromisoformat(seed["starts_at"]),
+                ends_at=dt.datetime.fromisoformat(seed["ends_at"]),
+                location=seed["location"],
+                status=m.MeetingStatus(seed["status"]),
+                no_declarations=seed["no_declarations"],
+            ),
+        ).parsed
+        expect(str(meeting.status) == "held", f"status {meeting.status}")
+        expect(meeting.starts_at == dt.datetime(2019, 11, 18, 15, 0, tzinfo=dt.UTC), f"starts_at {meeting.starts_at}")
+        return meeting
+
+    def attendees(self) -> None:
+        m = self.gen.models
+        seed = self.seed["meetings"][0]["attendees"] + [
+            {"person": "ML", "guest_name": None, "attendance": "apologies", "role": "member", "deputising_for": None},
+            {"person": "JP", "guest_name": None, "attendance": "present", "role": "member", "deputising_for": "ML"},
+        ]
+        for attendee in seed:
+            created = self.call(
+                self.gen.create_attendee,
+                201,
+                id=self.meeting.id,
+                body=m.CreateAttendee(
+                    person_id=self.people[attendee["person"]] if attendee["person"] else None,
+                    guest_name=attendee["guest_name"],
+                    attendance=m.Attendance(attendee["attendance"]),
+                    role=m.AttendeeRole(attendee["role"]),
+                    deputising_for_person_id=self.people[attendee["deputising_for"]]
+                    if attendee["deputising_for"]
+                    else None,
+                ),
+            ).parsed
+            expect(str(created.attendance) == attendee["attendance"], f"attendance {created.attendance}")
+            expect(str(created.role) == attendee["role"], f"role {created.role}")
+            if attendee["deputising_for"]:
+                expect(
+                    created.deputising_for_person_id == self.people[attendee["deputising_for"]],
+                    f"deputising_for_person_id {created.deputising_for_person_id}",
+                )
+
+    def items_and_decisions(self) -> None:
+        m = self.gen.models
+        self.item_count = self.decision_count = 0
+        for item in self.seed["meetings"][0]["items"]:
+            created = self.call(
+                self.gen.create_item,
+                201,
+                id=self.meeting.id,
+                body=m.CreateItem(
+                    number=item["number"],
+                    title=item["title"],
+                    presenter_person_id=self.people[item["presenter"]] if item["presenter"] else None,
+                    minutes=item["minutes"],
+                    confidential=item["confidential"],
+                    not_minuted=item["not_minuted"],
+                ),
+            ).parsed
+            self.item_count += 1
+            for decision in item["decisions"]:
+                made = self.call(
+                    self.gen.create_decision,
+                    201,
+                    id=self.meeting.id,
+                    item_id=created.id,
+                    body=m.CreateDecision(outcome=m.Outcome(decision["outcome"]), text=decision["text"]),
+                ).parsed
+                expect(str(made.outcome) == decision["outcome"], f"outcome {made.outcome}")
+                self.decision_count += 1
+
+    def read_meeting(self) -> None:
+        response = self.call(self.gen.get_meeting, 200, id=self.meeting.id)
+        meeting = response.parsed
+        expect(str(meeting.status) == "held", f"status {meeting.status}")
+        expect(meeting.quorate is True, f"quorate {meeting.quorate}, missing {meeting.quorum_missing_organisation_ids}")
+        expect(response.headers.get("etag") == f'"{meeting.version}"', f"ETag {response.headers.get('etag')}")
+        listed = self.call(
+            self.gen.list_meetings, 200, id=self.partnership.id, status=self.gen.models.MeetingStatus("held")
+        ).parsed
+        expect([x.id for x in listed.items] == [self.meeting.id], "status=held lists the meeting")
+
+    def patch_with_if_match(self) -> None:
+        m = self.gen.models
+        pid = self.partnership.id
+        current = self.call(self.gen.get_partnership, 200, id=pid)
+        etag = current.headers.get("etag")
+        expect(etag == f'"{current.parsed.version}"', f"ETag {etag}")
+        changed = self.call(
+            self.gen.update_partnership,
+            200,
+            id=pid,
+            body=m.UpdatePartnership(area="County of Herefordshire"),
+            if_match=etag,
+        ).parsed
+        expect(changed.area == "County of Herefordshire" and changed.version == current.parsed.version + 1, "patched")
+        # A stale If-Match is refused: the 412 is a documented answer (Problem).
+        stale = self.gen.update_partnership.sync_detailed(
+            client=self.api, id=pid, body=m.UpdatePartnership(area="Herefordshire"), if_match=etag
+        )
+        expect(stale.status_code == 412, f"stale If-Match: HTTP {int(stale.status_code)}")
+        expect(type(stale.parsed).__name__ == "Problem", f"412 parsed as {type(stale.parsed).__name__}")
+
+    def validation_problem(self) -> None:
+        m = self.gen.models
+        response = self.gen.create_person.sync_detailed(
+            client=self.api, id=self.partnership.id, body=m.CreatePerson(full_name=" ", initials="PG")
+        )
+        expect(response.status_code == 422, f"HTTP {int(response.status_code)}: {response.content[:300]!r}")
+        problem = response.parsed
+        expect(type(problem).__name__ == "Problem", f"422 parsed as {type(problem).__name__}")
+        expect(problem.status == 422, f"problem status {problem.status}")
+        expect(response.headers.get("content-type", "").startswith("application/problem+json"), "problem+json")
+        fields = [e.field for e in problem.errors] if problem.errors else []
+        expect("full_name" in fields, f"errors name the fields: {fields}")
+
+    def metrics(self) -> None:
+        m = self.gen.models
+        plans = self.call(
+            self.gen.create_metric,
+            201,
+            id=self.partnership.id,
+            body=m.CreateMetric(
+                code="CP-PLANS", name="Children on a child protection plan", unit=m.Unit("count"), min_value=0
+            ),
+        ).parsed
+        expect(str(plans.unit) == "count", f"unit {plans.unit}")
+        timely = self.call(
+            self.gen.create_metric,
+            201,
+            id=self.partnership.id,
+            body=m.CreateMetric(
+                code="TIMELY-ICPC", name="Initial conferences within 15 working days", unit=m.Unit("percent")
+            ),
+        ).parsed
+        expect(str(timely.unit) == "percent", f"unit {timely.unit}")
+
+    def submission(self, plans: float, dry_run: bool = False) -> Any:
+        m = self.gen.models
+        return m.Submission(
+            period="2019-20-Q2",
+            organisation_id=self.orgs["west-mercia-police"],
+            values=[
+                m.SubmittedValue(metric="CP-PLANS", value=plans, comment="Force footprint, Herefordshire share"),
+                m.SubmittedValue(metric="TIMELY-ICPC", value=87.5),
+                m.SubmittedValue(metric="NO-SUCH", value=1),
+            ],
+            dry_run=dry_run,
+        )
+
+    def check_summary(self, summary: Any, imported: int, updated: int, unchanged: int, dry_run: bool) -> None:
+        got = (summary.imported, summary.updated, summary.unchanged, summary.dry_run)
+        expect(got == (imported, updated, unchanged, dry_run), f"(imported, updated, unchanged, dry_run) = {got}")
+        expect(
+            [(r.index, r.metric) for r in summary.rejected] == [(2, "NO-SUCH")],
+            f"rejected {[(r.index, r.metric, r.reason) for r in summary.rejected]}",
+        )
+
+    def submit(self) -> None:
+        self.submit_key = f"wmp-2019-20-Q2-{self.suffix}"
+        response = self.call(
+            self.gen.submit_values, 200, id=self.partnership.id, body=self.submission(132), idempotency_key=self.submit_key
+        )
+        self.check_summary(response.parsed, imported=2, updated=0, unchanged=0, dry_run=False)
+
+    def submit_replay(self) -> None:
+        response = self.call(
+            self.gen.submit_values, 200, id=self.partnership.id, body=self.submission(132), idempotency_key=self.submit_key
+        )
+        self.check_summary(response.parsed, imported=2, updated=0, unchanged=0, dry_run=False)
+        replayed = response.headers.get("idempotent-replayed")
+        expect(replayed == "true", f"Idempotent-Replayed: {replayed}")
+
+    def resubmit(self) -> None:
+        pid = self.partnership.id
+        again = self.call(
+            self.gen.submit_values, 200, id=pid, body=self.submission(140), idempotency_key=f"{self.submit_key}-2"
+        )
+        self.check_summary(again.parsed, imported=0, updated=1, unchanged=1, dry_run=False)
+        dry = self.call(self.gen.submit_values, 200, id=pid, body=self.submission(150, dry_run=True))
+        self.check_summary(dry.parsed, imported=0, updated=1, unchanged=1, dry_run=True)
+
+    def read_values(self) -> None:
+        page = self.call(
+            self.gen.list_values,
+            200,
+            id=self.partnership.id,
+            period="2019-20-Q2",
+            organisation_id=self.orgs["west-mercia-police"],
+        ).parsed
+        expect(len(page.items) == 2, f"{len(page.items)} values: {[v.to_dict() for v in page.items]}")
+        expect(all(v.period == "2019-20-Q2" for v in page.items), "period filter")
+        numbers = sorted(v.value for v in page.items)
+        expect(numbers == [87.5, 140.0], f"values {numbers} (expected the resubmitted 140, not the dry run's 150)")
+
+    def minutes_json(self) -> None:
+        doc = self.call(self.gen.get_minutes, 200, id=self.meeting.id).parsed
+        expect(doc.partnership_slug == self.slug, f"partnership_slug {doc.partnership_slug}")
+        expect(doc.group_name == "Herefordshire Safeguarding Partners Board", f"group_name {doc.group_name}")
+        expect(doc.redacted is False, "an admin's copy is not redacted")
+        present = {line.name: line for line in doc.present}
+        expect("Liz Murphy" in present, f"present: {sorted(present)}")
+        expect(str(present["Liz Murphy"].role) == "chair", f"chair role {present['Liz Murphy'].role}")
+        expect(present.get("Jordan Price") is not None, f"deputy not among present: {sorted(present)}")
+        expect(
+            present["Jordan Price"].deputising_for == "Morgan Lee",
+            f"deputising_for {present['Jordan Price'].deputising_for}",
+        )
+        expect([a.name for a in doc.apologies] == ["Morgan Lee"], f"apologies {[a.name for a in doc.apologies]}")
+        expect("Ed Hughes" in {a.name for a in doc.in_attendance}, "the minute taker is in attendance")
+        expect(len(doc.items) == self.item_count, f"{len(doc.items)} items, {self.item_count} created")
+        expect(sum(len(i.decisions) for i in doc.items) == self.decision_count, "every decision is in the minutes")
+        harry = [i for i in doc.items if i.title == "Serious Case Review 'Harry' Report"]
+        expect(len(harry) == 1, "item 4c is in the minutes")
+        expect(
+            sorted(str(d.outcome) for d in harry[0].decisions) == ["agreed", "deferred"],
+            f"4c decisions {[str(d.outcome) for d in harry[0].decisions]}",
+        )
+        expect(harry[0].presenter in ("Ellen Footman", "EF"), f"4c presenter {harry[0].presenter}")
+        expect(doc.meeting.quorate is True, "quorate")
+
+    def minutes_markdown(self) -> None:
+        # The document offers JSON, Markdown and HTML for one 200 (content
+        # negotiation by `Accept`, which OpenAPI 3.1 does not let a document
+        # declare as a parameter); the generated sync_detailed parses every 200
+        # as JSON. So: its request arguments, with `Accept` set, through the
+        # generated client's httpx client, which carries the token.
+        kwargs = self.gen.get_minutes._get_kwargs(self.meeting.id)
+        kwargs.setdefault("headers", {})["Accept"] = "text/markdown"
+        response = self.api.get_httpx_client().request(**kwargs)
+        expect(response.status_code == 200, f"HTTP {response.status_code}: {response.text[:300]}")
+        ctype = response.headers.get("content-type", "")
+        expect(ctype.startswith("text/markdown"), f"Content-Type {ctype}")
+        text = response.text
+        for needle in (
+            "Herefordshire Safeguarding Partner's Board",
+            "Liz Murphy",
+            "Serious Case Review 'Harry' Report",
+            "Jordan Price",
+            "Morgan Lee",
+            "Members noted the Joint Case Review Report.",
+        ):
+            expect(needle in text, f"{needle!r} not in the Markdown minutes ({len(text)} chars)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
