@@ -1,4 +1,5 @@
 mod clients;
+mod contract;
 mod helpers;
 mod mechanisms;
 mod meetings;
