@@ -32,6 +32,7 @@ crate::text_enum! {
 /// for someone who is not a person of the partnership.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"person_id": "01a2f000-0000-7000-8000-000000000002", "attendance": "present", "role": "chair"})))]
 pub struct CreateAttendee {
     pub person_id: Option<Id>,
     #[schema(schema_with = crate::validate::Text::<200>::optional_line)]

@@ -10,6 +10,7 @@ use crate::validate::{patch_nullable, Errors};
 /// Body of `POST /v1/partnerships/{id}/groups`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"name": "Quality and Effectiveness Group", "short_name": "Q&E"})))]
 pub struct CreateGroup {
     /// e.g. "Quality and Effectiveness Group".
     #[schema(schema_with = crate::validate::Text::<200>::line)]

@@ -28,6 +28,7 @@ crate::text_enum! {
 /// Body of `POST /v1/meetings/{id}/items`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"number": "3.", "title": "Governance", "minutes": "Members noted the Joint Case Review Report.", "confidential": false})))]
 pub struct CreateItem {
     /// As written on the agenda: "2.1", "4.2", "Item 7"; null when unnumbered.
     #[schema(schema_with = crate::validate::Text::<20>::optional_line)]
@@ -133,6 +134,7 @@ pub fn validate(fields: ItemFields) -> Result<ItemFields, ApiError> {
 /// Body of `POST /v1/meetings/{id}/items/{item_id}/decisions`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"outcome": "approved", "text": "The minutes of the previous meeting on 23 October were approved as an accurate record."})))]
 pub struct CreateDecision {
     pub outcome: Outcome,
     /// What was decided, e.g. "The minutes of 11 April 2019 were agreed as an accurate record."

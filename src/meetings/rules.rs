@@ -34,6 +34,7 @@ crate::text_enum! {
 /// Body of `POST /v1/partnerships/{id}/meetings`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"group_id": "01a2f000-0000-7000-8000-000000000001", "title": "Herefordshire Safeguarding Partner's Board", "starts_at": "2019-11-18T15:00:00Z", "ends_at": "2019-11-18T16:30:00Z", "location": "Goodrich Room, Plough Lane, Hereford", "status": "held"})))]
 pub struct CreateMeeting {
     pub group_id: Id,
     /// e.g. "Herefordshire Safeguarding Partner's Board".

@@ -19,6 +19,7 @@ crate::text_enum! {
 /// Body of `POST /v1/partnerships/{id}/metrics`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"code": "CP-PLANS", "name": "Children subject to a child protection plan", "unit": "count", "min_value": 0})))]
 pub struct CreateMetric {
     /// Unique within the partnership: capitals, digits, `-` and `_`, e.g. `CP-PLANS`.
     #[schema(pattern = "^[A-Z0-9_-]{1,40}$")]

@@ -86,7 +86,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         clients::routes::revoke_client,
         audit::routes::list_audit_events,
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::validate::FilterText)),
     tags(
         (name = "partnerships", description = "The tenants: every other record belongs to one"),
         (name = "organisations", description = "The shared registry of agencies"),

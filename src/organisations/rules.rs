@@ -20,6 +20,7 @@ crate::text_enum! {
 /// Body of `POST /v1/organisations`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"name": "West Mercia Police", "kind": "police"})))]
 pub struct CreateOrganisation {
     /// e.g. "West Mercia Police".
     #[schema(schema_with = crate::validate::Text::<200>::line)]

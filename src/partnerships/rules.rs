@@ -9,6 +9,7 @@ use crate::validate::Errors;
 /// Body of `POST /v1/partnerships`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"name": "Herefordshire Safeguarding Children Partnership", "slug": "herefordshire", "area": "Herefordshire"})))]
 pub struct CreatePartnership {
     /// e.g. "Herefordshire Safeguarding Children Partnership".
     #[schema(schema_with = crate::validate::Text::<200>::line)]

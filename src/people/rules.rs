@@ -44,6 +44,7 @@ impl Initials {
 /// Body of `POST /v1/partnerships/{id}/people`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"full_name": "Sue Thomas", "initials": "ST", "job_title": "Superintendent, Local Policing Commander for Herefordshire"})))]
 pub struct CreatePerson {
     /// e.g. "Philippa Granthier".
     #[schema(schema_with = crate::validate::Text::<200>::line)]

@@ -15,6 +15,7 @@ pub const MAX_VALUES: usize = 5_000;
 /// Body of `POST /v1/partnerships/{id}/submissions`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"period": "2019-20-Q2", "organisation_id": "01a2f000-0000-7000-8000-000000000003", "values": [{"metric": "CP-PLANS", "value": 132, "comment": "Quarter 2 2019/20"}]})))]
 pub struct Submission {
     /// A UK financial-year quarter: `2019-20-Q2` (July to September 2019).
     #[schema(schema_with = period_schema)]
