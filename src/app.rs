@@ -15,15 +15,9 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::json::BodyLimit;
-use crate::http::metrics::Metrics;
-use crate::http::{fallback, idempotency, metrics};
-
-/// State shared by every request.
-pub struct AppState {
-    pub pool: DbPool,
-    pub backend: &'static str,
-    pub metrics: Metrics,
-}
+use crate::http::telemetry::{self, Telemetry};
+use crate::http::{fallback, idempotency};
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -116,8 +110,8 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
     let state = web::Data::new(AppState {
         pool,
         backend: settings.database.name(),
-        metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
     });
+    let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
     let keys = web::Data::from(settings.token_keys.clone());
     let trust_forwarded_for = settings.trust_forwarded_for;
     let limiter = web::Data::new(FailureLimiter::new(
@@ -132,6 +126,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(telemetry.clone())
             .app_data(keys.clone())
             .app_data(limiter.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
@@ -153,7 +148,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
                 cors(&cors_origins),
             ))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
-            .wrap(from_fn(metrics::middleware))
+            .wrap(from_fn(telemetry::middleware))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             // /v1 first: the hot routes match before the docs' catch-all pattern.
             .service(web::scope("/v1").configure(crate::routes))

@@ -9,9 +9,7 @@ use crate::db::Backend;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/safeguarding.db";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
-/// Issuer and audience of the tokens this service signs.
-pub const TOKEN_ISSUER: &str = "safeguarding-api";
-pub const TOKEN_AUDIENCE: &str = "safeguarding-api";
+pub use crate::auth::token::{TOKEN_AUDIENCE, TOKEN_ISSUER};
 
 #[derive(Clone)]
 pub struct Settings {

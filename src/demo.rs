@@ -11,8 +11,9 @@ use serde::Deserialize;
 use crate::attendees::rules::{Attendance, AttendeeRole, CreateAttendee};
 use crate::auth::Principal;
 use crate::db::{DbConnection, Id, UtcTime};
+use crate::decisions::rules::{CreateDecision, Outcome};
 use crate::error::ApiError;
-use crate::items::rules::{CreateDecision, CreateItem, Outcome};
+use crate::items::rules::CreateItem;
 use crate::meetings::rules::{CreateMeeting, MeetingStatus};
 use crate::members::rules::{CreateMember, MemberRole};
 use crate::organisations::rules::{CreateOrganisation, OrganisationKind};
@@ -228,7 +229,7 @@ pub fn load(
                     outcome: d.outcome,
                     text: d.text,
                 };
-                items::decisions::create(conn, actor, &meeting, &created, form)?;
+                crate::decisions::model::create(conn, actor, &meeting, &created, form)?;
             }
         }
         for a in m.attendees {

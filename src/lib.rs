@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod db;
+pub mod decisions;
 pub mod declarations;
 pub mod demo;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod ops;
 pub mod organisations;
 pub mod partnerships;
 pub mod people;
+pub mod state;
 pub mod submissions;
 pub mod validate;
 
@@ -38,6 +40,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     meetings::routes::configure(cfg);
     attendees::routes::configure(cfg);
     items::routes::configure(cfg);
+    decisions::routes::configure(cfg);
     declarations::routes::configure(cfg);
     minutes::routes::configure(cfg);
     metrics::routes::configure(cfg);

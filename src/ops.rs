@@ -5,15 +5,15 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Resources, not bare routes: another method gets 405 with `Allow`.
     cfg.service(web::resource("/healthz").get(healthz))
         .service(web::resource("/readyz").get(readyz))
-        .service(web::resource("/metrics").get(crate::http::metrics::render))
+        .service(web::resource("/metrics").get(crate::http::telemetry::render))
         .service(web::resource("/.well-known/jwks.json").get(crate::clients::oauth::jwks));
 }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::rules::{
     self, Attendance, AttendeeFields, AttendeeRole, CreateAttendee, UpdateAttendee,
 };
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
 use crate::db::{DbConnection, Id, IdList, UtcTime};
@@ -164,7 +164,7 @@ pub fn create(
         .values(record.clone())
         .execute(conn)
         .map_err(already_listed)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -263,7 +263,7 @@ pub fn update(
     .set(after.clone())
     .execute(conn)?;
     etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Action::Update, Some(&before), Some(&after))?;
+    audit::record(conn, actor, Change::Update, Some(&before), Some(&after))?;
     Ok(after)
 }
 

@@ -5,12 +5,12 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, Attendee};
 use super::rules::{CreateAttendee, UpdateAttendee};
-use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -3,4 +3,4 @@
 pub mod model;
 pub mod routes;
 
-pub use model::{record, record_access, record_noted, Action, AuditEvent, Audited};
+pub use model::{record, record_access, record_noted, AuditEvent, Audited, Change};

@@ -65,9 +65,10 @@ pub trait Audited: Serialize {
     fn partnership_id(&self) -> Option<Id>;
 }
 
-/// What happened to a record.
+/// What happened to a record (an audit event's `action`). Not the action
+/// log's `Action`: a change is what a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum Change {
     Create,
     Update,
     Delete,
@@ -83,17 +84,17 @@ pub enum Action {
     Export,
 }
 
-impl Action {
+impl Change {
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::Approve => "approve",
-            Action::Publish => "publish",
-            Action::Reopen => "reopen",
-            Action::Read => "read",
-            Action::Export => "export",
+            Change::Create => "create",
+            Change::Update => "update",
+            Change::Delete => "delete",
+            Change::Approve => "approve",
+            Change::Publish => "publish",
+            Change::Reopen => "reopen",
+            Change::Read => "read",
+            Change::Export => "export",
         }
     }
 }
@@ -103,7 +104,7 @@ impl Action {
 pub fn record<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
-    action: Action,
+    action: Change,
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<(), ApiError> {
@@ -114,7 +115,7 @@ pub fn record<T: Audited>(
 pub fn record_noted<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
-    action: Action,
+    action: Change,
     before: Option<&T>,
     after: Option<&T>,
     note: Option<String>,
@@ -140,12 +141,12 @@ pub fn record_noted<T: Audited>(
     )
 }
 
-/// Records that `actor` was shown (`Action::Read`) or handed a rendering of
-/// (`Action::Export`) a record; `note` says what, e.g. the route and format.
+/// Records that `actor` was shown (`Change::Read`) or handed a rendering of
+/// (`Change::Export`) a record; `note` says what, e.g. the route and format.
 pub fn record_access<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
-    action: Action,
+    action: Change,
     subject: &T,
     note: String,
 ) -> Result<(), ApiError> {
@@ -155,7 +156,7 @@ pub fn record_access<T: Audited>(
 fn write<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
-    action: Action,
+    action: Change,
     subject: &T,
     before_state: Option<String>,
     after_state: Option<String>,

@@ -1,11 +1,11 @@
 use actix_web::{web, HttpResponse};
 
 use super::model::{self, AuditEvent, AuditFilter};
-use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::ApiError;
 use crate::http::{Page, Paginated};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

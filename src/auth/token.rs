@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use super::issuers::{External, RoleMapping};
 use super::keys::{self, OwnKey, SigningKey, VerifyingKey};
 use super::principal::{Principal, Role};
-use crate::config::{TOKEN_AUDIENCE, TOKEN_ISSUER};
 use crate::db::Id;
 use crate::error::ApiError;
+
+/// Issuer and audience of the tokens this service signs.
+pub const TOKEN_ISSUER: &str = "safeguarding-api";
+pub const TOKEN_AUDIENCE: &str = "safeguarding-api";
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: u64 = 30;

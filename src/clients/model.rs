@@ -3,7 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateClient};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::{Principal, Role};
 use crate::db::schema::api_clients as clients;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -117,7 +117,7 @@ pub fn create(
     diesel::insert_into(clients::table)
         .values(&client)
         .execute(conn)?;
-    audit::record(conn, actor, Action::Create, None, Some(&client))?;
+    audit::record(conn, actor, Change::Create, None, Some(&client))?;
     Ok(IssuedClient {
         client_id: client.id,
         client,

@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use super::model::{self, ApiClient};
 use super::rules;
 use super::throttle::FailureLimiter;
-use crate::app::AppState;
 use crate::auth::token::TOKEN_LIFETIME_SECONDS;
 use crate::auth::TokenKeys;
 use crate::db::{self, Id};
 use crate::error::PROBLEM_JSON;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/token").route(web::post().to(issue_token)));

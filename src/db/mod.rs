@@ -288,7 +288,7 @@ macro_rules! update_versioned {
         $crate::audit::record(
             $conn,
             $actor,
-            $crate::audit::Action::Update,
+            $crate::audit::Change::Update,
             Some($before),
             Some($after),
         )
@@ -310,7 +310,7 @@ macro_rules! delete_versioned {
         $crate::audit::record(
             $conn,
             $actor,
-            $crate::audit::Action::Delete,
+            $crate::audit::Change::Delete,
             Some($before),
             None,
         )

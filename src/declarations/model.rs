@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::declarations;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -99,7 +99,7 @@ pub fn create(
     diesel::insert_into(declarations::table)
         .values(&record)
         .execute(conn)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

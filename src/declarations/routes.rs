@@ -3,12 +3,12 @@
 use actix_web::{web, HttpResponse};
 
 use super::model::{self, CreateDeclaration, Declaration};
-use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors};
 use crate::http::{created, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

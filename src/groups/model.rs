@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -113,7 +113,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(short_name_taken(&record.short_name))?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

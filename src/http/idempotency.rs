@@ -13,12 +13,12 @@ use chrono::Duration;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
-use crate::auth::principal::authenticate;
+use crate::auth::authenticate;
 use crate::db::schema::idempotency_keys as keys;
 use crate::db::{self, DbConnection, UtcTime};
 use crate::error::ApiError;
 use crate::http::json::read_body;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 /// How long a key is remembered.

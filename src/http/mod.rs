@@ -1,13 +1,13 @@
 //! HTTP pieces shared by every resource, each written once: the JSON body
-//! extractor, cursor pagination, ETag/If-Match, idempotency keys, metrics and
+//! extractor, cursor pagination, ETag/If-Match, idempotency keys, telemetry and
 //! the problem+json fallbacks for errors raised outside handlers.
 
 pub mod etag;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
-pub mod metrics;
 pub mod pagination;
+pub mod telemetry;
 
 pub use etag::{created, with_etag, IfMatch, Versioned};
 pub use json::{Json, OptionalJson};

@@ -2,7 +2,6 @@
 //! decisions taken on each. Confidential items are redacted for viewers and
 //! every time their content is shown to anyone else, the read is audited.
 
-pub mod decisions;
 pub mod model;
 pub mod routes;
 pub mod rules;

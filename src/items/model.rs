@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
-use crate::audit::{self, Action, Audited};
-use crate::auth::Principal;
+use crate::audit::{self, Audited, Change};
+use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{agenda_items, decisions, declarations};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::http::etag::{self, Expected};
 use crate::http::Versioned;
-use crate::meetings::model::{begin_edit, Meeting};
+use crate::meetings::model::{begin_edit, find_for, Meeting};
 
 /// An item of a meeting's agenda and what the minutes say of it.
 #[derive(
@@ -171,7 +171,7 @@ pub fn create(
     diesel::insert_into(agenda_items::table)
         .values(&record)
         .execute(conn)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -260,9 +260,42 @@ pub fn audit_confidential_reads<'a>(
     note: &str,
 ) -> Result<(), ApiError> {
     for item in items.into_iter().filter(|i| i.confidential) {
-        audit::record_access(conn, actor, Action::Read, item, note.to_owned())?;
+        audit::record_access(conn, actor, Change::Read, item, note.to_owned())?;
     }
     Ok(())
+}
+
+/// The meeting, the caller's role and one of its items.
+pub fn item_for(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    meeting_id: Id,
+    item_id: Id,
+    access: Access,
+) -> Result<(Meeting, Role, AgendaItem), ApiError> {
+    let (meeting, role) = find_for(conn, principal, meeting_id, access)?;
+    let item = find(conn, meeting_id, item_id)?;
+    Ok((meeting, role, item))
+}
+
+/// Lets the caller see one item's content: 403 for a viewer on a confidential
+/// item, and a `read` audit event for anyone else.
+pub fn open_confidential(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    role: Role,
+    item: &AgendaItem,
+    note: &str,
+) -> Result<(), ApiError> {
+    if !item.confidential {
+        return Ok(());
+    }
+    if !role.sees_confidential() {
+        return Err(ApiError::forbidden(
+            "this item is confidential; the viewer role does not see it",
+        ));
+    }
+    audit_confidential_reads(conn, principal, [item], note)
 }
 
 #[cfg(test)]

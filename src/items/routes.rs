@@ -5,14 +5,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::model::{self, AgendaItem, ItemView};
+use super::model::{self, item_for, open_confidential, ItemView};
 use super::rules::{CreateItem, UpdateItem};
-use crate::app::AppState;
-use crate::auth::{Access, Principal, Role};
-use crate::db::{self, DbConnection, Id};
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Paginated};
-use crate::meetings::model::{find_for, Meeting};
+use crate::meetings::model::find_for;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -26,40 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_item))
             .route(web::delete().to(delete_item)),
     );
-    super::decisions::configure(cfg);
-}
-
-/// The meeting, the caller's role and one of its items.
-pub fn item_for(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    meeting_id: Id,
-    item_id: Id,
-    access: Access,
-) -> Result<(Meeting, Role, AgendaItem), ApiError> {
-    let (meeting, role) = find_for(conn, principal, meeting_id, access)?;
-    let item = model::find(conn, meeting_id, item_id)?;
-    Ok((meeting, role, item))
-}
-
-/// Lets the caller see one item's content: 403 for a viewer on a confidential
-/// item, and a `read` audit event for anyone else.
-pub fn open_confidential(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    role: Role,
-    item: &AgendaItem,
-    note: &str,
-) -> Result<(), ApiError> {
-    if !item.confidential {
-        return Ok(());
-    }
-    if !role.sees_confidential() {
-        return Err(ApiError::forbidden(
-            "this item is confidential; the viewer role does not see it",
-        ));
-    }
-    model::audit_confidential_reads(conn, principal, [item], note)
 }
 
 /// Add an item to the agenda (admins).

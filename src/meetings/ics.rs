@@ -9,11 +9,11 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use super::model::{self, Meeting};
 use super::rules::MeetingStatus;
-use crate::app::AppState;
-use crate::audit::{self, Action};
+use crate::audit::{self, Change};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
+use crate::state::AppState;
 
 /// Builds the calendar text of a partnership's meetings.
 pub fn calendar(partnership_name: &str, meetings: &[Meeting]) -> String {
@@ -72,7 +72,7 @@ pub async fn feed(
         let meetings = model::all_in_time_order(conn, partnership_id)?;
         // A rendering handed out: the disclosure log records it.
         let note = format!("GET /v1/partnerships/{partnership_id}/meetings.ics");
-        audit::record_access(conn, &principal, Action::Export, &partnership, note)?;
+        audit::record_access(conn, &principal, Change::Export, &partnership, note)?;
         Ok(calendar(&partnership.name, &meetings))
     })
     .await?;

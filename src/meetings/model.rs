@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::rules::{
     self, CreateMeeting, MeetingFields, MeetingStatus, MinutesStatus, QuorumEntry, UpdateMeeting,
 };
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::{DbConnection, Id, UtcTime};
@@ -228,7 +228,7 @@ pub fn create(
     diesel::insert_into(meetings::table)
         .values(&record)
         .execute(conn)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 
@@ -310,7 +310,7 @@ pub fn next_of_group(
 fn save(
     conn: &mut DbConnection,
     actor: &Principal,
-    action: Action,
+    action: Change,
     before: &Meeting,
     mut after: Meeting,
     note: Option<String>,
@@ -362,7 +362,7 @@ pub fn update(
         no_declarations: fields.no_declarations,
         ..before.clone()
     };
-    save(conn, actor, Action::Update, &before, after, None)
+    save(conn, actor, Change::Update, &before, after, None)
 }
 
 /// Called before any part of the minutes (attendees, items, decisions,
@@ -395,7 +395,7 @@ pub fn begin_edit(
     }
     if meeting.minutes_status == MinutesStatus::None {
         let after = find_any(conn, meeting.id)?;
-        audit::record(conn, actor, Action::Update, Some(meeting), Some(&after))?;
+        audit::record(conn, actor, Change::Update, Some(meeting), Some(&after))?;
     }
     Ok(())
 }
@@ -421,7 +421,7 @@ pub fn approve(
         approved_at_meeting_id: Some(approved_at),
         ..before.clone()
     };
-    save(conn, actor, Action::Approve, &before, after, None)
+    save(conn, actor, Change::Approve, &before, after, None)
 }
 
 pub fn publish(
@@ -435,7 +435,7 @@ pub fn publish(
         release_at,
         ..before.clone()
     };
-    save(conn, actor, Action::Publish, &before, after, None)
+    save(conn, actor, Change::Publish, &before, after, None)
 }
 
 pub fn reopen(
@@ -450,7 +450,7 @@ pub fn reopen(
         release_at: None,
         ..before.clone()
     };
-    save(conn, actor, Action::Reopen, &before, after, Some(reason))
+    save(conn, actor, Change::Reopen, &before, after, Some(reason))
 }
 
 /// The meetings with their quorum, in three queries whatever their number.

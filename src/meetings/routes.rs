@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use super::model::{self, MeetingFilter, MeetingView};
 use super::rules::{CreateMeeting, UpdateMeeting};
-use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id, UtcTime};
 use crate::error::{
@@ -16,6 +15,7 @@ use crate::error::{
 };
 use crate::http::etag::{self, Expected};
 use crate::http::{created, with_etag, IfMatch, Json, OptionalJson, Page, Paginated};
+use crate::state::AppState;
 use crate::validate::Errors;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

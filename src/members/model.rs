@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{CreateMember, MemberRole, UpdateMember};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnership_members as members;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -81,7 +81,7 @@ pub fn create(
             }
             other => other,
         })?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::metrics;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -104,7 +104,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(code_taken(&record.code))?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

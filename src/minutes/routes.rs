@@ -8,13 +8,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::document::{self, MinutesDocument};
 use super::render;
-use crate::app::AppState;
-use crate::audit::{self, Action};
+use crate::audit::{self, Change};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id, UtcTime};
 use crate::error::{ApiError, ReadErrors};
 use crate::items::model::audit_confidential_reads;
 use crate::meetings::model::find_for;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/meetings/{id}/minutes").route(web::get().to(get_minutes)))
@@ -124,7 +124,7 @@ pub async fn get_minutes(
         );
         audit_confidential_reads(conn, &principal, doc.confidential_shown(), &note)?;
         if format != Format::Json {
-            audit::record_access(conn, &principal, Action::Export, &subject, note)?;
+            audit::record_access(conn, &principal, Change::Export, &subject, note)?;
         }
         Ok(doc)
     })

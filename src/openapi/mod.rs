@@ -6,8 +6,8 @@ pub mod contract;
 use utoipa::OpenApi;
 
 use crate::{
-    attendees, audit, clients, declarations, groups, items, meetings, members, metrics, minutes,
-    ops, organisations, partnerships, people, submissions,
+    attendees, audit, clients, decisions, declarations, groups, items, meetings, members, metrics,
+    minutes, ops, organisations, partnerships, people, submissions,
 };
 
 #[derive(OpenApi)]
@@ -62,10 +62,10 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         items::routes::get_item,
         items::routes::update_item,
         items::routes::delete_item,
-        items::decisions::create_decision,
-        items::decisions::list_decisions,
-        items::decisions::update_decision,
-        items::decisions::delete_decision,
+        decisions::routes::create_decision,
+        decisions::routes::list_decisions,
+        decisions::routes::update_decision,
+        decisions::routes::delete_decision,
         declarations::routes::create_declaration,
         declarations::routes::list_declarations,
         declarations::routes::delete_declaration,

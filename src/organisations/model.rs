@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisation};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::organisations;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -67,7 +67,7 @@ pub fn create(
     diesel::insert_into(organisations::table)
         .values(&record)
         .execute(conn)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnerships;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -90,7 +90,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(slug_taken)?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

@@ -5,11 +5,11 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, Partnership, PartnershipFilter};
 use super::rules::{CreatePartnership, UpdatePartnership};
-use crate::app::AppState;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

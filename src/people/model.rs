@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::people;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -116,7 +116,7 @@ pub fn create(
         .values(&record)
         .execute(conn)
         .map_err(initials_taken(&record.initials))?;
-    audit::record(conn, actor, Action::Create, None, Some(&record))?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
     Ok(record)
 }
 

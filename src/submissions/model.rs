@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, ImportSummary, Step, Submission};
-use crate::audit::{self, Action, Audited};
+use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::metric_values as values;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -133,7 +133,7 @@ pub fn submit(
                 diesel::insert_into(values::table)
                     .values(&record)
                     .execute(conn)?;
-                audit::record(conn, actor, Action::Create, None, Some(&record))?;
+                audit::record(conn, actor, Change::Create, None, Some(&record))?;
             }
             Step::Update(id) => {
                 summary.updated += 1;

@@ -5,11 +5,11 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
 use super::rules::{ImportSummary, Submission};
-use crate::app::AppState;
 use crate::auth::{Access, Principal, Role};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors};
 use crate::http::{Json, Page, Paginated};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

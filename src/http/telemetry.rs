@@ -1,4 +1,6 @@
-//! Prometheus metrics: request counts and latency by route and status.
+//! Operational telemetry for Prometheus (`GET /metrics`): request counts
+//! and latency by route and status, and the connection pool. Not to be
+//! confused with the performance-data metrics of `crate::metrics`.
 
 use std::time::Instant;
 
@@ -10,10 +12,10 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
-/// The service's metrics, registered once at start-up.
-pub struct Metrics {
+/// The service's telemetry, registered once at start-up.
+pub struct Telemetry {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
@@ -21,7 +23,7 @@ pub struct Metrics {
     pool_idle: IntGauge,
 }
 
-impl Metrics {
+impl Telemetry {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
@@ -47,7 +49,7 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
-        Ok(Metrics {
+        Ok(Telemetry {
             registry,
             requests,
             latency,
@@ -75,14 +77,14 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let telemetry = req.app_data::<web::Data<Telemetry>>().cloned();
     let response = next.call(req).await?;
-    if let Some(state) = state {
+    if let Some(telemetry) = telemetry {
         let route = response
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
-        state.metrics.observe(
+        telemetry.observe(
             &method,
             &route,
             response.status().as_u16(),
@@ -93,19 +95,13 @@ pub async fn middleware(
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub async fn render(state: web::Data<AppState>) -> HttpResponse {
+pub async fn render(state: web::Data<AppState>, telemetry: web::Data<Telemetry>) -> HttpResponse {
     let pool = state.pool.state();
-    state
-        .metrics
-        .pool_connections
-        .set(i64::from(pool.connections));
-    state
-        .metrics
-        .pool_idle
-        .set(i64::from(pool.idle_connections));
+    telemetry.pool_connections.set(i64::from(pool.connections));
+    telemetry.pool_idle.set(i64::from(pool.idle_connections));
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
-    if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
+    if let Err(e) = encoder.encode(&telemetry.registry.gather(), &mut buffer) {
         log::error!("cannot encode metrics: {e}");
         return HttpResponse::InternalServerError().finish();
     }

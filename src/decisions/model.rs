@@ -1,0 +1,166 @@
+//! Decisions: rows and queries.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rules::{self, CreateDecision, Outcome, UpdateDecision};
+use crate::audit::{self, Audited, Change};
+use crate::auth::Principal;
+use crate::db::schema::decisions;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::http::etag::{self, Expected};
+use crate::http::{Page, Versioned};
+use crate::items::model::AgendaItem;
+use crate::meetings::model::{begin_edit, Meeting};
+
+/// A decision on an agenda item.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = decisions)]
+pub struct Decision {
+    pub id: Id,
+    pub item_id: Id,
+    pub meeting_id: Id,
+    pub partnership_id: Id,
+    pub outcome: Outcome,
+    pub text: String,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Audited for Decision {
+    const RESOURCE: &'static str = "decision";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl Versioned for Decision {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    item: &AgendaItem,
+    form: CreateDecision,
+) -> Result<Decision, ApiError> {
+    let text = rules::decision_text(&form.text)?;
+    begin_edit(conn, actor, meeting)?;
+    let now = UtcTime::now();
+    let record = Decision {
+        id: Id::new(),
+        item_id: item.id,
+        meeting_id: meeting.id,
+        partnership_id: meeting.partnership_id,
+        outcome: form.outcome,
+        text,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(decisions::table)
+        .values(&record)
+        .execute(conn)?;
+    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    Ok(record)
+}
+
+pub fn find(conn: &mut DbConnection, item_id: Id, id: Id) -> Result<Decision, ApiError> {
+    decisions::table
+        .filter(decisions::item_id.eq(item_id))
+        .filter(decisions::id.eq(id))
+        .select(Decision::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such decision"))
+}
+
+/// One page of the decisions on an item, in the order they were recorded.
+pub fn of_item(
+    conn: &mut DbConnection,
+    item_id: Id,
+    page: &Page,
+) -> Result<Vec<Decision>, ApiError> {
+    let mut query = decisions::table
+        .filter(decisions::item_id.eq(item_id))
+        .order(decisions::id.asc())
+        .select(Decision::as_select())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(decisions::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Every decision of a meeting (the minutes).
+pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Decision>, ApiError> {
+    Ok(decisions::table
+        .filter(decisions::meeting_id.eq(meeting_id))
+        .order(decisions::id.asc())
+        .select(Decision::as_select())
+        .load(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    item: &AgendaItem,
+    id: Id,
+    expected: Expected,
+    patch: UpdateDecision,
+) -> Result<Decision, ApiError> {
+    let before = find(conn, item.id, id)?;
+    etag::check(expected, before.version)?;
+    let text = match &patch.text {
+        Some(t) => rules::decision_text(t)?,
+        None => before.text.clone(),
+    };
+    begin_edit(conn, actor, meeting)?;
+    let after = Decision {
+        outcome: patch.outcome.unwrap_or(before.outcome),
+        text,
+        version: before.version + 1,
+        updated_at: UtcTime::now(),
+        ..before.clone()
+    };
+    crate::update_versioned!(conn, actor, decisions, &before, &after)?;
+    Ok(after)
+}
+
+/// Removes a decision recorded in error.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    meeting: &Meeting,
+    item: &AgendaItem,
+    id: Id,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    let before = find(conn, item.id, id)?;
+    etag::check(expected, before.version)?;
+    begin_edit(conn, actor, meeting)?;
+    crate::delete_versioned!(conn, actor, decisions, &before)?;
+    Ok(())
+}
