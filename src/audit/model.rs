@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
+use crate::db::counter::{self, Scope};
 use crate::db::schema::audit_events;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
@@ -20,7 +21,7 @@ pub struct AuditEvent {
     pub actor: String,
     pub actor_organisation_id: Option<Id>,
     pub occurred_at: UtcTime,
-    /// `create`, `update`, `delete`, ...
+    #[schema(value_type = Change)]
     pub action: String,
     /// `partnership`, `person`, `group`, ...
     pub resource_type: String,
@@ -35,6 +36,11 @@ pub struct AuditEvent {
     pub after_state: Option<String>,
     /// Why (a reopening's reason), or what a read or export showed.
     pub note: Option<String>,
+    /// Position in the partnership's change log (or the platform's, for the
+    /// shared registry): 1, 2, 3... with no gaps, in commit order, so a
+    /// reader resuming after the last `seq` it saw misses nothing.
+    #[schema(minimum = 1)]
+    pub seq: i64,
 }
 
 /// Stored as text on both backends, sent as JSON.
@@ -65,37 +71,18 @@ pub trait Audited: Serialize {
     fn partnership_id(&self) -> Option<Id>;
 }
 
-/// What happened to a record (an audit event's `action`). Not the action
-/// log's `Action`: a change is what a write did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Create,
-    Update,
-    Delete,
-    /// Minutes approved as an accurate record.
-    Approve,
-    /// Minutes published.
-    Publish,
-    /// Approved minutes unlocked for correction.
-    Reopen,
-    /// Confidential content shown to a caller (a consultation log).
-    Read,
-    /// A rendering of records handed out (a disclosure log).
-    Export,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Create => "create",
-            Change::Update => "update",
-            Change::Delete => "delete",
-            Change::Approve => "approve",
-            Change::Publish => "publish",
-            Change::Reopen => "reopen",
-            Change::Read => "read",
-            Change::Export => "export",
-        }
+crate::text_enum! {
+    /// What happened to a record (an audit event's `action`). Not the action
+    /// log's `Action`: a change is what a write did, or a disclosure.
+    pub enum Change {
+        Create => "create",
+        Update => "update",
+        Delete => "delete",
+        Approve => "approve",
+        Publish => "publish",
+        Reopen => "reopen",
+        Read => "read",
+        Export => "export",
     }
 }
 
@@ -162,8 +149,11 @@ fn write<T: Audited>(
     after_state: Option<String>,
     note: Option<String>,
 ) -> Result<(), ApiError> {
+    // Last, so the scope's counter is held for as short a time as possible.
+    let seq = counter::next(conn, Scope::of(subject.partnership_id()), "audit")?;
     let event = AuditEvent {
         id: Id::new(),
+        seq,
         partnership_id: subject.partnership_id(),
         actor: actor.subject.clone(),
         actor_organisation_id: actor.organisation_id,
@@ -191,22 +181,29 @@ pub struct AuditFilter {
     pub actor: Option<crate::validate::FilterText>,
 }
 
+/// A partnership's change log in `seq` order; `None` lists the platform's
+/// (the shared registry's changes, which belong to no partnership).
 pub fn list(
     conn: &mut DbConnection,
-    partnership_id: Id,
+    partnership_id: Option<Id>,
     filter: &AuditFilter,
     page: &Page,
 ) -> Result<Vec<AuditEvent>, ApiError> {
-    // A list of a partnership that does not exist is 404, not an empty page.
-    crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = audit_events::table
-        .filter(audit_events::partnership_id.eq(partnership_id))
         .select(AuditEvent::as_select())
-        .order(audit_events::id.asc())
+        .order(audit_events::seq.asc())
         .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(audit_events::id.gt(after));
+    query = match partnership_id {
+        Some(id) => {
+            // A list of a partnership that does not exist is 404, not an empty page.
+            crate::partnerships::model::find(conn, id)?;
+            query.filter(audit_events::partnership_id.eq(id))
+        }
+        None => query.filter(audit_events::partnership_id.is_null()),
+    };
+    if let Some(after) = page.after_seq() {
+        query = query.filter(audit_events::seq.gt(after));
     }
     if let Some(t) = &filter.resource_type {
         query = query.filter(audit_events::resource_type.eq(t.as_str().to_owned()));

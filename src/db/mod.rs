@@ -1,6 +1,7 @@
 //! Database access: the connection enum over both backends, the pool, the
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
+pub mod counter;
 pub mod schema;
 pub mod types;
 

@@ -94,6 +94,15 @@ diesel::table! {
         before_state -> Nullable<Text>,
         after_state -> Nullable<Text>,
         note -> Nullable<Text>,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    counters (scope, name) {
+        scope -> Text,
+        name -> Text,
+        value -> BigInt,
     }
 }
 
@@ -282,6 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     people,
     partnership_groups,
     audit_events,
+    counters,
     idempotency_keys,
     api_clients,
     meetings,

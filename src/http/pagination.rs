@@ -77,6 +77,19 @@ impl Page {
         Ok(Page { limit, after })
     }
 
+    /// Lists in commit order (the audit log) page by a sequence number; the
+    /// cursor has the same published form, the number in hex.
+    pub fn position(seq: i64) -> Id {
+        Id(uuid::Uuid::from_u128(u128::try_from(seq).unwrap_or(0)))
+    }
+
+    /// The sequence number a cursor names (past the end when it names more
+    /// than any list holds).
+    pub fn after_seq(&self) -> Option<i64> {
+        self.after
+            .map(|id| i64::try_from(id.0.as_u128()).unwrap_or(i64::MAX))
+    }
+
     /// How many rows to fetch: one more than the page, to learn whether another follows.
     pub fn fetch(&self) -> i64 {
         self.limit + 1

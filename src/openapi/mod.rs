@@ -85,6 +85,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         clients::routes::rotate_client_secret,
         clients::routes::revoke_client,
         audit::routes::list_audit_events,
+        audit::routes::list_platform_audit_events,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError, crate::validate::FilterText)),
     tags(

@@ -1,3 +1,4 @@
+mod change_log;
 mod clients;
 mod contract;
 mod helpers;
@@ -9,4 +10,5 @@ mod resilience;
 mod resources;
 mod seed;
 mod submissions;
+mod tenancy;
 mod tokens;
