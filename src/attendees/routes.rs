@@ -8,7 +8,7 @@ use super::rules::{CreateAttendee, UpdateAttendee};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 use crate::state::AppState;
 
@@ -46,15 +46,15 @@ pub async fn create_attendee(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::create(conn, &principal, &meeting, form)
+        let record = model::create(conn, &principal, &meeting, form)?;
+        Answer::created(
+            format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
+            &record,
+        )
     })
-    .await?;
-    Ok(created(
-        format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
-        &record,
-    ))
+    .await
 }
 
 /// List the meeting's attendees.

@@ -1,6 +1,5 @@
 //! `/v1/partnerships/{id}/clients`: admins manage their partnership's API clients.
 
-use actix_web::http::header::{HeaderValue, CACHE_CONTROL};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
@@ -9,7 +8,7 @@ use super::rules::CreateClient;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors};
-use crate::http::{created, with_etag, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,16 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Answers carrying a secret are never stored: not by caches, and not for
-/// `Idempotency-Key` replays (a retry creates a new client instead).
-fn no_store(mut response: HttpResponse) -> HttpResponse {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// Create an API client for an agency's system (admins). The secret is in this answer only.
+/// Create an API client for an agency's system (admins). The secret is in
+/// this answer only: it is sent `Cache-Control: no-store` and never kept, so
+/// a retry with the same `Idempotency-Key` gets 409 rather than the secret.
 #[utoipa::path(
     post,
     path = "/v1/partnerships/{id}/clients",
@@ -61,17 +53,18 @@ pub async fn create_client(
     let partnership_id = path.into_inner();
     principal.require(partnership_id, Access::Manage)?;
     let form = body.into_inner();
-    let issued = db::run(&state.pool, move |conn| {
-        model::create_for_partnership(conn, &principal, partnership_id, form)
+    write(&state.pool, move |conn| {
+        let issued = model::create_for_partnership(conn, &principal, partnership_id, form)?;
+        Ok(Answer::created(
+            format!(
+                "/v1/partnerships/{partnership_id}/clients/{}",
+                issued.client_id
+            ),
+            &issued,
+        )?
+        .no_store())
     })
-    .await?;
-    Ok(no_store(created(
-        format!(
-            "/v1/partnerships/{partnership_id}/clients/{}",
-            issued.client_id
-        ),
-        &issued,
-    )))
+    .await
 }
 
 /// List the partnership's API clients (admins). Secrets are never shown.
@@ -138,11 +131,11 @@ pub async fn rotate_client_secret(
 ) -> Result<HttpResponse, ApiError> {
     let (partnership_id, id) = path.into_inner();
     principal.require(partnership_id, Access::Manage)?;
-    let issued = db::run(&state.pool, move |conn| {
-        model::rotate_secret(conn, &principal, partnership_id, id)
+    write(&state.pool, move |conn| {
+        let issued = model::rotate_secret(conn, &principal, partnership_id, id)?;
+        Ok(Answer::with_etag(StatusCode::OK, &issued)?.no_store())
     })
-    .await?;
-    Ok(no_store(with_etag(StatusCode::OK, &issued)))
+    .await
 }
 
 /// Revoke a client (admins): no token is issued to it again. Tokens already
@@ -162,9 +155,9 @@ pub async fn revoke_client(
 ) -> Result<HttpResponse, ApiError> {
     let (partnership_id, id) = path.into_inner();
     principal.require(partnership_id, Access::Manage)?;
-    let client = db::run(&state.pool, move |conn| {
-        model::revoke(conn, &principal, partnership_id, id)
+    write(&state.pool, move |conn| {
+        let client = model::revoke(conn, &principal, partnership_id, id)?;
+        Answer::with_etag(StatusCode::OK, &client)
     })
-    .await?;
-    Ok(with_etag(StatusCode::OK, &client))
+    .await
 }

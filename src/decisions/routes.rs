@@ -8,7 +8,7 @@ use super::rules::{CreateDecision, UpdateDecision};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::items::model::{item_for, open_confidential};
 use crate::state::AppState;
 
@@ -46,18 +46,18 @@ pub async fn create_decision(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, item_id) = path.into_inner();
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let (meeting, _, item) = item_for(conn, &principal, meeting_id, item_id, Access::Manage)?;
-        model::create(conn, &principal, &meeting, &item, form)
+        let record = model::create(conn, &principal, &meeting, &item, form)?;
+        Answer::created(
+            format!(
+                "/v1/meetings/{meeting_id}/items/{item_id}/decisions/{}",
+                record.id
+            ),
+            &record,
+        )
     })
-    .await?;
-    Ok(created(
-        format!(
-            "/v1/meetings/{meeting_id}/items/{item_id}/decisions/{}",
-            record.id
-        ),
-        &record,
-    ))
+    .await
 }
 
 /// The decisions on an item (403 for a viewer when the item is confidential).

@@ -6,7 +6,7 @@ use super::model::{self, CreateDeclaration, Declaration};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors};
-use crate::http::{created, IfMatch, Json, Page, Paginated};
+use crate::http::{write, Answer, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 use crate::state::AppState;
 
@@ -43,15 +43,15 @@ pub async fn create_declaration(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::create(conn, &principal, &meeting, form)
+        let record = model::create(conn, &principal, &meeting, form)?;
+        Answer::created(
+            format!("/v1/meetings/{meeting_id}/declarations/{}", record.id),
+            &record,
+        )
     })
-    .await?;
-    Ok(created(
-        format!("/v1/meetings/{meeting_id}/declarations/{}", record.id),
-        &record,
-    ))
+    .await
 }
 
 /// The meeting's declarations of interest (see the meeting's

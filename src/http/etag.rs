@@ -4,9 +4,9 @@
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -21,22 +21,76 @@ pub fn etag_of(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// Serialises `record` with its ETag.
-pub fn with_etag<T: Serialize + Versioned>(status: StatusCode, record: &T) -> HttpResponse {
-    let mut response = HttpResponse::build(status).json(record);
-    if let Ok(value) = HeaderValue::from_str(&etag_of(record.version())) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
+/// A JSON answer as plain data: built inside a write's transaction (it is
+/// `Send`, unlike a response), so an idempotent POST can store it with the
+/// writes it reports, and turned into the response afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// `Content-Type`, `ETag`, `Location`: what a replay repeats.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// It carries a secret: `Cache-Control: no-store`, and never kept.
+    pub no_store: bool,
 }
 
-/// `201 Created` with `Location` and `ETag`.
-pub fn created<T: Serialize + Versioned>(location: String, record: &T) -> HttpResponse {
-    let mut response = with_etag(StatusCode::CREATED, record);
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
+impl Answer {
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value)
+            .map_err(|e| ApiError::internal(format!("answer serialisation: {e}")))?;
+        Ok(Answer {
+            status: status.as_u16(),
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body,
+            no_store: false,
+        })
     }
-    response
+
+    /// `record` with its ETag.
+    pub fn with_etag<T: Serialize + Versioned>(
+        status: StatusCode,
+        record: &T,
+    ) -> Result<Self, ApiError> {
+        let mut answer = Self::json(status, record)?;
+        answer
+            .headers
+            .push(("etag".to_owned(), etag_of(record.version())));
+        Ok(answer)
+    }
+
+    /// `201 Created` with `Location` and `ETag`.
+    pub fn created<T: Serialize + Versioned>(
+        location: String,
+        record: &T,
+    ) -> Result<Self, ApiError> {
+        let mut answer = Self::with_etag(StatusCode::CREATED, record)?;
+        answer.headers.push(("location".to_owned(), location));
+        Ok(answer)
+    }
+
+    pub fn no_store(mut self) -> Self {
+        self.no_store = true;
+        self
+    }
+}
+
+impl From<Answer> for HttpResponse {
+    fn from(answer: Answer) -> Self {
+        let mut builder =
+            HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+        for (name, value) in answer.headers {
+            builder.insert_header((name, value));
+        }
+        if answer.no_store {
+            builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        }
+        builder.body(answer.body)
+    }
+}
+
+/// Serialises `record` with its ETag.
+pub fn with_etag<T: Serialize + Versioned>(status: StatusCode, record: &T) -> HttpResponse {
+    Answer::with_etag(status, record).map_or_else(|e| e.error_response(), HttpResponse::from)
 }
 
 /// The `If-Match` header of a request, if any.

@@ -1,21 +1,32 @@
 //! `Idempotency-Key` on POST: a retry with the same key and body replays the
-//! first answer byte for byte; the same key with another body is 422; a retry
-//! while the first is still running is 409. Keys are scoped to the caller and
-//! kept 24 hours. Written once, as middleware, for every POST route.
+//! first answer byte for byte; the same key with another body is 422. Keys
+//! are scoped to the caller and kept 24 hours.
+//!
+//! The key, the writes and the stored answer commit in one transaction
+//! ([`write`]): the middleware checks the key and passes it to the handler
+//! (a task-local), and the handler's write claims it first thing in its own
+//! transaction and stores its answer last. A crash anywhere leaves either
+//! nothing (a retry runs again) or all three (a retry replays): never a write
+//! whose key was released. A second request racing the first with the same
+//! key waits on the claim and then replays what the first committed.
 
-use actix_web::body::{self, BoxBody, MessageBody};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use chrono::Duration;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::etag::Answer;
 use crate::auth::authenticate;
 use crate::db::schema::idempotency_keys as keys;
-use crate::db::{self, DbConnection, UtcTime};
+use crate::db::{self, DbConnection, DbPool, UtcTime};
 use crate::error::ApiError;
 use crate::http::json::read_body;
 use crate::state::AppState;
@@ -23,22 +34,21 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 /// How long a key is remembered.
 pub const RETENTION_HOURS: i64 = 24;
-/// A key whose first request never finished (the instance died) is released after this.
-pub const ABANDONED_AFTER_SECONDS: i64 = 300;
 /// Response headers kept and replayed with the body.
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
 
-/// What the key store says about a request.
-#[derive(Debug)]
-pub enum Claim {
-    /// First use: run the request, then store its answer.
-    New,
-    /// Seen and finished: replay this answer.
-    Replay {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
+/// A request's key, on its way from the middleware to the handler's write.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    caller: String,
+    key: String,
+    hash: String,
+    /// Set once a write has claimed the key: the answer is in the database.
+    claimed: Arc<AtomicBool>,
+}
+
+tokio::task_local! {
+    static PENDING: Pending;
 }
 
 /// Validates a key: 1 to 255 visible ASCII characters.
@@ -64,26 +74,22 @@ pub fn request_hash(method: &Method, target: &str, content_type: &str, body: &[u
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type StoredRow = (
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<Vec<u8>>,
-    UtcTime,
-);
+/// What a key already stands for.
+enum Seen {
+    Nothing,
+    Replay(Answer),
+    OtherRequest,
+    /// A claim without an answer: written by an earlier version of the
+    /// service that stored answers apart; treated as still running.
+    Unanswered,
+}
 
-/// Claims `key` for `caller`, or says how to answer a repeat.
-pub fn claim(
-    conn: &mut DbConnection,
-    caller: &str,
-    key: &str,
-    hash: &str,
-) -> Result<Claim, ApiError> {
-    let now = UtcTime::now();
-    let expired = UtcTime(now.0 - Duration::hours(RETENTION_HOURS));
+type StoredRow = (String, Option<i32>, Option<String>, Option<Vec<u8>>);
+
+fn seen(conn: &mut DbConnection, caller: &str, key: &str, hash: &str) -> Result<Seen, ApiError> {
+    let expired = UtcTime(UtcTime::now().0 - Duration::hours(RETENTION_HOURS));
     diesel::delete(keys::table.filter(keys::created_at.lt(expired))).execute(conn)?;
-
-    let existing: Option<StoredRow> = keys::table
+    let row: Option<StoredRow> = keys::table
         .filter(keys::caller.eq(caller))
         .filter(keys::idempotency_key.eq(key))
         .select((
@@ -91,98 +97,164 @@ pub fn claim(
             keys::response_status,
             keys::response_headers,
             keys::response_body,
-            keys::created_at,
         ))
         .first(conn)
         .optional()?;
-
-    match existing {
-        None => {
-            diesel::insert_into(keys::table)
-                .values((
-                    keys::caller.eq(caller),
-                    keys::idempotency_key.eq(key),
-                    keys::request_hash.eq(hash),
-                    keys::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok(Claim::New)
-        }
-        Some((stored_hash, _, _, _, _)) if stored_hash != hash => Err(ApiError::Unprocessable(
-            "this Idempotency-Key was used with a different request; use a new key".into(),
-        )),
-        Some((_, None, _, _, created_at)) => {
-            if created_at.0 < now.0 - Duration::seconds(ABANDONED_AFTER_SECONDS) {
-                diesel::update(
-                    keys::table
-                        .filter(keys::caller.eq(caller))
-                        .filter(keys::idempotency_key.eq(key)),
-                )
-                .set(keys::created_at.eq(now))
-                .execute(conn)?;
-                Ok(Claim::New)
-            } else {
-                Err(in_flight())
-            }
-        }
-        Some((_, Some(status), headers, body, _)) => Ok(Claim::Replay {
+    Ok(match row {
+        None => Seen::Nothing,
+        Some((stored, ..)) if stored != hash => Seen::OtherRequest,
+        Some((_, Some(status), headers, body)) => Seen::Replay(Answer {
             status: status as u16,
             headers: headers
                 .and_then(|h| serde_json::from_str(&h).ok())
                 .unwrap_or_default(),
             body: body.unwrap_or_default(),
+            no_store: false,
         }),
+        Some((_, None, ..)) => Seen::Unanswered,
+    })
+}
+
+/// Claims the key in the caller's transaction; false when it is taken (on
+/// PostgreSQL this waits for a transaction holding it to end).
+fn claim(conn: &mut DbConnection, pending: &Pending) -> Result<bool, ApiError> {
+    let row = (
+        keys::caller.eq(&pending.caller),
+        keys::idempotency_key.eq(&pending.key),
+        keys::request_hash.eq(&pending.hash),
+        keys::created_at.eq(UtcTime::now()),
+    );
+    // An insert that does nothing on conflict: the one statement whose SQL
+    // differs by backend in diesel.
+    let inserted = match conn {
+        DbConnection::Pg(pg) => diesel::insert_into(keys::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(keys::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(lite)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// Stores the answer with the claim, in the same transaction.
+fn answer(conn: &mut DbConnection, pending: &Pending, answer: &Answer) -> Result<(), ApiError> {
+    let kept = if answer.no_store {
+        // It carries a secret, shown once: a replay says the work was done.
+        let problem = ApiError::conflict(
+            "this request was carried out; its answer held a secret, which is shown only once",
+        )
+        .problem();
+        Answer::json(actix_web::http::StatusCode::CONFLICT, &problem)?
+    } else {
+        answer.clone()
+    };
+    let headers: Vec<&(String, String)> = kept
+        .headers
+        .iter()
+        .filter(|(name, _)| REPLAYED_HEADERS.iter().any(|h| h.as_str() == name))
+        .collect();
+    let headers = serde_json::to_string(&headers).map_err(|e| ApiError::internal(e.to_string()))?;
+    diesel::update(
+        keys::table
+            .filter(keys::caller.eq(&pending.caller))
+            .filter(keys::idempotency_key.eq(&pending.key)),
+    )
+    .set((
+        keys::response_status.eq(Some(i32::from(kept.status))),
+        keys::response_headers.eq(Some(headers)),
+        keys::response_body.eq(Some(kept.body)),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+enum Written {
+    Done(Answer),
+    Taken,
+}
+
+/// The write of a POST: `f` runs in one transaction and builds its answer
+/// there; when the request carried an `Idempotency-Key`, the same
+/// transaction claims the key first and stores the answer last.
+pub async fn write<F>(pool: &DbPool, f: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Answer, ApiError> + Send + 'static,
+{
+    let pending = PENDING.try_with(Pending::clone).ok();
+    let mine = pending.clone();
+    let written = db::run(pool, move |conn| {
+        if let Some(pending) = &mine {
+            if !claim(conn, pending)? {
+                return Ok(Written::Taken);
+            }
+        }
+        let done = f(conn)?;
+        if let Some(pending) = &mine {
+            answer(conn, pending, &done)?;
+        }
+        Ok(Written::Done(done))
+    })
+    .await?;
+    pause_after_commit();
+    match (written, pending) {
+        (Written::Done(done), pending) => {
+            if let Some(pending) = pending {
+                pending.claimed.store(true, Ordering::SeqCst);
+            }
+            Ok(done.into())
+        }
+        // Another request with this key committed first: answer as it did.
+        (Written::Taken, Some(pending)) => {
+            pending.claimed.store(true, Ordering::SeqCst);
+            let (caller, key, hash) = (pending.caller, pending.key, pending.hash);
+            match db::read(pool, move |conn| seen(conn, &caller, &key, &hash)).await? {
+                Seen::Replay(stored) => Ok(replayed(stored)),
+                Seen::OtherRequest => Err(reused()),
+                Seen::Nothing | Seen::Unanswered => Err(in_flight()),
+            }
+        }
+        (Written::Taken, None) => Err(ApiError::internal("a key was claimed without one")),
     }
+}
+
+/// A test hook (`FAILPOINT=pause-after-commit`): the process sleeps between
+/// a write's commit and its answer, so a test can kill it there.
+fn pause_after_commit() {
+    static PAUSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *PAUSE.get_or_init(|| std::env::var("FAILPOINT").is_ok_and(|v| v == "pause-after-commit")) {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    }
+}
+
+fn replayed(stored: Answer) -> HttpResponse {
+    let mut response = HttpResponse::from(stored);
+    response.headers_mut().insert(
+        HeaderName::from_static("idempotent-replayed"),
+        header::HeaderValue::from_static("true"),
+    );
+    response
 }
 
 fn in_flight() -> ApiError {
     ApiError::conflict("a request with this Idempotency-Key is still being processed; retry later")
 }
 
-/// Stores the answer of a claimed key.
-pub fn complete(
-    conn: &mut DbConnection,
-    caller: &str,
-    key: &str,
-    status: u16,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Result<(), ApiError> {
-    let headers = serde_json::to_string(headers).map_err(|e| ApiError::internal(e.to_string()))?;
-    diesel::update(
-        keys::table
-            .filter(keys::caller.eq(caller))
-            .filter(keys::idempotency_key.eq(key)),
+fn reused() -> ApiError {
+    ApiError::Unprocessable(
+        "this Idempotency-Key was used with a different request; use a new key".into(),
     )
-    .set((
-        keys::response_status.eq(Some(status as i32)),
-        keys::response_headers.eq(Some(headers)),
-        keys::response_body.eq(Some(body.to_vec())),
-    ))
-    .execute(conn)?;
-    Ok(())
 }
 
-/// Forgets a claimed key whose request failed on our side, so a retry runs again.
-pub fn release(conn: &mut DbConnection, caller: &str, key: &str) -> Result<(), ApiError> {
-    diesel::delete(
-        keys::table
-            .filter(keys::caller.eq(caller))
-            .filter(keys::idempotency_key.eq(key)),
-    )
-    .execute(conn)?;
-    Ok(())
-}
-
-fn error_response(req: ServiceRequest, err: ApiError) -> ServiceResponse<BoxBody> {
-    req.error_response(err)
-}
-
-/// The middleware.
+/// Checks the key of an authenticated POST: a key already answered replays
+/// at once; a key used for another request is 422; a new key goes with the
+/// request to the handler's [`write`].
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let key = match req.headers().get(HEADER) {
         Some(value) if req.method() == Method::POST => value.to_str().unwrap_or("\u{0}").to_owned(),
         _ => {
@@ -201,20 +273,18 @@ pub async fn middleware(
             .map(ServiceResponse::map_into_boxed_body);
     };
     if let Err(e) = validate_key(&key) {
-        return Ok(error_response(req, e));
+        return Ok(req.error_response(e).map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(error_response(
-            req,
-            ApiError::internal("state not configured"),
-        ));
+        return Ok(req
+            .error_response(ApiError::internal("state not configured"))
+            .map_into_boxed_body());
     };
-
     let body = {
         let (http_req, payload) = req.parts_mut();
         match read_body(http_req, payload).await {
             Ok(b) => b,
-            Err(e) => return Ok(error_response(req, e)),
+            Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
         }
     };
     let content_type = req
@@ -230,92 +300,38 @@ pub async fn middleware(
     let hash = request_hash(req.method(), target, content_type, &body);
     req.set_payload(actix_web::dev::Payload::from(body));
 
-    let caller = principal.subject.clone();
-    let claim_result = {
-        let (caller, key) = (caller.clone(), key.clone());
-        db::run(&state.pool, move |conn| claim(conn, &caller, &key, &hash)).await
+    let pending = Pending {
+        caller: principal.subject.clone(),
+        key,
+        hash,
+        claimed: Arc::new(AtomicBool::new(false)),
     };
-    match claim_result {
-        Ok(Claim::New) => {}
-        Ok(Claim::Replay {
-            status,
-            headers,
-            body,
-        }) => {
-            let mut builder =
-                HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
-            for (name, value) in headers {
-                builder.insert_header((name, value));
-            }
-            builder.insert_header(("Idempotent-Replayed", "true"));
-            return Ok(req.into_response(builder.body(body)));
-        }
-        // Two first requests raced on one key: the loser is told to wait.
-        Err(ApiError::Conflict(_)) => return Ok(error_response(req, in_flight())),
-        Err(e) => return Ok(error_response(req, e)),
-    }
-
-    let outcome = next.call(req).await;
-    let response = match outcome {
-        Ok(r) => r,
-        Err(e) => {
-            forget(&state, caller, key).await;
-            return Err(e);
-        }
+    let looked_up = {
+        let (caller, key, hash) = (
+            pending.caller.clone(),
+            pending.key.clone(),
+            pending.hash.clone(),
+        );
+        db::run(&state.pool, move |conn| seen(conn, &caller, &key, &hash)).await
     };
-    let no_store = response
-        .headers()
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("no-store"));
-    // A failure on our side may succeed on retry; an answer marked no-store
-    // (it carries a secret) must not be kept in the database.
-    if response.status().is_server_error() || no_store {
-        forget(&state, caller, key).await;
-        return Ok(response.map_into_boxed_body());
+    match looked_up {
+        Ok(Seen::Nothing) => {}
+        Ok(Seen::Replay(stored)) => return Ok(req.into_response(replayed(stored))),
+        Ok(Seen::OtherRequest) => return Ok(req.error_response(reused()).map_into_boxed_body()),
+        Ok(Seen::Unanswered) => return Ok(req.error_response(in_flight()).map_into_boxed_body()),
+        Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
     }
-
-    let (http_req, res) = response.into_parts();
-    let status = res.status();
-    let kept: Vec<(String, String)> = REPLAYED_HEADERS
-        .iter()
-        .filter_map(|name| {
-            res.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| (name.to_string(), v.to_owned()))
-        })
-        .collect();
-    let (head, res_body) = res.into_parts();
-    let bytes = match body::to_bytes(res_body).await {
-        Ok(b) => b,
-        Err(_) => {
-            forget(&state, caller, key).await;
-            return Ok(ServiceResponse::new(
-                http_req,
-                HttpResponse::InternalServerError().finish(),
-            ));
-        }
-    };
-    let stored = {
-        let (caller, key, bytes, kept) = (caller.clone(), key.clone(), bytes.clone(), kept.clone());
-        db::run(&state.pool, move |conn| {
-            complete(conn, &caller, &key, status.as_u16(), &kept, &bytes)
-        })
-        .await
-    };
-    if let Err(e) = stored {
-        log::warn!("could not store the answer of an idempotent request: {e}");
-        forget(&state, caller, key).await;
+    let claimed = pending.claimed.clone();
+    let response = PENDING.scope(pending, next.call(req)).await?;
+    if !claimed.load(Ordering::SeqCst) && response.status().is_success() {
+        // Every authenticated POST writes through `write`; one that did not
+        // would silently lose its key.
+        log::error!(
+            "POST {} answered without claiming its Idempotency-Key",
+            response.request().path()
+        );
     }
-    let res = head.set_body(BoxBody::new(bytes));
-    Ok(ServiceResponse::new(http_req, res))
-}
-
-async fn forget(state: &web::Data<AppState>, caller: String, key: String) {
-    if let Err(e) = db::run(&state.pool, move |conn| release(conn, &caller, &key)).await {
-        log::warn!("could not release an idempotency key: {e}");
-    }
+    Ok(response.map_into_boxed_body())
 }
 
 #[cfg(test)]

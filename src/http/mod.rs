@@ -9,6 +9,7 @@ pub mod json;
 pub mod pagination;
 pub mod telemetry;
 
-pub use etag::{created, with_etag, IfMatch, Versioned};
+pub use etag::{with_etag, Answer, IfMatch, Versioned};
+pub use idempotency::write;
 pub use json::{Json, OptionalJson};
 pub use pagination::{Page, Paginated};

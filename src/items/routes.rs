@@ -10,7 +10,7 @@ use super::rules::{CreateItem, UpdateItem};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Paginated};
 use crate::meetings::model::find_for;
 use crate::state::AppState;
 
@@ -48,15 +48,15 @@ pub async fn create_item(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::create(conn, &principal, &meeting, form)
+        let record = model::create(conn, &principal, &meeting, form)?;
+        Answer::created(
+            format!("/v1/meetings/{meeting_id}/items/{}", record.id),
+            &record.view(true),
+        )
     })
-    .await?;
-    Ok(created(
-        format!("/v1/meetings/{meeting_id}/items/{}", record.id),
-        &record.view(true),
-    ))
+    .await
 }
 
 /// The whole agenda in order (one page: a meeting has at most 500 items).

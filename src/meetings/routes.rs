@@ -14,7 +14,7 @@ use crate::error::{
     ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors,
 };
 use crate::http::etag::{self, Expected};
-use crate::http::{created, with_etag, IfMatch, Json, OptionalJson, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, OptionalJson, Page, Paginated};
 use crate::state::AppState;
 use crate::validate::Errors;
 
@@ -62,12 +62,12 @@ pub async fn create_meeting(
     let partnership_id = path.into_inner();
     principal.require(partnership_id, Access::Manage)?;
     let form = body.into_inner();
-    let view = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let meeting = model::create(conn, &principal, partnership_id, form)?;
-        model::view(conn, meeting)
+        let view = model::view(conn, meeting)?;
+        Answer::created(format!("/v1/meetings/{}", view.meeting.id), &view)
     })
-    .await?;
-    Ok(created(format!("/v1/meetings/{}", view.meeting.id), &view))
+    .await
 }
 
 /// List the partnership's meetings, filtered by group, status and start time.
@@ -323,14 +323,13 @@ where
         + Send
         + 'static,
 {
-    let view = db::run(&state.pool, move |conn| {
+    write(&state.pool, move |conn| {
         let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
         if let Some(expected) = expected {
             etag::check(expected, meeting.version)?;
         }
         let meeting = step(conn, &principal, meeting)?;
-        model::view(conn, meeting)
+        Answer::with_etag(StatusCode::OK, &model::view(conn, meeting)?)
     })
-    .await?;
-    Ok(with_etag(StatusCode::OK, &view))
+    .await
 }

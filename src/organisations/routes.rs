@@ -9,7 +9,7 @@ use super::rules::{CreateOrganisation, UpdateOrganisation};
 use crate::auth::Principal;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,11 +52,11 @@ pub async fn create_organisation(
 ) -> Result<HttpResponse, ApiError> {
     require_registry_admin(&principal)?;
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
-        model::create(conn, &principal, form)
+    write(&state.pool, move |conn| {
+        let record = model::create(conn, &principal, form)?;
+        Answer::created(format!("/v1/organisations/{}", record.id), &record)
     })
-    .await?;
-    Ok(created(format!("/v1/organisations/{}", record.id), &record))
+    .await
 }
 
 /// List organisations (any authenticated caller).

@@ -8,7 +8,7 @@ use super::rules::{CreatePartnership, UpdatePartnership};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,11 +41,11 @@ pub async fn create_partnership(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_platform_admin()?;
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
-        model::create(conn, &principal, form)
+    write(&state.pool, move |conn| {
+        let record = model::create(conn, &principal, form)?;
+        Answer::created(format!("/v1/partnerships/{}", record.id), &record)
     })
-    .await?;
-    Ok(created(format!("/v1/partnerships/{}", record.id), &record))
+    .await
 }
 
 /// List the partnerships the caller may see.

@@ -8,7 +8,7 @@ use super::rules::{CreatePerson, UpdatePerson};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{created, with_etag, IfMatch, Json, Page, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,14 +45,14 @@ pub async fn create_person(
     let partnership_id = path.into_inner();
     principal.require(partnership_id, Access::Manage)?;
     let form = body.into_inner();
-    let record = db::run(&state.pool, move |conn| {
-        model::create(conn, &principal, partnership_id, form)
+    write(&state.pool, move |conn| {
+        let record = model::create(conn, &principal, partnership_id, form)?;
+        Answer::created(
+            format!("/v1/partnerships/{partnership_id}/people/{}", record.id),
+            &record,
+        )
     })
-    .await?;
-    Ok(created(
-        format!("/v1/partnerships/{partnership_id}/people/{}", record.id),
-        &record,
-    ))
+    .await
 }
 
 /// List the partnership's people.

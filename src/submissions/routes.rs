@@ -1,6 +1,7 @@
 //! `/v1/partnerships/{id}/submissions`: push a quarter's values (JSON), read
 //! them back.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
@@ -8,7 +9,7 @@ use super::rules::{ImportSummary, Submission};
 use crate::auth::{Access, Principal, Role};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors};
-use crate::http::{Json, Page, Paginated};
+use crate::http::{write, Answer, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,11 +46,11 @@ pub async fn submit(
     let partnership_id = path.into_inner();
     let form = body.into_inner();
     principal.require_submission(partnership_id, form.organisation_id)?;
-    let summary = db::run(&state.pool, move |conn| {
-        model::submit(conn, &principal, partnership_id, form)
+    write(&state.pool, move |conn| {
+        let summary = model::submit(conn, &principal, partnership_id, form)?;
+        Answer::json(StatusCode::OK, &summary)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(summary))
+    .await
 }
 
 /// The submitted values, filtered by period, agency and metric. A submitter

@@ -85,7 +85,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// A database nobody else uses: a new PostgreSQL database on the server named
 /// by `TEST_DATABASE_URL`, else a SQLite file in a new temporary directory.
-fn fresh_database() -> (String, Scratch) {
+pub fn fresh_database() -> (String, Scratch) {
     let unique = uuid::Uuid::now_v7().simple().to_string();
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => {
@@ -134,7 +134,7 @@ pub fn with_database_name(url: &str, name: &str) -> String {
 }
 
 /// Removes a test's SQLite directory once the test is done with it.
-struct Scratch(Option<PathBuf>);
+pub struct Scratch(Option<PathBuf>);
 
 impl Drop for Scratch {
     fn drop(&mut self) {

@@ -1,6 +1,7 @@
 mod change_log;
 mod clients;
 mod contract;
+mod crash;
 mod helpers;
 mod mechanisms;
 mod meetings;
