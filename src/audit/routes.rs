@@ -1,7 +1,8 @@
 use actix_web::{web, HttpResponse};
 
 use super::model::{self, AuditEvent, AuditFilter};
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
+use crate::auth::Principal;
 use crate::db::{self, Id};
 use crate::error::ApiError;
 use crate::http::{Page, Paginated};
@@ -30,13 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     filter: web::Query<AuditFilter>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant { partnership_id, .. } = tenant;
     let filter = filter.into_inner();
     let page_for_query = page.clone();
     let rows = db::read(&state.pool, move |conn| {

@@ -5,8 +5,10 @@ pub mod extract;
 pub mod issuers;
 pub mod keys;
 pub mod principal;
+pub mod tenant;
 pub mod token;
 
 pub use extract::authenticate;
 pub use principal::{Access, Principal, Role};
+pub use tenant::Tenant;
 pub use token::{Claims, TokenKeys};

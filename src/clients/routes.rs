@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, ApiClient, IssuedClient};
 use super::rules::CreateClient;
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors};
 use crate::http::{with_etag, write, Answer, Json, Page, Paginated};
@@ -46,12 +46,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn create_client(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     body: Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let form = body.into_inner();
     write(&state.pool, move |conn| {
         let issued = model::create_for_partnership(conn, &principal, partnership_id, form)?;
@@ -78,12 +80,10 @@ pub async fn create_client(
 )]
 pub async fn list_clients(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant { partnership_id, .. } = tenant;
     let query_page = page.clone();
     let rows = db::read(&state.pool, move |conn| {
         model::list(conn, partnership_id, &query_page)
@@ -103,11 +103,11 @@ pub async fn list_clients(
 )]
 pub async fn get_client(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant { partnership_id, .. } = tenant;
+    let (_, id) = path.into_inner();
     let client = db::read(&state.pool, move |conn| {
         model::find(conn, partnership_id, id)
     })
@@ -126,11 +126,15 @@ pub async fn get_client(
 )]
 pub async fn rotate_client_secret(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
     write(&state.pool, move |conn| {
         let issued = model::rotate_secret(conn, &principal, partnership_id, id)?;
         Ok(Answer::with_etag(StatusCode::OK, &issued)?.no_store())
@@ -150,11 +154,15 @@ pub async fn rotate_client_secret(
 )]
 pub async fn revoke_client(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
     write(&state.pool, move |conn| {
         let client = model::revoke(conn, &principal, partnership_id, id)?;
         Answer::with_etag(StatusCode::OK, &client)

@@ -10,7 +10,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 use super::model::{self, Meeting};
 use super::rules::MeetingStatus;
 use crate::audit::{self, Change};
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
 use crate::state::AppState;
@@ -62,11 +62,13 @@ pub fn calendar(partnership_name: &str, meetings: &[Meeting]) -> String {
 )]
 pub async fn feed(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Read>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Read)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let text = db::run(&state.pool, move |conn| {
         let partnership = crate::partnerships::model::find(conn, partnership_id)?;
         let meetings = model::all_in_time_order(conn, partnership_id)?;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::model::{self, MeetingFilter, MeetingView};
 use super::rules::{CreateMeeting, UpdateMeeting};
+use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id, UtcTime};
 use crate::error::{
@@ -55,12 +56,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn create_meeting(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     body: Json<CreateMeeting>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let form = body.into_inner();
     write(&state.pool, move |conn| {
         let meeting = model::create(conn, &principal, partnership_id, form)?;
@@ -81,13 +84,11 @@ pub async fn create_meeting(
 )]
 pub async fn list_meetings(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Read>,
     filter: web::Query<MeetingFilter>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Read)?;
+    let Tenant { partnership_id, .. } = tenant;
     let (filter, query_page) = (filter.into_inner(), page.clone());
     let rows = db::read(&state.pool, move |conn| {
         let rows = model::list(conn, partnership_id, &filter, &query_page)?;
@@ -113,11 +114,11 @@ pub async fn list_meetings(
 )]
 pub async fn next_meeting(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Read>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, group_id) = path.into_inner();
-    principal.require(partnership_id, Access::Read)?;
+    let Tenant { partnership_id, .. } = tenant;
+    let (_, group_id) = path.into_inner();
     let view = db::read(&state.pool, move |conn| {
         model::next_of_group(conn, partnership_id, group_id)?
             .map(|meeting| model::view(conn, meeting))

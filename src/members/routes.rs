@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, Member, MemberFilter};
 use super::rules::{CreateMember, UpdateMember};
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -39,12 +39,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn create_member(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     body: Json<CreateMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let form = body.into_inner();
     write(&state.pool, move |conn| {
         let record = model::create(conn, &principal, partnership_id, form)?;
@@ -67,13 +69,11 @@ pub async fn create_member(
 )]
 pub async fn list_members(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Read>,
     filter: web::Query<MemberFilter>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Read)?;
+    let Tenant { partnership_id, .. } = tenant;
     let (filter, query_page) = (filter.into_inner(), page.clone());
     let rows = db::read(&state.pool, move |conn| {
         model::list(conn, partnership_id, &filter, &query_page)
@@ -93,11 +93,11 @@ pub async fn list_members(
 )]
 pub async fn get_member(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Read>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Read)?;
+    let Tenant { partnership_id, .. } = tenant;
+    let (_, id) = path.into_inner();
     let record = db::read(&state.pool, move |conn| {
         model::find(conn, partnership_id, id)
     })
@@ -121,13 +121,17 @@ pub async fn get_member(
 )]
 pub async fn update_member(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
     body: Json<UpdateMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
     let record = db::run(&state.pool, move |conn| {
@@ -152,12 +156,16 @@ pub async fn update_member(
 )]
 pub async fn delete_member(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
     let expected = if_match.required()?;
     db::run(&state.pool, move |conn| {
         model::delete(conn, &principal, partnership_id, id, expected)

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, Metric};
 use super::rules::{CreateMetric, UpdateMetric};
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -39,12 +39,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn create_metric(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     body: Json<CreateMetric>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let form = body.into_inner();
     write(&state.pool, move |conn| {
         let record = model::create(conn, &principal, partnership_id, form)?;
@@ -67,12 +69,10 @@ pub async fn create_metric(
 )]
 pub async fn list_metrics(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Member>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
-    principal.role_in(partnership_id)?;
+    let Tenant { partnership_id, .. } = tenant;
     let query_page = page.clone();
     let rows = db::read(&state.pool, move |conn| {
         model::list(conn, partnership_id, &query_page)
@@ -92,11 +92,11 @@ pub async fn list_metrics(
 )]
 pub async fn get_metric(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Member>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.role_in(partnership_id)?;
+    let Tenant { partnership_id, .. } = tenant;
+    let (_, id) = path.into_inner();
     let record = db::read(&state.pool, move |conn| {
         model::find(conn, partnership_id, id)
     })
@@ -120,13 +120,17 @@ pub async fn get_metric(
 )]
 pub async fn update_metric(
     state: web::Data<AppState>,
-    principal: Principal,
+    tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
     body: Json<UpdateMetric>,
 ) -> Result<HttpResponse, ApiError> {
-    let (partnership_id, id) = path.into_inner();
-    principal.require(partnership_id, Access::Manage)?;
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
     let record = db::run(&state.pool, move |conn| {

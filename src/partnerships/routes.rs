@@ -5,7 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, Partnership, PartnershipFilter};
 use super::rules::{CreatePartnership, UpdatePartnership};
-use crate::auth::{Access, Principal};
+use crate::auth::tenant::{self, Tenant};
+use crate::auth::Principal;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -86,11 +87,9 @@ pub async fn list_partnerships(
 )]
 pub async fn get_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Member>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    principal.role_in(id)?;
+    let id = tenant.partnership_id;
     let record = db::read(&state.pool, move |conn| model::find(conn, id)).await?;
     Ok(with_etag(StatusCode::OK, &record))
 }
@@ -110,13 +109,15 @@ pub async fn get_partnership(
 )]
 pub async fn update_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Manage>,
     if_match: IfMatch,
     body: Json<UpdatePartnership>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    principal.require(id, Access::Manage)?;
+    let Tenant {
+        partnership_id: id,
+        principal,
+        ..
+    } = tenant;
     let expected = if_match.required()?;
     let patch = body.into_inner();
     let record = db::run(&state.pool, move |conn| {

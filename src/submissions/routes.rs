@@ -6,7 +6,8 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
 use super::rules::{ImportSummary, Submission};
-use crate::auth::{Access, Principal, Role};
+use crate::auth::tenant::{self, Tenant};
+use crate::auth::{Access, Role};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors};
 use crate::http::{write, Answer, Json, Page, Paginated};
@@ -39,11 +40,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 pub async fn submit(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Submit>,
     body: Json<Submission>,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
     let form = body.into_inner();
     principal.require_submission(partnership_id, form.organisation_id)?;
     write(&state.pool, move |conn| {
@@ -65,14 +69,18 @@ pub async fn submit(
 )]
 pub async fn list_values(
     state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<Id>,
+    tenant: Tenant<tenant::Member>,
     filter: web::Query<ValueFilter>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let partnership_id = path.into_inner();
+    let Tenant {
+        partnership_id,
+        principal,
+        role,
+        ..
+    } = tenant;
     let mut filter = filter.into_inner();
-    if principal.role_in(partnership_id)? == Role::Submitter {
+    if role == Role::Submitter {
         let own = principal
             .organisation_id
             .ok_or_else(|| ApiError::forbidden("this submitter acts for no organisation"))?;
