@@ -82,14 +82,41 @@ impl Errors {
         false
     }
 
-    pub fn finish(mut self) -> Result<(), ApiError> {
+    pub fn finish(mut self) -> Result<(), Refusal> {
         if !self.invalid.is_empty() {
             self.invalid.append(&mut self.missing);
-            Err(ApiError::Validation(self.invalid))
+            Err(Refusal::Invalid(self.invalid))
         } else if !self.missing.is_empty() {
-            Err(ApiError::MissingReference(self.missing))
+            Err(Refusal::Missing(self.missing))
         } else {
             Ok(())
+        }
+    }
+}
+
+/// Why a rule refused: what the rules modules answer, in the partnership's
+/// terms. The HTTP edge turns it into problem+json (`From<Refusal> for
+/// ApiError`): invalid fields 422, missing references 404, a conflict with
+/// the record's state 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Invalid(Vec<FieldError>),
+    Missing(Vec<FieldError>),
+    Conflict(String),
+}
+
+impl Refusal {
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Refusal::Conflict(detail.into())
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(fields) => ApiError::Validation(fields),
+            Refusal::Missing(fields) => ApiError::MissingReference(fields),
+            Refusal::Conflict(detail) => ApiError::Conflict(detail),
         }
     }
 }
@@ -277,7 +304,7 @@ mod tests {
         e.text("title", "   ", 10);
         e.text("area", "far too long for this", 10);
         match e.finish() {
-            Err(ApiError::Validation(errors)) => {
+            Err(Refusal::Invalid(errors)) => {
                 assert_eq!(
                     errors.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
                     ["title", "area"]

@@ -4,8 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::{Id, UtcTime};
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 crate::text_enum! {
     /// Whether the attendee was there.
@@ -87,7 +86,7 @@ pub struct AttendeeFields {
     pub attended_item_ids: Vec<Id>,
 }
 
-pub fn from_create(form: CreateAttendee) -> Result<AttendeeFields, ApiError> {
+pub fn from_create(form: CreateAttendee) -> Result<AttendeeFields, Refusal> {
     let guest = form.guest_name.is_some();
     validate(AttendeeFields {
         person_id: form.person_id,
@@ -106,7 +105,7 @@ pub fn from_create(form: CreateAttendee) -> Result<AttendeeFields, ApiError> {
     })
 }
 
-pub fn apply(current: AttendeeFields, patch: UpdateAttendee) -> Result<AttendeeFields, ApiError> {
+pub fn apply(current: AttendeeFields, patch: UpdateAttendee) -> Result<AttendeeFields, Refusal> {
     validate(AttendeeFields {
         guest_organisation: patch
             .guest_organisation
@@ -123,7 +122,7 @@ pub fn apply(current: AttendeeFields, patch: UpdateAttendee) -> Result<AttendeeF
     })
 }
 
-pub fn validate(fields: AttendeeFields) -> Result<AttendeeFields, ApiError> {
+pub fn validate(fields: AttendeeFields) -> Result<AttendeeFields, Refusal> {
     let mut errors = Errors::new();
     let guest_name = errors.optional_text("guest_name", fields.guest_name.as_deref(), 200);
     let guest_organisation = errors.optional_text(

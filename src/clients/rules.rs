@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Role;
 use crate::db::Id;
 use crate::error::ApiError;
-use crate::validate::Errors;
+use crate::validate::{Errors, Refusal};
 
 /// Body of `POST /v1/partnerships/{id}/clients`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -24,7 +24,7 @@ pub struct CreateClient {
     pub organisation_id: Option<Id>,
 }
 
-pub fn validate(form: &CreateClient) -> Result<String, ApiError> {
+pub fn validate(form: &CreateClient) -> Result<String, Refusal> {
     let mut errors = Errors::new();
     let name = errors.text("name", &form.name, 200);
     if form.role == Role::Submitter && form.organisation_id.is_none() {

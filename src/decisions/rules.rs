@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::validate::Errors;
+use crate::validate::{Errors, Refusal};
 
 crate::text_enum! {
     /// What the meeting decided on an item.
@@ -37,7 +36,7 @@ pub struct UpdateDecision {
     pub text: Option<String>,
 }
 
-pub fn decision_text(text: &str) -> Result<String, ApiError> {
+pub fn decision_text(text: &str) -> Result<String, Refusal> {
     let mut errors = Errors::new();
     let value = errors.optional_long_text("text", Some(text), 5_000);
     if value.is_none() {

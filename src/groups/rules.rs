@@ -4,8 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 /// Body of `POST /v1/partnerships/{id}/groups`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -48,7 +47,7 @@ pub fn validate(
     name: &str,
     short_name: &str,
     parent_group_id: Option<Id>,
-) -> Result<GroupFields, ApiError> {
+) -> Result<GroupFields, Refusal> {
     let mut errors = Errors::new();
     let name = errors.text("name", name, 200);
     let short_name = errors.text("short_name", short_name, 20);
@@ -60,7 +59,7 @@ pub fn validate(
     })
 }
 
-pub fn apply(current: GroupFields, patch: UpdateGroup) -> Result<GroupFields, ApiError> {
+pub fn apply(current: GroupFields, patch: UpdateGroup) -> Result<GroupFields, Refusal> {
     validate(
         patch.name.as_deref().unwrap_or(&current.name),
         patch.short_name.as_deref().unwrap_or(&current.short_name),

@@ -4,8 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 /// Most items one meeting may have: an agenda is read whole.
 pub const MAX_ITEMS_PER_MEETING: i64 = 500;
@@ -71,7 +70,7 @@ pub struct ItemFields {
     pub order: Option<i32>,
 }
 
-pub fn from_create(form: CreateItem) -> Result<ItemFields, ApiError> {
+pub fn from_create(form: CreateItem) -> Result<ItemFields, Refusal> {
     validate(ItemFields {
         number: form.number,
         title: form.title,
@@ -83,7 +82,7 @@ pub fn from_create(form: CreateItem) -> Result<ItemFields, ApiError> {
     })
 }
 
-pub fn apply(current: ItemFields, patch: UpdateItem) -> Result<ItemFields, ApiError> {
+pub fn apply(current: ItemFields, patch: UpdateItem) -> Result<ItemFields, Refusal> {
     validate(ItemFields {
         number: patch.number.unwrap_or(current.number),
         title: patch.title.unwrap_or(current.title),
@@ -97,7 +96,7 @@ pub fn apply(current: ItemFields, patch: UpdateItem) -> Result<ItemFields, ApiEr
     })
 }
 
-pub fn validate(fields: ItemFields) -> Result<ItemFields, ApiError> {
+pub fn validate(fields: ItemFields) -> Result<ItemFields, Refusal> {
     let mut errors = Errors::new();
     let number = errors.optional_text("number", fields.number.as_deref(), 20);
     let title = errors.text("title", &fields.title, 300);

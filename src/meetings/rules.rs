@@ -8,8 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::{Id, UtcTime};
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 crate::text_enum! {
     /// Whether the meeting took place.
@@ -88,7 +87,7 @@ pub struct MeetingFields {
     pub no_declarations: bool,
 }
 
-pub fn validate(fields: MeetingFields) -> Result<MeetingFields, ApiError> {
+pub fn validate(fields: MeetingFields) -> Result<MeetingFields, Refusal> {
     let mut errors = Errors::new();
     let title = errors.text("title", &fields.title, 300);
     let location = errors.optional_text("location", fields.location.as_deref(), 300);
@@ -103,7 +102,7 @@ pub fn validate(fields: MeetingFields) -> Result<MeetingFields, ApiError> {
     })
 }
 
-pub fn apply(current: MeetingFields, patch: UpdateMeeting) -> Result<MeetingFields, ApiError> {
+pub fn apply(current: MeetingFields, patch: UpdateMeeting) -> Result<MeetingFields, Refusal> {
     validate(MeetingFields {
         group_id: patch.group_id.unwrap_or(current.group_id),
         title: patch.title.unwrap_or(current.title),
@@ -120,9 +119,9 @@ pub fn apply(current: MeetingFields, patch: UpdateMeeting) -> Result<MeetingFiel
 
 /// Approved or published minutes are the accurate record: nothing of the
 /// meeting changes until an admin reopens them.
-pub fn ensure_editable(minutes: MinutesStatus) -> Result<(), ApiError> {
+pub fn ensure_editable(minutes: MinutesStatus) -> Result<(), Refusal> {
     match minutes {
-        MinutesStatus::Approved | MinutesStatus::Published => Err(ApiError::conflict(
+        MinutesStatus::Approved | MinutesStatus::Published => Err(Refusal::conflict(
             "the minutes are approved and locked; an admin may reopen them (POST .../minutes/reopen)",
         )),
         MinutesStatus::None | MinutesStatus::Draft => Ok(()),
@@ -138,28 +137,28 @@ pub fn after_edit(minutes: MinutesStatus) -> MinutesStatus {
 }
 
 /// Approval: draft minutes of a meeting that was held.
-pub fn approve(minutes: MinutesStatus, status: MeetingStatus) -> Result<MinutesStatus, ApiError> {
+pub fn approve(minutes: MinutesStatus, status: MeetingStatus) -> Result<MinutesStatus, Refusal> {
     match (minutes, status) {
-        (_, MeetingStatus::Cancelled) => Err(ApiError::conflict(
+        (_, MeetingStatus::Cancelled) => Err(Refusal::conflict(
             "a cancelled meeting has no minutes to approve",
         )),
         (MinutesStatus::Draft, _) => Ok(MinutesStatus::Approved),
-        (MinutesStatus::None, _) => Err(ApiError::conflict("no minutes are recorded yet")),
-        _ => Err(ApiError::conflict("the minutes are already approved")),
+        (MinutesStatus::None, _) => Err(Refusal::conflict("no minutes are recorded yet")),
+        _ => Err(Refusal::conflict("the minutes are already approved")),
     }
 }
 
-pub fn publish(minutes: MinutesStatus) -> Result<MinutesStatus, ApiError> {
+pub fn publish(minutes: MinutesStatus) -> Result<MinutesStatus, Refusal> {
     match minutes {
         MinutesStatus::Approved | MinutesStatus::Published => Ok(MinutesStatus::Published),
-        _ => Err(ApiError::conflict("only approved minutes can be published")),
+        _ => Err(Refusal::conflict("only approved minutes can be published")),
     }
 }
 
-pub fn reopen(minutes: MinutesStatus) -> Result<MinutesStatus, ApiError> {
+pub fn reopen(minutes: MinutesStatus) -> Result<MinutesStatus, Refusal> {
     match minutes {
         MinutesStatus::Approved | MinutesStatus::Published => Ok(MinutesStatus::Draft),
-        _ => Err(ApiError::conflict("the minutes are not approved")),
+        _ => Err(Refusal::conflict("the minutes are not approved")),
     }
 }
 
@@ -215,7 +214,7 @@ mod tests {
         );
         let mut f = fields();
         f.ends_at = Some(f.starts_at);
-        assert!(matches!(validate(f), Err(ApiError::Validation(e)) if e[0].field == "ends_at"));
+        assert!(matches!(validate(f), Err(Refusal::Invalid(e)) if e[0].field == "ends_at"));
     }
 
     #[test]

@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 crate::text_enum! {
     /// What a metric counts: `currency` values are whole pence.
@@ -56,7 +55,7 @@ pub struct MetricFields {
     pub max_value: Option<f64>,
 }
 
-pub fn validate(fields: MetricFields) -> Result<MetricFields, ApiError> {
+pub fn validate(fields: MetricFields) -> Result<MetricFields, Refusal> {
     let mut errors = Errors::new();
     let code = fields.code.clone();
     let code_ok = (1..=40).contains(&code.len())
@@ -91,7 +90,7 @@ pub fn validate(fields: MetricFields) -> Result<MetricFields, ApiError> {
     })
 }
 
-pub fn apply(current: MetricFields, patch: UpdateMetric) -> Result<MetricFields, ApiError> {
+pub fn apply(current: MetricFields, patch: UpdateMetric) -> Result<MetricFields, Refusal> {
     validate(MetricFields {
         name: patch.name.unwrap_or(current.name),
         unit: patch.unit.unwrap_or(current.unit),

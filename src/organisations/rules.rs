@@ -1,8 +1,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::validate::Errors;
+use crate::validate::{Errors, Refusal};
 
 crate::text_enum! {
     /// What kind of agency an organisation is.
@@ -37,7 +36,7 @@ pub struct UpdateOrganisation {
     pub kind: Option<OrganisationKind>,
 }
 
-pub fn validate_name(name: &str) -> Result<String, ApiError> {
+pub fn validate_name(name: &str) -> Result<String, Refusal> {
     let mut errors = Errors::new();
     let name = errors.text("name", name, 200);
     errors.finish()?;

@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::validate::Errors;
+use crate::validate::{Errors, Refusal};
 
 /// Body of `POST /v1/partnerships`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -60,7 +59,7 @@ pub fn check_slug(slug: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-pub fn validate(name: &str, slug: &str, area: &str) -> Result<PartnershipFields, ApiError> {
+pub fn validate(name: &str, slug: &str, area: &str) -> Result<PartnershipFields, Refusal> {
     let mut errors = Errors::new();
     let name = errors.text("name", name, 200);
     let area = errors.text("area", area, 200);
@@ -76,7 +75,7 @@ pub fn validate(name: &str, slug: &str, area: &str) -> Result<PartnershipFields,
 pub fn apply(
     current: PartnershipFields,
     patch: UpdatePartnership,
-) -> Result<PartnershipFields, ApiError> {
+) -> Result<PartnershipFields, Refusal> {
     validate(
         patch.name.as_deref().unwrap_or(&current.name),
         patch.slug.as_deref().unwrap_or(&current.slug),

@@ -2,8 +2,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::error::ApiError;
-use crate::validate::{patch_nullable, Errors};
+use crate::validate::{Errors, Refusal, patch_nullable};
 
 /// A person's initials as minutes use them: "PG", "EH", "LM2". Letters and
 /// digits only, 1 to 8 of them, kept in upper case.
@@ -89,7 +88,7 @@ pub fn validate(
     initials: &str,
     job_title: Option<&str>,
     organisation_id: Option<Id>,
-) -> Result<PersonFields, ApiError> {
+) -> Result<PersonFields, Refusal> {
     let mut errors = Errors::new();
     let full_name = errors.text("full_name", full_name, 200);
     let job_title = errors.optional_text("job_title", job_title, 300);
@@ -109,7 +108,7 @@ pub fn validate(
     })
 }
 
-pub fn apply(current: PersonFields, patch: UpdatePerson) -> Result<PersonFields, ApiError> {
+pub fn apply(current: PersonFields, patch: UpdatePerson) -> Result<PersonFields, Refusal> {
     let job_title = match patch.job_title {
         Some(v) => v,
         None => current.job_title,
