@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-pub(crate) use crate::db::store::ensure_changed;
 pub use crate::db::store::{check, Expected, Versioned};
 use crate::error::ApiError;
 
