@@ -8,13 +8,12 @@ use utoipa::ToSchema;
 use super::rules::{
     self, Attendance, AttendeeFields, AttendeeRole, CreateAttendee, UpdateAttendee,
 };
-use crate::audit::{self, Audited, Change};
 use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, IdList, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::meetings::model::{begin_edit, Meeting};
 
 /// One attendee of a meeting.
@@ -52,21 +51,7 @@ pub struct Attendee {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Attendee {
-    const RESOURCE: &'static str = "attendee";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Attendee {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Attendee, "attendee", attendees, unique: ["person_id" => "person_id"]);
 
 impl Attendee {
     fn fields(&self) -> AttendeeFields {
@@ -124,15 +109,6 @@ fn check_references(
     Ok(())
 }
 
-fn already_listed(e: diesel::result::Error) -> ApiError {
-    match ApiError::from(e) {
-        ApiError::Conflict(_) => {
-            ApiError::conflict("this person is already an attendee of the meeting")
-        }
-        other => other,
-    }
-}
-
 pub fn create(
     conn: &mut DbConnection,
     actor: &Principal,
@@ -160,11 +136,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(attendees::table)
-        .values(record.clone())
-        .execute(conn)
-        .map_err(already_listed)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -239,7 +211,7 @@ pub fn update(
     patch: UpdateAttendee,
 ) -> Result<Attendee, ApiError> {
     let before = find(conn, meeting.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     check_references(conn, meeting, &fields)?;
     begin_edit(conn, actor, meeting)?;
@@ -251,20 +223,9 @@ pub fn update(
         arrived_at: fields.arrived_at,
         left_at: fields.left_at,
         attended_item_ids: IdList(fields.attended_item_ids),
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    let changed = diesel::update(
-        attendees::table
-            .find(id)
-            .filter(attendees::version.eq(before.version)),
-    )
-    .set(after.clone())
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record(conn, actor, Change::Update, Some(&before), Some(&after))?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }
 
 /// Removes an attendee recorded in error.
@@ -276,8 +237,7 @@ pub fn delete(
     expected: Expected,
 ) -> Result<(), ApiError> {
     let before = find(conn, meeting.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    crate::delete_versioned!(conn, actor, attendees, &before)?;
-    Ok(())
+    store::delete(conn, actor, &before, expected)
 }

@@ -86,19 +86,9 @@ crate::text_enum! {
     }
 }
 
-/// Writes the audit event of a change to `record` (`before` and `after` are the
-/// states around it); call inside the change's transaction.
-pub fn record<T: Audited>(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    action: Change,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> Result<(), ApiError> {
-    record_noted(conn, actor, action, before, after, None)
-}
-
-/// Like [`record`], with a note saying why.
+/// Writes the audit event of a change to a record (`before` and `after` are
+/// the states around it, `note` says why); only the write path
+/// (`db::store`) calls it, inside the change's transaction.
 pub fn record_noted<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,

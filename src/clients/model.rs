@@ -3,12 +3,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateClient};
-use crate::audit::{self, Audited, Change};
 use crate::auth::{Principal, Role};
 use crate::db::schema::api_clients as clients;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// An API client. Its secret is shown once, when created or rotated; only its
@@ -35,21 +35,7 @@ pub struct ApiClient {
     pub updated_at: UtcTime,
 }
 
-impl Audited for ApiClient {
-    const RESOURCE: &'static str = "api_client";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        self.partnership_id
-    }
-}
-
-impl Versioned for ApiClient {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(ApiClient, "api_client", clients, tenant: |r| r.partnership_id);
 
 /// A client with its secret, answered once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,11 +47,7 @@ pub struct IssuedClient {
     pub client_secret: String,
 }
 
-impl Versioned for IssuedClient {
-    fn version(&self) -> i32 {
-        self.client.version
-    }
-}
+crate::versioned_view!(IssuedClient, client);
 
 /// Who a new client is.
 pub enum Grant {
@@ -114,10 +96,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(clients::table)
-        .values(&client)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&client))?;
+    store::insert(conn, actor, &client)?;
     Ok(IssuedClient {
         client_id: client.id,
         client,
@@ -178,15 +157,6 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-fn save(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    before: &ApiClient,
-    after: &ApiClient,
-) -> Result<(), ApiError> {
-    crate::update_versioned!(conn, actor, clients, before, after)
-}
-
 /// Replaces the secret; the old one stops working at once.
 pub fn rotate_secret(
     conn: &mut DbConnection,
@@ -201,11 +171,9 @@ pub fn rotate_secret(
     let secret = rules::new_secret()?;
     let after = ApiClient {
         secret_hash: rules::hash_secret(&secret)?,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    save(conn, actor, &before, &after)?;
+    let after = store::update(conn, actor, &before, after, Expected::Any)?;
     Ok(IssuedClient {
         client_id: after.id,
         client: after,
@@ -224,13 +192,9 @@ pub fn revoke(
     if before.revoked_at.is_some() {
         return Ok(before);
     }
-    let now = UtcTime::now();
     let after = ApiClient {
-        revoked_at: Some(now),
-        version: before.version + 1,
-        updated_at: now,
+        revoked_at: Some(UtcTime::now()),
         ..before.clone()
     };
-    save(conn, actor, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, Expected::Any)
 }

@@ -3,6 +3,7 @@
 
 pub mod counter;
 pub mod schema;
+pub mod store;
 pub mod types;
 
 use std::time::Duration;
@@ -258,62 +259,4 @@ where
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
-}
-
-/// Writes `after` over `before` only if nobody changed the row meanwhile (412
-/// otherwise, as `UPDATE ... WHERE version = ?` is race-safe), then audits
-/// the change. `$table` is the schema module; an optional last argument maps
-/// database errors (e.g. a unique value taken).
-#[macro_export]
-macro_rules! update_versioned {
-    ($conn:expr, $actor:expr, $table:ident, $before:expr, $after:expr) => {
-        $crate::update_versioned!(
-            $conn,
-            $actor,
-            $table,
-            $before,
-            $after,
-            $crate::error::ApiError::from
-        )
-    };
-    ($conn:expr, $actor:expr, $table:ident, $before:expr, $after:expr, $on_error:expr) => {{
-        let changed = diesel::update(
-            $table::table
-                .find($before.id)
-                .filter($table::version.eq($before.version)),
-        )
-        .set($after)
-        .execute($conn)
-        .map_err($on_error)?;
-        $crate::http::etag::ensure_changed(changed)?;
-        $crate::audit::record(
-            $conn,
-            $actor,
-            $crate::audit::Change::Update,
-            Some($before),
-            Some($after),
-        )
-    }};
-}
-
-/// Deletes a record created in error if it is still at `before`'s version,
-/// and audits what it was.
-#[macro_export]
-macro_rules! delete_versioned {
-    ($conn:expr, $actor:expr, $table:ident, $before:expr) => {{
-        let deleted = diesel::delete(
-            $table::table
-                .find($before.id)
-                .filter($table::version.eq($before.version)),
-        )
-        .execute($conn)?;
-        $crate::http::etag::ensure_changed(deleted)?;
-        $crate::audit::record(
-            $conn,
-            $actor,
-            $crate::audit::Change::Delete,
-            Some($before),
-            None,
-        )
-    }};
 }

@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateDecision, Outcome, UpdateDecision};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::decisions;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::items::model::AgendaItem;
 use crate::meetings::model::{begin_edit, Meeting};
 
@@ -41,21 +40,7 @@ pub struct Decision {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Decision {
-    const RESOURCE: &'static str = "decision";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Decision {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Decision, "decision", decisions);
 
 pub fn create(
     conn: &mut DbConnection,
@@ -78,10 +63,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(decisions::table)
-        .values(&record)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -132,7 +114,7 @@ pub fn update(
     patch: UpdateDecision,
 ) -> Result<Decision, ApiError> {
     let before = find(conn, item.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let text = match &patch.text {
         Some(t) => rules::decision_text(t)?,
         None => before.text.clone(),
@@ -141,12 +123,9 @@ pub fn update(
     let after = Decision {
         outcome: patch.outcome.unwrap_or(before.outcome),
         text,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, decisions, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }
 
 /// Removes a decision recorded in error.
@@ -159,8 +138,7 @@ pub fn delete(
     expected: Expected,
 ) -> Result<(), ApiError> {
     let before = find(conn, item.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    crate::delete_versioned!(conn, actor, decisions, &before)?;
-    Ok(())
+    store::delete(conn, actor, &before, expected)
 }

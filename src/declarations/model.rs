@@ -4,21 +4,29 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::declarations;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::meetings::model::{begin_edit, Meeting};
 use crate::validate::Errors;
 
 /// A declaration of interest.
 #[derive(
-    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Queryable, Selectable, Insertable,
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
 )]
-#[diesel(table_name = declarations)]
+#[diesel(table_name = declarations, treat_none_as_null = true)]
 pub struct Declaration {
     pub id: Id,
     pub meeting_id: Id,
@@ -42,21 +50,7 @@ pub struct CreateDeclaration {
     pub text: String,
 }
 
-impl Audited for Declaration {
-    const RESOURCE: &'static str = "declaration";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Declaration {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Declaration, "declaration", declarations);
 
 pub fn create(
     conn: &mut DbConnection,
@@ -96,10 +90,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(declarations::table)
-        .values(&record)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -164,10 +155,9 @@ pub fn delete(
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("no such declaration"))?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     begin_edit(conn, actor, meeting)?;
-    crate::delete_versioned!(conn, actor, declarations, &before)?;
-    Ok(())
+    store::delete(conn, actor, &before, expected)
 }
 
 #[cfg(test)]

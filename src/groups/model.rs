@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::partnerships;
 
 /// A board or group of the partnership.
@@ -39,21 +38,7 @@ pub struct Group {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Group {
-    const RESOURCE: &'static str = "group";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Group {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Group, "group", groups, unique: ["short_name" => "short_name"]);
 
 impl Group {
     fn fields(&self) -> GroupFields {
@@ -62,15 +47,6 @@ impl Group {
             short_name: self.short_name.clone(),
             parent_group_id: self.parent_group_id,
         }
-    }
-}
-
-fn short_name_taken(short_name: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
-    move |e| match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::conflict(format!(
-            "the short name {short_name} is already used in this partnership"
-        )),
-        other => other,
     }
 }
 
@@ -109,11 +85,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(groups::table)
-        .values(&record)
-        .execute(conn)
-        .map_err(short_name_taken(&record.short_name))?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -172,7 +144,7 @@ pub fn update(
     patch: UpdateGroup,
 ) -> Result<Group, ApiError> {
     let before = find(conn, partnership_id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     if let Some(parent) = fields
         .parent_group_id
@@ -197,17 +169,7 @@ pub fn update(
         name: fields.name,
         short_name: fields.short_name,
         parent_group_id: fields.parent_group_id,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(
-        conn,
-        actor,
-        groups,
-        &before,
-        &after,
-        short_name_taken(&after.short_name)
-    )?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }

@@ -9,12 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use crate::db::store::{check, Expected, Versioned};
 use crate::error::ApiError;
-
-/// A record with a version number.
-pub trait Versioned {
-    fn version(&self) -> i32;
-}
 
 /// The ETag of a version: a quoted decimal, e.g. `"3"`.
 pub fn etag_of(version: i32) -> String {
@@ -97,14 +93,6 @@ pub fn with_etag<T: Serialize + Versioned>(status: StatusCode, record: &T) -> Ht
 #[derive(Debug, Clone)]
 pub struct IfMatch(Option<String>);
 
-/// What `If-Match` asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
-    /// `If-Match: *`: any current version.
-    Any,
-    Version(i32),
-}
-
 impl IfMatch {
     /// The version the caller based its change on: 428 when the header is
     /// missing, 412 when it names no version this service could have sent.
@@ -178,28 +166,6 @@ pub struct OptionalIfMatchHeader {
 /// The pattern of the `ETag` response header.
 pub const ETAG_PATTERN: &str = r#"^"[0-9]{1,9}"$"#;
 
-/// Checks the current version against what the caller expected.
-pub fn check(expected: Expected, current: i32) -> Result<(), ApiError> {
-    match expected {
-        Expected::Any => Ok(()),
-        Expected::Version(v) if v == current => Ok(()),
-        Expected::Version(v) => Err(ApiError::PreconditionFailed(format!(
-            "the record is at version {current}, not {v}; read it again and reapply your change"
-        ))),
-    }
-}
-
-/// A versioned `UPDATE ... WHERE version = ?` that touched no row lost a race.
-pub fn ensure_changed(rows: usize) -> Result<(), ApiError> {
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed(
-            "the record changed while this request ran; read it again".into(),
-        ))
-    }
-}
-
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
@@ -246,15 +212,6 @@ mod tests {
                 "{malformed}"
             );
         }
-    }
-
-    #[test]
-    fn stale_version_fails() {
-        assert!(check(Expected::Version(2), 2).is_ok());
-        assert!(matches!(
-            check(Expected::Version(1), 2),
-            Err(ApiError::PreconditionFailed(_))
-        ));
     }
 
     #[test]

@@ -6,13 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
-use crate::audit::{self, Audited, Change};
+use crate::audit::{self, Change};
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{agenda_items, decisions, declarations};
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::Versioned;
 use crate::meetings::model::{begin_edit, find_for, Meeting};
 
 /// An item of a meeting's agenda and what the minutes say of it.
@@ -59,27 +58,9 @@ pub struct ItemView {
     pub redacted: bool,
 }
 
-impl Audited for AgendaItem {
-    const RESOURCE: &'static str = "agenda_item";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
+crate::record!(AgendaItem, "agenda_item", agenda_items);
 
-impl Versioned for AgendaItem {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
-impl Versioned for ItemView {
-    fn version(&self) -> i32 {
-        self.item.version
-    }
-}
+crate::versioned_view!(ItemView, item);
 
 impl AgendaItem {
     fn fields(&self) -> ItemFields {
@@ -168,10 +149,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(agenda_items::table)
-        .values(&record)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -203,7 +181,7 @@ pub fn update(
     patch: UpdateItem,
 ) -> Result<AgendaItem, ApiError> {
     let before = find(conn, meeting.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     check_presenter(conn, meeting, &fields)?;
     begin_edit(conn, actor, meeting)?;
@@ -215,12 +193,9 @@ pub fn update(
         confidential: fields.confidential,
         not_minuted: fields.not_minuted,
         position: fields.order.unwrap_or(before.position),
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, agenda_items, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }
 
 /// Removes an item added in error; its decisions and declarations go first.
@@ -232,7 +207,7 @@ pub fn delete(
     expected: Expected,
 ) -> Result<(), ApiError> {
     let before = find(conn, meeting.id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let decided: i64 = decisions::table
         .filter(decisions::item_id.eq(id))
         .count()
@@ -247,8 +222,7 @@ pub fn delete(
         ));
     }
     begin_edit(conn, actor, meeting)?;
-    crate::delete_versioned!(conn, actor, agenda_items, &before)?;
-    Ok(())
+    store::delete(conn, actor, &before, expected)
 }
 
 /// Logs that `actor` was shown these confidential items (DPA 2018 s.62

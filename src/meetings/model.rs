@@ -9,13 +9,13 @@ use utoipa::ToSchema;
 use super::rules::{
     self, CreateMeeting, MeetingFields, MeetingStatus, MinutesStatus, QuorumEntry, UpdateMeeting,
 };
-use crate::audit::{self, Audited, Change};
+use crate::audit::Change;
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::members::rules::MemberRole;
 
 /// A meeting of one of the partnership's groups, as stored.
@@ -65,27 +65,9 @@ pub struct MeetingView {
     pub quorum_missing_organisation_ids: Vec<Id>,
 }
 
-impl Audited for Meeting {
-    const RESOURCE: &'static str = "meeting";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
+crate::record!(Meeting, "meeting", meetings);
 
-impl Versioned for Meeting {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
-
-impl Versioned for MeetingView {
-    fn version(&self) -> i32 {
-        self.meeting.version
-    }
-}
+crate::versioned_view!(MeetingView, meeting);
 
 impl Meeting {
     fn fields(&self) -> MeetingFields {
@@ -225,10 +207,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(meetings::table)
-        .values(&record)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -306,29 +285,6 @@ pub fn next_of_group(
         .map_err(ApiError::from)
 }
 
-/// Writes a new state of the meeting if nobody changed it meanwhile.
-fn save(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    action: Change,
-    before: &Meeting,
-    mut after: Meeting,
-    note: Option<String>,
-) -> Result<Meeting, ApiError> {
-    after.version = before.version + 1;
-    after.updated_at = UtcTime::now();
-    let changed = diesel::update(
-        meetings::table
-            .find(before.id)
-            .filter(meetings::version.eq(before.version)),
-    )
-    .set(&after)
-    .execute(conn)?;
-    etag::ensure_changed(changed)?;
-    audit::record_noted(conn, actor, action, Some(before), Some(&after), note)?;
-    Ok(after)
-}
-
 pub fn update(
     conn: &mut DbConnection,
     actor: &Principal,
@@ -336,7 +292,7 @@ pub fn update(
     expected: Expected,
     patch: UpdateMeeting,
 ) -> Result<Meeting, ApiError> {
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     rules::ensure_editable(before.minutes_status)?;
     let fields = rules::apply(before.fields(), patch)?;
     check_references(conn, before.partnership_id, before.id, &fields)?;
@@ -362,15 +318,16 @@ pub fn update(
         no_declarations: fields.no_declarations,
         ..before.clone()
     };
-    save(conn, actor, Change::Update, &before, after, None)
+    store::update(conn, actor, &before, after, expected)
 }
 
 /// Called before any part of the minutes (attendees, items, decisions,
 /// declarations) changes: refuses a locked record, and makes the minutes a
-/// draft once something is recorded. The meeting row is claimed with a
-/// conditional `UPDATE`, re-checked when it writes: a concurrent approval
-/// either commits first (this edit gets 409) or finds the meeting changed
-/// (the approval gets 412), so nothing slips into approved minutes.
+/// draft once something is recorded; either way the meeting's version moves
+/// on. The meeting row is first claimed with a conditional `UPDATE` (which
+/// holds it to the end of the transaction): a concurrent approval either
+/// commits first (this edit gets 409) or finds the meeting changed (the
+/// approval gets 412), so nothing slips into approved minutes.
 pub fn begin_edit(
     conn: &mut DbConnection,
     actor: &Principal,
@@ -382,21 +339,19 @@ pub fn begin_edit(
             .find(meeting.id)
             .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
     )
-    .set((
-        meetings::version.eq(meetings::version + 1),
-        meetings::updated_at.eq(UtcTime::now()),
-        meetings::minutes_status.eq(rules::after_edit(meeting.minutes_status)),
-    ))
+    .set(meetings::minutes_status.eq(meetings::minutes_status))
     .execute(conn)?;
     if claimed == 0 {
         return Err(ApiError::conflict(
             "the minutes were approved meanwhile and are locked",
         ));
     }
-    if meeting.minutes_status == MinutesStatus::None {
-        let after = find_any(conn, meeting.id)?;
-        audit::record(conn, actor, Change::Update, Some(meeting), Some(&after))?;
-    }
+    let current = find_any(conn, meeting.id)?;
+    let after = Meeting {
+        minutes_status: rules::after_edit(current.minutes_status),
+        ..current.clone()
+    };
+    store::touch(conn, actor, &current, after)?;
     Ok(())
 }
 
@@ -421,7 +376,15 @@ pub fn approve(
         approved_at_meeting_id: Some(approved_at),
         ..before.clone()
     };
-    save(conn, actor, Change::Approve, &before, after, None)
+    store::update_noted(
+        conn,
+        actor,
+        Change::Approve,
+        &before,
+        after,
+        Expected::Any,
+        None,
+    )
 }
 
 pub fn publish(
@@ -435,7 +398,15 @@ pub fn publish(
         release_at,
         ..before.clone()
     };
-    save(conn, actor, Change::Publish, &before, after, None)
+    store::update_noted(
+        conn,
+        actor,
+        Change::Publish,
+        &before,
+        after,
+        Expected::Any,
+        None,
+    )
 }
 
 pub fn reopen(
@@ -450,7 +421,15 @@ pub fn reopen(
         release_at: None,
         ..before.clone()
     };
-    save(conn, actor, Change::Reopen, &before, after, Some(reason))
+    store::update_noted(
+        conn,
+        actor,
+        Change::Reopen,
+        &before,
+        after,
+        Expected::Any,
+        Some(reason),
+    )
 }
 
 /// The meetings with their quorum, in three queries whatever their number.

@@ -3,13 +3,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{CreateMember, MemberRole, UpdateMember};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnership_members as members;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// An organisation's membership of a partnership.
@@ -36,21 +35,7 @@ pub struct Member {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Member {
-    const RESOURCE: &'static str = "member";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Member {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Member, "member", members, unique: ["organisation_id" => "organisation_id"]);
 
 pub fn create(
     conn: &mut DbConnection,
@@ -72,16 +57,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(members::table)
-        .values(&record)
-        .execute(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => {
-                ApiError::conflict("this organisation is already a member of the partnership")
-            }
-            other => other,
-        })?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -138,15 +114,12 @@ pub fn update(
     patch: UpdateMember,
 ) -> Result<Member, ApiError> {
     let before = find(conn, partnership_id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let after = Member {
         role: patch.role.unwrap_or(before.role),
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, members, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }
 
 /// Removes a membership recorded in error; the audit event keeps what it was.
@@ -158,7 +131,6 @@ pub fn delete(
     expected: Expected,
 ) -> Result<(), ApiError> {
     let before = find(conn, partnership_id, id)?;
-    etag::check(expected, before.version)?;
-    crate::delete_versioned!(conn, actor, members, &before)?;
-    Ok(())
+    store::check(expected, before.version)?;
+    store::delete(conn, actor, &before, expected)
 }

@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::metrics;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 
 /// A metric agencies report on.
 #[derive(
@@ -41,35 +40,12 @@ pub struct Metric {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Metric {
-    const RESOURCE: &'static str = "metric";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Metric {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Metric, "metric", metrics, unique: ["code" => "code"]);
 
 impl Metric {
     /// Why `value` does not fit this metric, if it does not.
     pub fn check(&self, value: f64) -> Result<(), String> {
         rules::check_value(self.unit, self.min_value, self.max_value, value)
-    }
-}
-
-fn code_taken(code: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
-    move |e| match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::conflict(format!(
-            "the code {code} is already used in this partnership"
-        )),
-        other => other,
     }
 }
 
@@ -100,11 +76,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(metrics::table)
-        .values(&record)
-        .execute(conn)
-        .map_err(code_taken(&record.code))?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -153,7 +125,7 @@ pub fn update(
     patch: UpdateMetric,
 ) -> Result<Metric, ApiError> {
     let before = find(conn, partnership_id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(
         MetricFields {
             code: before.code.clone(),
@@ -169,10 +141,7 @@ pub fn update(
         unit: fields.unit,
         min_value: fields.min_value,
         max_value: fields.max_value,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, metrics, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }

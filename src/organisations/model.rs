@@ -3,13 +3,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisation};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::organisations;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 
 /// An agency: council, police force, NHS body, school, charity...
 #[derive(
@@ -34,21 +33,7 @@ pub struct Organisation {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Organisation {
-    const RESOURCE: &'static str = "organisation";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        None
-    }
-}
-
-impl Versioned for Organisation {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Organisation, "organisation", organisations, tenant: |_r| None);
 
 pub fn create(
     conn: &mut DbConnection,
@@ -64,10 +49,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(organisations::table)
-        .values(&record)
-        .execute(conn)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -137,14 +119,11 @@ pub fn update(
     patch: UpdateOrganisation,
 ) -> Result<Organisation, ApiError> {
     let before = find(conn, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let after = Organisation {
         name: rules::validate_name(patch.name.as_deref().unwrap_or(&before.name))?,
         kind: patch.kind.unwrap_or(before.kind),
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, organisations, &before, &after)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }

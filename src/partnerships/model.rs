@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::partnerships;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 
 /// A safeguarding partnership.
 #[derive(
@@ -37,21 +36,7 @@ pub struct Partnership {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Partnership {
-    const RESOURCE: &'static str = "partnership";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.id)
-    }
-}
-
-impl Versioned for Partnership {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Partnership, "partnership", partnerships, tenant: |r| Some(r.id), unique: ["slug" => "slug"]);
 
 impl Partnership {
     fn fields(&self) -> PartnershipFields {
@@ -60,13 +45,6 @@ impl Partnership {
             slug: self.slug.clone(),
             area: self.area.clone(),
         }
-    }
-}
-
-fn slug_taken(e: diesel::result::Error) -> ApiError {
-    match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::conflict("another partnership already has this slug"),
-        other => other,
     }
 }
 
@@ -86,11 +64,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(partnerships::table)
-        .values(&record)
-        .execute(conn)
-        .map_err(slug_taken)?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -163,16 +137,13 @@ pub fn update(
     patch: UpdatePartnership,
 ) -> Result<Partnership, ApiError> {
     let before = find(conn, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     let after = Partnership {
         name: fields.name,
         slug: fields.slug,
         area: fields.area,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(conn, actor, partnerships, &before, &after, slug_taken)?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }

@@ -3,13 +3,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::people;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::etag::{self, Expected};
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// A person who attends, presents, or owns actions.
@@ -38,21 +37,7 @@ pub struct Person {
     pub updated_at: UtcTime,
 }
 
-impl Audited for Person {
-    const RESOURCE: &'static str = "person";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for Person {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(Person, "person", people, unique: ["initials" => "initials"]);
 
 impl Person {
     fn fields(&self) -> PersonFields {
@@ -62,15 +47,6 @@ impl Person {
             job_title: self.job_title.clone(),
             organisation_id: self.organisation_id,
         }
-    }
-}
-
-fn initials_taken(initials: &str) -> impl FnOnce(diesel::result::Error) -> ApiError + '_ {
-    move |e| match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::conflict(format!(
-            "the initials {initials} are already used in this partnership"
-        )),
-        other => other,
     }
 }
 
@@ -112,11 +88,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(people::table)
-        .values(&record)
-        .execute(conn)
-        .map_err(initials_taken(&record.initials))?;
-    audit::record(conn, actor, Change::Create, None, Some(&record))?;
+    store::insert(conn, actor, &record)?;
     Ok(record)
 }
 
@@ -174,7 +146,7 @@ pub fn update(
     patch: UpdatePerson,
 ) -> Result<Person, ApiError> {
     let before = find(conn, partnership_id, id)?;
-    etag::check(expected, before.version)?;
+    store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     if fields.organisation_id != before.organisation_id {
         check_organisation(conn, fields.organisation_id)?;
@@ -184,17 +156,7 @@ pub fn update(
         initials: fields.initials,
         job_title: fields.job_title,
         organisation_id: fields.organisation_id,
-        version: before.version + 1,
-        updated_at: UtcTime::now(),
         ..before.clone()
     };
-    crate::update_versioned!(
-        conn,
-        actor,
-        people,
-        &before,
-        &after,
-        initials_taken(&after.initials)
-    )?;
-    Ok(after)
+    store::update(conn, actor, &before, after, expected)
 }

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, ImportSummary, Step, Submission};
-use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::schema::metric_values as values;
+use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::{Page, Versioned};
+use crate::http::Page;
 use crate::validate::Errors;
 
 /// One agency's value of one metric for one period.
@@ -44,21 +44,7 @@ pub struct MetricValue {
     pub updated_at: UtcTime,
 }
 
-impl Audited for MetricValue {
-    const RESOURCE: &'static str = "metric_value";
-    fn id(&self) -> Id {
-        self.id
-    }
-    fn partnership_id(&self) -> Option<Id> {
-        Some(self.partnership_id)
-    }
-}
-
-impl Versioned for MetricValue {
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::record!(MetricValue, "metric_value", values);
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
 /// there refuses all of it. Values are then judged one by one.
@@ -130,10 +116,7 @@ pub fn submit(
                     created_at: now,
                     updated_at: now,
                 };
-                diesel::insert_into(values::table)
-                    .values(&record)
-                    .execute(conn)?;
-                audit::record(conn, actor, Change::Create, None, Some(&record))?;
+                store::insert(conn, actor, &record)?;
             }
             Step::Update(id) => {
                 summary.updated += 1;
@@ -145,11 +128,9 @@ pub fn submit(
                     value: p.value,
                     comment: p.comment,
                     submitted_by: actor.subject.clone(),
-                    version: before.version + 1,
-                    updated_at: now,
                     ..before.clone()
                 };
-                crate::update_versioned!(conn, actor, values, &before, &after)?;
+                store::update(conn, actor, &before, after, Expected::Any)?;
             }
         }
     }

@@ -1,0 +1,299 @@
+//! The one write path. Every stored resource is a [`Record`] (one
+//! [`record!`](crate::record) line per type), and every create, change and
+//! removal goes through [`insert`], [`update`], [`delete`] or [`touch`]: they
+//! bump `version` and `updated_at`, answer 412 on a stale or lost version,
+//! turn a unique violation into a 409 naming the field, and write the audit
+//! event, all in the caller's transaction.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
+use serde::Serialize;
+
+use crate::audit::{self, Audited, Change};
+use crate::auth::Principal;
+use crate::db::{DbConnection, UtcTime};
+use crate::error::ApiError;
+
+/// A record with a version number (sent as its `ETag`).
+pub trait Versioned {
+    fn version(&self) -> i32;
+}
+
+/// What `If-Match` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// `If-Match: *`: any current version.
+    Any,
+    Version(i32),
+}
+
+/// Checks the current version against what the caller expected (412).
+pub fn check(expected: Expected, current: i32) -> Result<(), ApiError> {
+    match expected {
+        Expected::Any => Ok(()),
+        Expected::Version(v) if v == current => Ok(()),
+        Expected::Version(v) => Err(ApiError::PreconditionFailed(format!(
+            "the record is at version {current}, not {v}; read it again and reapply your change"
+        ))),
+    }
+}
+
+/// A versioned `UPDATE ... WHERE version = ?` that touched no row lost a race.
+fn ensure_changed(rows: usize) -> Result<(), ApiError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(
+            "the record changed while this request ran; read it again".into(),
+        ))
+    }
+}
+
+/// A stored, versioned, audited resource. Write the impl with
+/// [`record!`](crate::record); the rows are written only by this module.
+pub trait Record: Audited + Versioned + Serialize + Clone {
+    /// Unique constraints as (column, field) pairs: a violation of the
+    /// constraint on `column` is a 409 naming `field`.
+    const UNIQUE: &'static [(&'static str, &'static str)];
+    /// Sets `version` and `updated_at`.
+    fn stamp(&mut self, version: i32, now: UtcTime);
+    /// `INSERT` of the row.
+    fn insert_row(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+    /// `UPDATE ... SET <self> WHERE id = ? AND version = <at>`.
+    fn update_row(&self, conn: &mut DbConnection, at: i32) -> QueryResult<usize>;
+    /// `DELETE ... WHERE id = ? AND version = <self.version>`.
+    fn delete_row(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+}
+
+/// Stores a new record (built at version 1) and audits its creation.
+pub fn insert<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    record: &T,
+) -> Result<(), ApiError> {
+    record
+        .insert_row(conn)
+        .map_err(|e| write_error(record, e))?;
+    audit::record_noted(conn, actor, Change::Create, None, Some(record), None)
+}
+
+/// Writes `after` over `before` if the caller's `expected` version is
+/// current and nobody changed the row meanwhile (412 otherwise), with the
+/// next version and `updated_at` now; audits the change. Answers `after` as stored.
+pub fn update<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    before: &T,
+    after: T,
+    expected: Expected,
+) -> Result<T, ApiError> {
+    update_noted(conn, actor, Change::Update, before, after, expected, None)
+}
+
+/// Like [`update`], audited as `change` (approve, publish, reopen...) with a
+/// note saying why.
+pub fn update_noted<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    change: Change,
+    before: &T,
+    after: T,
+    expected: Expected,
+    note: Option<String>,
+) -> Result<T, ApiError> {
+    check(expected, before.version())?;
+    let after = write(conn, before, after, UtcTime::now())?;
+    audit::record_noted(conn, actor, change, Some(before), Some(&after), note)?;
+    Ok(after)
+}
+
+/// Bumps the version of a record whose parts (a meeting's attendees, items...)
+/// changed, with whatever else `after` changes; audited only when the record
+/// itself changed beyond its version. `before` must be the current row, read
+/// after the caller claimed it in this transaction.
+pub fn touch<T: Record + PartialEq>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    before: &T,
+    after: T,
+) -> Result<T, ApiError> {
+    let now = UtcTime::now();
+    let after = write(conn, before, after, now)?;
+    let mut unchanged = before.clone();
+    unchanged.stamp(after.version(), now);
+    if unchanged != after {
+        audit::record_noted(
+            conn,
+            actor,
+            Change::Update,
+            Some(before),
+            Some(&after),
+            None,
+        )?;
+    }
+    Ok(after)
+}
+
+/// Removes a record created in error if `expected` and the row are still at
+/// `before`'s version (412 otherwise); the audit event keeps what it was.
+pub fn delete<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    before: &T,
+    expected: Expected,
+) -> Result<(), ApiError> {
+    check(expected, before.version())?;
+    ensure_changed(before.delete_row(conn)?)?;
+    audit::record_noted(conn, actor, Change::Delete, Some(before), None, None)
+}
+
+fn write<T: Record>(
+    conn: &mut DbConnection,
+    before: &T,
+    mut after: T,
+    now: UtcTime,
+) -> Result<T, ApiError> {
+    after.stamp(before.version() + 1, now);
+    let changed = after
+        .update_row(conn, before.version())
+        .map_err(|e| write_error(&after, e))?;
+    ensure_changed(changed)?;
+    Ok(after)
+}
+
+/// A unique violation on one of `T::UNIQUE`'s columns is a 409 naming the
+/// field and the value taken; anything else maps as every database error does.
+fn write_error<T: Record>(record: &T, e: DieselError) -> ApiError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
+        // PostgreSQL names the constraint (`people_partnership_id_initials_key`);
+        // SQLite lists the columns in its message (`UNIQUE constraint failed:
+        // people.partnership_id, people.initials`).
+        let names = info
+            .constraint_name()
+            .or(info.column_name())
+            .unwrap_or(info.message());
+        if let Some((_, field)) = T::UNIQUE.iter().find(|(column, _)| names.contains(column)) {
+            return taken::<T>(record, field);
+        }
+    }
+    ApiError::from(e)
+}
+
+fn taken<T: Record>(record: &T, field: &str) -> ApiError {
+    let value = serde_json::to_value(record)
+        .ok()
+        .and_then(|v| v.get(field).cloned());
+    let value = match value {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let resource = T::RESOURCE.replace('_', " ");
+    ApiError::conflict(
+        format!("{field}: another {resource} already has {value}")
+            .trim_end()
+            .to_owned(),
+    )
+}
+
+/// Writes the [`Record`] impl (and `Audited`, `Versioned`) of a row type with
+/// the standard fields `id`, `version`, `updated_at` and, unless `tenant:`
+/// says otherwise, `partnership_id: Id`:
+///
+/// ```ignore
+/// crate::record!(Person, "person", people, unique: ["initials" => "initials"]);
+/// crate::record!(Organisation, "organisation", organisations, tenant: |_r| None);
+/// ```
+#[macro_export]
+macro_rules! record {
+    ($type:ty, $resource:literal, $table:ident $(, unique: [$($column:literal => $field:literal),* $(,)?])? $(,)?) => {
+        $crate::record!(@impl $type, $resource, $table, |r| Some(r.partnership_id), [$($(($column, $field)),*)?]);
+    };
+    ($type:ty, $resource:literal, $table:ident, tenant: |$r:ident| $tenant:expr $(, unique: [$($column:literal => $field:literal),* $(,)?])? $(,)?) => {
+        $crate::record!(@impl $type, $resource, $table, |$r| $tenant, [$($(($column, $field)),*)?]);
+    };
+    (@impl $type:ty, $resource:literal, $table:ident, |$r:ident| $tenant:expr, [$($pair:expr),*]) => {
+        impl $crate::audit::Audited for $type {
+            const RESOURCE: &'static str = $resource;
+            fn id(&self) -> $crate::db::Id {
+                self.id
+            }
+            fn partnership_id(&self) -> Option<$crate::db::Id> {
+                let $r = self;
+                $tenant
+            }
+        }
+
+        impl $crate::db::store::Versioned for $type {
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+
+        impl $crate::db::store::Record for $type {
+            const UNIQUE: &'static [(&'static str, &'static str)] = &[$($pair),*];
+            fn stamp(&mut self, version: i32, now: $crate::db::UtcTime) {
+                self.version = version;
+                self.updated_at = now;
+            }
+            fn insert_row(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+            ) -> diesel::QueryResult<usize> {
+                use diesel::RunQueryDsl;
+                diesel::insert_into($table::table)
+                    .values(self.clone())
+                    .execute(conn)
+            }
+            fn update_row(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                at: i32,
+            ) -> diesel::QueryResult<usize> {
+                use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+                diesel::update($table::table.find(self.id).filter($table::version.eq(at)))
+                    .set(self.clone())
+                    .execute(conn)
+            }
+            fn delete_row(&self, conn: &mut $crate::db::DbConnection) -> diesel::QueryResult<usize> {
+                use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+                diesel::delete(
+                    $table::table
+                        .find(self.id)
+                        .filter($table::version.eq(self.version)),
+                )
+                .execute(conn)
+            }
+        }
+    };
+}
+
+/// `Versioned` for a view that wraps a record (`MeetingView { meeting, .. }`).
+#[macro_export]
+macro_rules! versioned_view {
+    ($type:ty, $field:ident) => {
+        impl $crate::db::store::Versioned for $type {
+            fn version(&self) -> i32 {
+                $crate::db::store::Versioned::version(&self.$field)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_version_fails() {
+        assert!(check(Expected::Version(2), 2).is_ok());
+        assert!(check(Expected::Any, 7).is_ok());
+        assert!(matches!(
+            check(Expected::Version(1), 2),
+            Err(ApiError::PreconditionFailed(_))
+        ));
+        assert!(matches!(
+            ensure_changed(0),
+            Err(ApiError::PreconditionFailed(_))
+        ));
+    }
+}
