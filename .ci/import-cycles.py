@@ -21,6 +21,7 @@ graph={}
 for m,p in files.items():
     s=open(p).read()
     s=re.sub(r'#\[cfg\(test\)\]\s*mod tests \{.*','',s,flags=re.S)
+    s=re.sub(r'//[^\n]*','',s)  # comments name modules without using them
     deps=set()
     for g in re.findall(r'crate::([a-z_:]+(?:::\{[^}]*\})?)',s):
         base=g.split('::{')[0]

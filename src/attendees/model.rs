@@ -11,9 +11,9 @@ use super::rules::{
 use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, IdList, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::meetings::model::{begin_edit, Meeting};
 
 /// One attendee of a meeting.

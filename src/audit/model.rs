@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::db::counter::{self, Scope};
 use crate::db::schema::audit_events;
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 
 /// Who changed what, when, with the record before and after.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable, Insertable)]

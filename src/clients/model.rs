@@ -6,9 +6,9 @@ use super::rules::{self, CreateClient};
 use crate::auth::{Principal, Role};
 use crate::db::schema::api_clients as clients;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// An API client. Its secret is shown once, when created or rotated; only its

@@ -2,6 +2,7 @@
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
 pub mod counter;
+pub mod page;
 pub mod schema;
 pub mod store;
 pub mod types;
@@ -15,6 +16,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use page::Page;
 pub use types::{Id, IdList, UtcTime};
 
 use crate::error::ApiError;

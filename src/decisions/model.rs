@@ -8,9 +8,9 @@ use super::rules::{self, CreateDecision, Outcome, UpdateDecision};
 use crate::auth::Principal;
 use crate::db::schema::decisions;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::items::model::AgendaItem;
 use crate::meetings::model::{begin_edit, Meeting};
 

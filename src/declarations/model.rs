@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use crate::auth::Principal;
 use crate::db::schema::declarations;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::meetings::model::{begin_edit, Meeting};
 use crate::validate::Errors;
 

@@ -8,9 +8,9 @@ use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
 use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::partnerships;
 
 /// A board or group of the partnership.

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::validate::{Errors, Refusal, patch_nullable};
+use crate::validate::{patch_nullable, Errors, Refusal};
 
 /// Body of `POST /v1/partnerships/{id}/groups`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::validate::{Errors, Refusal, patch_nullable};
+use crate::validate::{patch_nullable, Errors, Refusal};
 
 /// Most items one meeting may have: an agenda is read whole.
 pub const MAX_ITEMS_PER_MEETING: i64 = 500;

@@ -13,9 +13,9 @@ use crate::audit::Change;
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::members::rules::MemberRole;
 
 /// A meeting of one of the partnership's groups, as stored.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::{Id, UtcTime};
-use crate::validate::{Errors, Refusal, patch_nullable};
+use crate::validate::{patch_nullable, Errors, Refusal};
 
 crate::text_enum! {
     /// Whether the meeting took place.

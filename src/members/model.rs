@@ -6,9 +6,9 @@ use super::rules::{CreateMember, MemberRole, UpdateMember};
 use crate::auth::Principal;
 use crate::db::schema::partnership_members as members;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// An organisation's membership of a partnership.

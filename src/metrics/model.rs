@@ -8,9 +8,9 @@ use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
 use crate::auth::Principal;
 use crate::db::schema::metrics;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 
 /// A metric agencies report on.
 #[derive(

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::validate::{Errors, Refusal, patch_nullable};
+use crate::validate::{patch_nullable, Errors, Refusal};
 
 crate::text_enum! {
     /// What a metric counts: `currency` values are whole pence.

@@ -6,9 +6,9 @@ use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisatio
 use crate::auth::Principal;
 use crate::db::schema::organisations;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 
 /// An agency: council, police force, NHS body, school, charity...
 #[derive(

@@ -8,9 +8,9 @@ use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership
 use crate::auth::Principal;
 use crate::db::schema::partnerships;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 
 /// A safeguarding partnership.
 #[derive(

@@ -6,9 +6,9 @@ use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
 use crate::auth::Principal;
 use crate::db::schema::people;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::{organisations, partnerships};
 
 /// A person who attends, presents, or owns actions.

@@ -2,7 +2,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db::Id;
-use crate::validate::{Errors, Refusal, patch_nullable};
+use crate::validate::{patch_nullable, Errors, Refusal};
 
 /// A person's initials as minutes use them: "PG", "EH", "LM2". Letters and
 /// digits only, 1 to 8 of them, kept in upper case.

@@ -10,9 +10,9 @@ use super::rules::{self, ImportSummary, Step, Submission};
 use crate::auth::Principal;
 use crate::db::schema::metric_values as values;
 use crate::db::store::{self, Expected};
+use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::http::Page;
 use crate::validate::Errors;
 
 /// One agency's value of one metric for one period.
