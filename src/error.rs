@@ -242,7 +242,13 @@ impl From<DieselError> for ApiError {
                 _ => {
                     // SQLite reports a locked database as an unknown error.
                     let message = info.message();
-                    if message.contains("database is locked") || message.contains("busy") {
+                    if message.contains("deadlock detected") {
+                        // Two writes of one partnership took rows and its
+                        // change-log counter in opposite orders; one was
+                        // rolled back whole and may simply be retried.
+                        log::warn!("deadlock: {message}");
+                        ApiError::conflict("a concurrent change interfered; retry the request")
+                    } else if message.contains("database is locked") || message.contains("busy") {
                         log::warn!("database busy: {message}");
                         ApiError::Unavailable
                     } else if message.contains("server closed the connection")

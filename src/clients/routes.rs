@@ -7,7 +7,7 @@ use super::model::{self, ApiClient, IssuedClient};
 use super::rules::CreateClient;
 use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors};
 use crate::http::{with_etag, write, Answer, Json, Page, Paginated};
 use crate::state::AppState;
 
@@ -121,7 +121,7 @@ pub async fn get_client(
     path = "/v1/partnerships/{id}/clients/{client_id}/secret",
     tag = "authentication",
     params(("id" = Id, Path, description = "Partnership id"), ("client_id" = Id, Path, description = "Client id")),
-    responses((status = 200, description = "The client with its new secret", body = IssuedClient), CreateErrors),
+    responses((status = 200, description = "The client with its new secret", body = IssuedClient), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn rotate_client_secret(
@@ -149,7 +149,7 @@ pub async fn rotate_client_secret(
     path = "/v1/partnerships/{id}/clients/{client_id}/revoke",
     tag = "authentication",
     params(("id" = Id, Path, description = "Partnership id"), ("client_id" = Id, Path, description = "Client id")),
-    responses((status = 200, description = "The revoked client", body = ApiClient), CreateErrors),
+    responses((status = 200, description = "The revoked client", body = ApiClient), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn revoke_client(

@@ -142,12 +142,7 @@ fn claim(conn: &mut DbConnection, pending: &Pending) -> Result<bool, ApiError> {
 /// Stores the answer with the claim, in the same transaction.
 fn answer(conn: &mut DbConnection, pending: &Pending, answer: &Answer) -> Result<(), ApiError> {
     let kept = if answer.no_store {
-        // It carries a secret, shown once: a replay says the work was done.
-        let problem = ApiError::conflict(
-            "this request was carried out; its answer held a secret, which is shown only once",
-        )
-        .problem();
-        Answer::json(actix_web::http::StatusCode::CONFLICT, &problem)?
+        withheld(answer)?
     } else {
         answer.clone()
     };
@@ -169,6 +164,35 @@ fn answer(conn: &mut DbConnection, pending: &Pending, answer: &Answer) -> Result
     ))
     .execute(conn)?;
     Ok(())
+}
+
+/// What a replay of an answer that held a secret says: the work was done
+/// (and where the record is), but the secret is shown only once. Its own
+/// problem type, so a client does not take it for "still running".
+fn withheld(answer: &Answer) -> Result<Answer, ApiError> {
+    let problem = crate::error::Problem {
+        kind: "urn:safeguarding-api:problem:answer-withheld".to_owned(),
+        title: "The answer is not kept".to_owned(),
+        status: 409,
+        detail:
+            "this request was carried out; its answer held a secret, which is shown only once: \
+                 rotate the secret to get a new one"
+                .to_owned(),
+        errors: Vec::new(),
+    };
+    let mut kept = Answer::json(actix_web::http::StatusCode::CONFLICT, &problem)?;
+    kept.headers = vec![(
+        "content-type".to_owned(),
+        crate::error::PROBLEM_JSON.to_owned(),
+    )];
+    kept.headers.extend(
+        answer
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "location")
+            .cloned(),
+    );
+    Ok(kept)
 }
 
 enum Written {
@@ -221,7 +245,12 @@ where
 }
 
 /// A test hook (`FAILPOINT=pause-after-commit`): the process sleeps between
-/// a write's commit and its answer, so a test can kill it there.
+/// a write's commit and its answer, so a test can kill it there. Not in
+/// release builds.
+#[cfg(not(debug_assertions))]
+fn pause_after_commit() {}
+
+#[cfg(debug_assertions)]
 fn pause_after_commit() {
     static PAUSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *PAUSE.get_or_init(|| std::env::var("FAILPOINT").is_ok_and(|v| v == "pause-after-commit")) {
@@ -323,7 +352,8 @@ pub async fn middleware(
     }
     let claimed = pending.claimed.clone();
     let response = PENDING.scope(pending, next.call(req)).await?;
-    if !claimed.load(Ordering::SeqCst) && response.status().is_success() {
+    let public = response.request().path() == "/v1/oauth/token";
+    if !claimed.load(Ordering::SeqCst) && response.status().is_success() && !public {
         // Every authenticated POST writes through `write`; one that did not
         // would silently lose its key.
         log::error!(

@@ -85,7 +85,7 @@ fn idempotency_key(op: &mut Value) {
         "name": "Idempotency-Key",
         "in": "header",
         "required": false,
-        "description": "Makes a retry safe: the same key and body within 24 hours replay the first answer (with `Idempotent-Replayed: true`); the same key with another body is 422; a retry while the first is still running is 409. Use a new key for each new request, e.g. a UUID.",
+        "description": "Makes a retry safe: the key, the writes and the answer commit together, and the same key and body within 24 hours replay the first answer (with `Idempotent-Replayed: true`); the same key with another body is 422; a retry racing the first waits for it, then replays (409 if it cannot). An answer that held a secret is not kept: its replay is 409 `urn:safeguarding-api:problem:answer-withheld` with the record's `Location`. Use a new key for each new request, e.g. a UUID.",
         "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$" }
     }));
     op["parameters"] = Value::Array(parameters);

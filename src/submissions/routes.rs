@@ -9,7 +9,7 @@ use super::rules::{ImportSummary, Submission};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Role};
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ListErrors};
+use crate::error::{ApiError, ListErrors, TransitionErrors};
 use crate::http::{write, Answer, Json, Page, Paginated};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ("id" = Id, Path, description = "Partnership id"),
     ),
     request_body = Submission,
-    responses((status = 200, description = "The import summary", body = ImportSummary), CreateErrors),
+    responses((status = 200, description = "The import summary", body = ImportSummary), TransitionErrors),
     security(("bearer" = []))
 )]
 pub async fn submit(

@@ -364,3 +364,34 @@ fn every_operation_says_what_the_wire_does() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_replayed_answer_that_held_a_secret_is_withheld_not_repeated() {
+    let app = spawn_app().await;
+    let partnership = app.create_partnership("herefordshire").await;
+    let admin = app.token(&[(id_of(&partnership), Role::Admin)]);
+    let path = format!("/v1/partnerships/{}/clients", id_of(&partnership));
+    let body = json!({"name": "West Mercia Police data warehouse", "role": "viewer"});
+    let first = app
+        .post_json_idempotent(&path, &admin, "client-1", &body)
+        .await;
+    let issued = first.expect_json(201);
+    assert!(issued["client_secret"].is_string());
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+
+    let retry = app
+        .post_json_idempotent(&path, &admin, "client-1", &body)
+        .await;
+    let problem = retry.expect_problem(409);
+    assert_eq!(
+        problem["type"],
+        "urn:safeguarding-api:problem:answer-withheld"
+    );
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.header("location"), first.header("location"));
+    assert!(!retry
+        .text()
+        .contains(issued["client_secret"].as_str().unwrap()));
+    let clients = app.get_all(&path, &admin).await;
+    assert_eq!(clients.len(), 1, "the retry created nothing");
+}

@@ -28,3 +28,7 @@ GROUP BY partnership_id;
 
 CREATE UNIQUE INDEX audit_events_seq ON audit_events (partnership_id, seq) WHERE partnership_id IS NOT NULL;
 CREATE UNIQUE INDEX audit_events_platform_seq ON audit_events (seq) WHERE partnership_id IS NULL;
+
+-- Every event gets its number from the counter from now on: no default, so an
+-- instance of an older version still running cannot write an unnumbered one.
+ALTER TABLE audit_events ALTER COLUMN seq DROP DEFAULT;
