@@ -140,7 +140,11 @@ fn write<T: Audited>(
     note: Option<String>,
 ) -> Result<(), ApiError> {
     // Last, so the scope's counter is held for as short a time as possible.
-    let seq = counter::next(conn, Scope::of(subject.partnership_id()), "audit")?;
+    let seq = counter::next(
+        conn,
+        Scope::of(subject.partnership_id()),
+        counter::CHANGE_LOG,
+    )?;
     let event = AuditEvent {
         id: Id::new(),
         seq,

@@ -13,6 +13,9 @@ use super::schema::counters::dsl as c;
 use super::{DbConnection, Id};
 use crate::error::ApiError;
 
+/// The counter of the change log: audit events' `seq`.
+pub const CHANGE_LOG: &str = "audit";
+
 /// Whose numbers: a partnership's, or the platform's (the shared registry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -31,6 +34,22 @@ impl Scope {
             Scope::Platform => "platform".to_owned(),
         }
     }
+}
+
+/// Takes the lock of `name` in `scope` without taking a number, so that a
+/// write holds its scope's counter before it locks any row: two writes of
+/// one partnership then queue on the counter instead of each holding a row
+/// the other needs (a deadlock on PostgreSQL). A no-op when the counter does
+/// not exist yet (its first number creates it) and on SQLite (one writer).
+pub fn hold(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<(), ApiError> {
+    diesel::update(
+        c::counters
+            .filter(c::scope.eq(scope.key()))
+            .filter(c::name.eq(name)),
+    )
+    .set(c::value.eq(c::value))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The next number of `name` in `scope`: 1 for the first.

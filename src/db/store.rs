@@ -8,6 +8,7 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use serde::Serialize;
 
+use super::counter::{self, Scope};
 use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::{DbConnection, UtcTime};
@@ -70,6 +71,7 @@ pub fn insert<T: Record>(
     actor: &Principal,
     record: &T,
 ) -> Result<(), ApiError> {
+    hold_log(conn, record)?;
     record
         .insert_row(conn)
         .map_err(|e| write_error(record, e))?;
@@ -101,6 +103,7 @@ pub fn update_noted<T: Record>(
     note: Option<String>,
 ) -> Result<T, ApiError> {
     check(expected, before.version())?;
+    hold_log(conn, before)?;
     let after = write(conn, before, after, UtcTime::now())?;
     audit::record_noted(conn, actor, change, Some(before), Some(&after), note)?;
     Ok(after)
@@ -117,6 +120,7 @@ pub fn touch<T: Record + PartialEq>(
     after: T,
 ) -> Result<T, ApiError> {
     let now = UtcTime::now();
+    hold_log(conn, before)?;
     let after = write(conn, before, after, now)?;
     let mut unchanged = before.clone();
     unchanged.stamp(after.version(), now);
@@ -142,8 +146,19 @@ pub fn delete<T: Record>(
     expected: Expected,
 ) -> Result<(), ApiError> {
     check(expected, before.version())?;
+    hold_log(conn, before)?;
     ensure_changed(before.delete_row(conn)?)?;
     audit::record_noted(conn, actor, Change::Delete, Some(before), None, None)
+}
+
+/// Every write holds its scope's change-log counter before touching a row
+/// (see [`counter::hold`]): the audit event it writes last numbers from it.
+fn hold_log<T: Record>(conn: &mut DbConnection, record: &T) -> Result<(), ApiError> {
+    counter::hold(
+        conn,
+        Scope::of(record.partnership_id()),
+        counter::CHANGE_LOG,
+    )
 }
 
 fn write<T: Record>(

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::rules::{self, ImportSummary, Step, Submission};
 use crate::auth::Principal;
+use crate::db::counter::{self, Scope};
 use crate::db::schema::metric_values as values;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
@@ -75,6 +76,14 @@ pub fn submit(
     form: Submission,
 ) -> Result<ImportSummary, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    // Hold the partnership's change log before reading what is held: a
+    // resubmission racing this one then waits, and reads what it committed,
+    // rather than updating a value under it (412).
+    counter::hold(
+        conn,
+        Scope::Partnership(partnership_id),
+        counter::CHANGE_LOG,
+    )?;
     let period = check_whole(conn, &form)?;
     let metrics = crate::metrics::model::all(conn, partnership_id)?;
     let held: Vec<MetricValue> = values::table
