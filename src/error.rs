@@ -317,183 +317,144 @@ mod tests {
     }
 }
 
-/// The error answers of a protected read of one record.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum ReadErrors {
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such record, or it belongs to a partnership the caller cannot see.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
+// The error answers each kind of operation documents: every one
+// `application/problem+json` with the `Problem` schema; 401 carries
+// `WWW-Authenticate` and 503 `Retry-After`. Written as tables, so the shared
+// answers are said once.
+
+const UNAUTHORIZED: (u16, &str) = (401, "No valid bearer token.");
+const FORBIDDEN: (u16, &str) = (403, "The caller's role may not do this.");
+const TOO_LARGE: (u16, &str) = (413, "The body is larger than the service accepts.");
+const NOT_JSON: (u16, &str) = (415, "The body is not `application/json`.");
+const UNAVAILABLE: (u16, &str) = (
+    503,
+    "The database is unreachable; retry after `Retry-After` seconds.",
+);
+
+type Responses =
+    std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>>;
+
+fn problems(answers: &[(u16, &str)]) -> Responses {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{ContentBuilder, Ref};
+    answers
+        .iter()
+        .map(|&(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            let mut response = ResponseBuilder::new()
+                .description(description)
+                .content(PROBLEM_JSON, content);
+            match status {
+                401 => {
+                    response = response.header(
+                        "WWW-Authenticate",
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::String))
+                            .description(Some("RFC 6750 challenge"))
+                            .build(),
+                    )
+                }
+                503 => {
+                    response = response.header(
+                        "Retry-After",
+                        HeaderBuilder::new()
+                            .schema(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::Integer)
+                                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32))),
+                            )
+                            .description(Some("Seconds to wait"))
+                            .build(),
+                    )
+                }
+                _ => {}
+            }
+            (status.to_string(), response.build().into())
+        })
+        .collect()
 }
 
-/// The error answers of a list.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum ListErrors {
-    /// A query parameter out of range or malformed (`limit`, `cursor`, a filter).
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// The partnership (or meeting) does not exist for this caller.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
+macro_rules! error_answers {
+    ($($(#[$doc:meta])* $name:ident [$($answer:expr),+ $(,)?])+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> Responses {
+                problems(&[$($answer),+])
+            }
+        }
+    )+};
 }
 
-/// The error answers of a create (`POST`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum CreateErrors {
-    /// Malformed JSON or a malformed `Idempotency-Key`.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// The partnership or a referenced record does not exist for this caller.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// A unique value is taken, the record's state forbids it, or a request
-    /// with this `Idempotency-Key` is still running.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// The body is larger than the service accepts.
-    #[response(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
-}
-
-/// The error answers of a step of a life cycle (`POST .../approve`): a
-/// create's, and 412 when `If-Match` was sent and is stale.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum TransitionErrors {
-    /// Malformed JSON, `If-Match` or `Idempotency-Key`.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such record for this caller.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The record's state forbids this step, or a request with this
-    /// `Idempotency-Key` is still running.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// `If-Match` names a version that is no longer current, or the record
-    /// changed while the request ran: read it again.
-    #[response(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Problem),
-    /// The body is larger than the service accepts.
-    #[response(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
-}
-
-/// The error answers of a change (`PATCH`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum UpdateErrors {
-    /// Malformed JSON or `If-Match`.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such record for this caller.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// A unique value is taken, or the record's state forbids the change.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// `If-Match` names a version that is no longer current: read again and reapply.
-    #[response(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Problem),
-    /// The body is larger than the service accepts.
-    #[response(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// Invalid fields, listed in `errors`.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Problem),
-    /// `If-Match` is missing (RFC 6585 §3).
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
-}
-
-/// The error answers of a `DELETE`: no body, so no 413, 415 or 422.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum DeleteErrors {
-    /// Malformed `If-Match`.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No valid bearer token.
-    #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "RFC 6750 challenge")))]
-    Unauthorized(Problem),
-    /// The caller's role may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such record for this caller.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The record's state forbids removing it (e.g. approved minutes).
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// `If-Match` names a version that is no longer current.
-    #[response(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Problem),
-    /// `If-Match` is missing (RFC 6585 §3).
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait")))]
-    Unavailable(Problem),
+error_answers! {
+    /// The error answers of a protected read of one record.
+    ReadErrors [
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such record, or it belongs to a partnership the caller cannot see."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a list.
+    ListErrors [
+        (400, "A query parameter out of range or malformed (`limit`, `cursor`, a filter)."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "The partnership (or meeting) does not exist for this caller."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a create (`POST`).
+    CreateErrors [
+        (400, "Malformed JSON or a malformed `Idempotency-Key`."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "The partnership or a referenced record does not exist for this caller."),
+        (409, "A unique value is taken, the record's state forbids it, or a request with this `Idempotency-Key` could not be replayed."),
+        TOO_LARGE,
+        NOT_JSON,
+        (422, "Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a step of a life cycle (`POST .../approve`) or of
+    /// a POST that changes a record: a create's, and 412.
+    TransitionErrors [
+        (400, "Malformed JSON, `If-Match` or `Idempotency-Key`."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such record for this caller."),
+        (409, "The record's state forbids this step, or a request with this `Idempotency-Key` could not be replayed."),
+        (412, "`If-Match` names a version that is no longer current, or the record changed while the request ran: read it again."),
+        TOO_LARGE,
+        NOT_JSON,
+        (422, "Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a change (`PATCH`).
+    UpdateErrors [
+        (400, "Malformed JSON or `If-Match`."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such record for this caller."),
+        (409, "A unique value is taken, or the record's state forbids the change."),
+        (412, "`If-Match` names a version that is no longer current: read again and reapply."),
+        TOO_LARGE,
+        NOT_JSON,
+        (422, "Invalid fields, listed in `errors`."),
+        (428, "`If-Match` is missing (RFC 6585 §3)."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a `DELETE`: no body, so no 413, 415 or 422.
+    DeleteErrors [
+        (400, "Malformed `If-Match`."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such record for this caller."),
+        (409, "The record's state forbids removing it (e.g. approved minutes)."),
+        (412, "`If-Match` names a version that is no longer current."),
+        (428, "`If-Match` is missing (RFC 6585 §3)."),
+        UNAVAILABLE,
+    ]
 }
