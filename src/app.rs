@@ -110,6 +110,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
     let state = web::Data::new(AppState {
         pool,
         backend: settings.database.name(),
+        clock: settings.clock,
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
     let keys = web::Data::from(settings.token_keys.clone());

@@ -27,6 +27,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Browser origins allowed to call the service (CORS); none by default.
     pub cors_allowed_origins: Vec<String>,
+    /// `CLOCK_FIXED_AT` (RFC 3339): the instant derived facts are computed
+    /// at, instead of the system clock.
+    pub clock: crate::state::Clock,
     pub db_pool_size: u32,
     pub workers: usize,
 }
@@ -102,6 +105,19 @@ impl Settings {
             .map(parse_origin)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad("CORS_ALLOWED_ORIGINS", e))?;
+        let clock = match lookup("CLOCK_FIXED_AT").as_deref().map(str::trim) {
+            None | Some("") => crate::state::Clock::System,
+            Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| {
+                    crate::state::Clock::Fixed(crate::db::UtcTime(t.with_timezone(&chrono::Utc)))
+                })
+                .map_err(|_| {
+                    bad(
+                        "CLOCK_FIXED_AT",
+                        format!("'{text}' is not a time like 2019-12-01T09:00:00Z"),
+                    )
+                })?,
+        };
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -126,6 +142,7 @@ impl Settings {
             trust_forwarded_for,
             max_body_bytes,
             cors_allowed_origins,
+            clock,
             db_pool_size,
             workers,
         })

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::actions::rules::{CreateAction, CreateUpdate};
 use crate::attendees::rules::{Attendance, AttendeeRole, CreateAttendee};
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::decisions::rules::{CreateDecision, Outcome};
 use crate::error::ApiError;
@@ -38,7 +39,15 @@ pub struct Fixture {
     pub organisations: Vec<FixtureOrganisation>,
     pub people: Vec<FixturePerson>,
     pub groups: Vec<FixtureGroup>,
+    /// Earlier meetings known from the action log ("Action No 14 (23.10.19
+    /// ref 3.1)"): their date and the items actions were agreed under.
+    #[serde(default)]
+    pub earlier_meetings: Vec<FixtureMeeting>,
     pub meetings: Vec<FixtureMeeting>,
+    /// Actions of earlier meetings still on the log, with their numbers and
+    /// the updates given at the seed meeting.
+    #[serde(default)]
+    pub action_log: Vec<FixtureLoggedAction>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +76,7 @@ pub struct FixtureGroup {
 
 #[derive(Debug, Deserialize)]
 pub struct FixtureMeeting {
+    pub key: Option<String>,
     pub group: String,
     pub title: String,
     pub starts_at: UtcTime,
@@ -74,6 +84,7 @@ pub struct FixtureMeeting {
     pub location: Option<String>,
     pub status: MeetingStatus,
     pub no_declarations: bool,
+    #[serde(default)]
     pub attendees: Vec<FixtureAttendee>,
     pub items: Vec<FixtureItem>,
 }
@@ -87,7 +98,7 @@ pub struct FixtureAttendee {
     pub deputising_for: Option<String>,
 }
 
-/// An item; its `actions` wait for the action log and are not loaded yet.
+/// An item with its decisions and the actions agreed under it.
 #[derive(Debug, Deserialize)]
 pub struct FixtureItem {
     pub number: Option<String>,
@@ -97,6 +108,38 @@ pub struct FixtureItem {
     pub confidential: bool,
     pub not_minuted: bool,
     pub decisions: Vec<FixtureDecision>,
+    #[serde(default)]
+    pub actions: Vec<FixtureAction>,
+}
+
+/// An action as the minutes give it: owners by initials, "ALL" or a
+/// group ("D&P Group"), the deadline as written.
+#[derive(Debug, Deserialize)]
+pub struct FixtureAction {
+    pub owners: Vec<String>,
+    pub description: String,
+    pub due: Option<String>,
+    pub due_date: Option<crate::db::Day>,
+    pub status: Option<crate::actions::rules::ActionStatus>,
+}
+
+/// An action of an earlier meeting, with its number on the log.
+#[derive(Debug, Deserialize)]
+pub struct FixtureLoggedAction {
+    pub number: i64,
+    pub meeting: String,
+    pub item: String,
+    pub owners: Vec<String>,
+    pub description: String,
+    pub updates: Vec<FixtureUpdate>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FixtureUpdate {
+    pub noted_on: crate::db::Day,
+    pub reported_at: String,
+    pub status: Option<crate::actions::rules::ActionStatus>,
+    pub note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,7 +173,9 @@ pub fn load(
     actor: &Principal,
     fixture: Fixture,
 ) -> Result<Loaded, ApiError> {
-    use crate::{attendees, groups, items, meetings, members, organisations, partnerships, people};
+    use crate::{
+        actions, attendees, groups, items, meetings, members, organisations, partnerships, people,
+    };
 
     let partnership = partnerships::model::create(conn, actor, fixture.partnership)?;
     let pid = partnership.id;
@@ -174,6 +219,7 @@ pub fn load(
     }
     // Parents before children, whatever the order in the file.
     let mut groups_by_key = HashMap::new();
+    let mut groups_by_short: HashMap<String, Id> = HashMap::new();
     let mut pending = fixture.groups;
     while !pending.is_empty() {
         let before = pending.len();
@@ -184,11 +230,12 @@ pub fn load(
                 parent => {
                     let form = groups::rules::CreateGroup {
                         name: g.name,
-                        short_name: g.short_name,
+                        short_name: g.short_name.clone(),
                         parent_group_id: parent.flatten(),
                     };
                     let id = groups::model::create(conn, actor, pid, form)?.id;
                     groups_by_key.insert(g.key, id);
+                    groups_by_short.insert(g.short_name, id);
                 }
             }
         }
@@ -198,8 +245,30 @@ pub fn load(
         pending = later;
     }
     let person = |k: &Option<String>| k.as_ref().map(|k| key(&persons, "person", k)).transpose();
+    // Owners as the minutes write them: initials, "ALL", or a group by its
+    // short name ("D&P Group").
+    let owner = |written: &String| -> Result<String, ApiError> {
+        if written == "ALL" || persons.contains_key(written) {
+            return Ok(written.clone());
+        }
+        let short = written.trim_end_matches(" Group");
+        groups_by_short
+            .get(short)
+            .map(|id| id.to_string())
+            .ok_or_else(|| ApiError::internal(format!("fixture names an unknown owner {written}")))
+    };
+    let now = UtcTime::now();
     let mut meeting_ids = Vec::new();
-    for m in fixture.meetings {
+    let mut meetings_by_key: HashMap<String, Id> = HashMap::new();
+    let mut items_by_meeting: HashMap<(Id, String), Id> = HashMap::new();
+    let earlier = fixture.earlier_meetings.len();
+    let mut agreed = Vec::new();
+    for (index, m) in fixture
+        .earlier_meetings
+        .into_iter()
+        .chain(fixture.meetings)
+        .enumerate()
+    {
         let form = CreateMeeting {
             group_id: key(&groups_by_key, "group", &m.group)?,
             title: m.title,
@@ -213,6 +282,7 @@ pub fn load(
         let mut meeting = meetings::model::create(conn, actor, pid, form)?;
         for item in m.items {
             meeting = meetings::model::find_in(conn, pid, meeting.id)?;
+            let number = item.number.clone();
             let form = CreateItem {
                 number: item.number,
                 title: item.title,
@@ -223,6 +293,9 @@ pub fn load(
                 order: None,
             };
             let created = items::model::create(conn, actor, &meeting, form)?;
+            if let Some(number) = number {
+                items_by_meeting.insert((meeting.id, number), created.id);
+            }
             for d in item.decisions {
                 meeting = meetings::model::find_in(conn, pid, meeting.id)?;
                 let form = CreateDecision {
@@ -230,6 +303,20 @@ pub fn load(
                     text: d.text,
                 };
                 crate::decisions::model::create(conn, actor, &meeting, &created, form)?;
+            }
+            for a in item.actions {
+                // Numbered after the log of earlier meetings, as they were.
+                agreed.push(CreateAction {
+                    number: None,
+                    meeting_id: Some(meeting.id),
+                    item_id: Some(created.id),
+                    description: a.description,
+                    owners: a.owners.iter().map(owner).collect::<Result<_, _>>()?,
+                    due_date: a.due_date,
+                    due_meeting_id: None,
+                    due_text: a.due,
+                    status: a.status,
+                });
             }
         }
         for a in m.attendees {
@@ -247,7 +334,46 @@ pub fn load(
             };
             attendees::model::create(conn, actor, &meeting, form)?;
         }
-        meeting_ids.push(meeting.id);
+        if let Some(k) = m.key {
+            meetings_by_key.insert(k, meeting.id);
+        }
+        if index >= earlier {
+            meeting_ids.push(meeting.id);
+        }
+    }
+    for logged in fixture.action_log {
+        let meeting_id = key(&meetings_by_key, "meeting", &logged.meeting)?;
+        let item_id = items_by_meeting
+            .get(&(meeting_id, logged.item.clone()))
+            .copied()
+            .ok_or_else(|| {
+                ApiError::internal(format!("fixture names an unknown item {}", logged.item))
+            })?;
+        let form = CreateAction {
+            number: Some(logged.number),
+            meeting_id: Some(meeting_id),
+            item_id: Some(item_id),
+            description: logged.description,
+            owners: logged.owners.iter().map(owner).collect::<Result<_, _>>()?,
+            due_date: None,
+            due_meeting_id: None,
+            due_text: None,
+            status: None,
+        };
+        let mut action = actions::model::create(conn, actor, Role::Admin, pid, form, now)?;
+        for u in logged.updates {
+            let form = CreateUpdate {
+                noted_on: Some(u.noted_on),
+                note: u.note,
+                author_person_id: None,
+                status: u.status,
+                reported_at_meeting_id: Some(key(&meetings_by_key, "meeting", &u.reported_at)?),
+            };
+            action = actions::updates::create(conn, actor, action, form, now)?.1;
+        }
+    }
+    for form in agreed {
+        actions::model::create(conn, actor, Role::Admin, pid, form, now)?;
     }
     Ok(Loaded {
         partnership_id: pid,

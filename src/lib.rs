@@ -1,6 +1,7 @@
 //! Safeguarding Partnership API: governance records of multi-agency
 //! safeguarding partnerships behind JWT-secured REST/JSON endpoints.
 
+pub mod actions;
 pub mod app;
 pub mod attendees;
 pub mod audit;
@@ -43,9 +44,11 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     decisions::routes::configure(cfg);
     declarations::routes::configure(cfg);
     minutes::routes::configure(cfg);
+    minutes::lifecycle::configure(cfg);
     metrics::routes::configure(cfg);
     submissions::routes::configure(cfg);
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);
+    actions::routes::configure(cfg);
 }

@@ -88,6 +88,20 @@ impl Principal {
         }
     }
 
+    /// The caller's role for a record found by a top-level id (`/v1/meetings/{id}`,
+    /// `/v1/actions/{id}`): without any role in its partnership the record is
+    /// `missing` (404, as if it did not exist); with a role too low, 403.
+    pub fn require_for_record(
+        &self,
+        partnership_id: Id,
+        access: Access,
+        missing: &str,
+    ) -> Result<Role, ApiError> {
+        self.role_in(partnership_id)
+            .map_err(|_| ApiError::not_found(missing))?;
+        self.require(partnership_id, access)
+    }
+
     /// Checks that the caller may submit data for `organisation_id`: an admin
     /// for any agency, a submitter only for the organisation its token names.
     pub fn require_submission(

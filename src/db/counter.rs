@@ -1,5 +1,5 @@
 //! Gap-free numbers handed out in the caller's transaction: the seq of audit
-//! events (the change log), and soon action and risk numbers.
+//! events (the change log), action numbers, and soon risk numbers.
 //!
 //! One row per scope and name, incremented by an upsert. The row stays locked
 //! until the transaction ends, so a second writer of the same scope waits:
@@ -77,4 +77,38 @@ pub fn next(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<i64, Ap
             .get_result(lite)?,
     };
     Ok(value)
+}
+
+/// Makes sure the next number of `name` in `scope` follows `at_least` (a
+/// number given from outside, e.g. an action imported from an existing log),
+/// holding the counter as [`next`] does.
+pub fn raise(
+    conn: &mut DbConnection,
+    scope: Scope,
+    name: &str,
+    at_least: i64,
+) -> Result<(), ApiError> {
+    use diesel::dsl::case_when;
+    let row = (
+        c::scope.eq(scope.key()),
+        c::name.eq(name),
+        c::value.eq(at_least),
+    );
+    let raised = case_when::<_, _, diesel::sql_types::BigInt>(c::value.lt(at_least), at_least)
+        .otherwise(c::value);
+    match conn {
+        DbConnection::Pg(pg) => diesel::insert_into(c::counters)
+            .values(row)
+            .on_conflict((c::scope, c::name))
+            .do_update()
+            .set(c::value.eq(raised))
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(c::counters)
+            .values(row)
+            .on_conflict((c::scope, c::name))
+            .do_update()
+            .set(c::value.eq(raised))
+            .execute(lite)?,
+    };
+    Ok(())
 }

@@ -17,7 +17,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use page::Page;
-pub use types::{Id, IdList, UtcTime};
+pub use types::{Day, Id, IdList, UtcTime};
 
 use crate::error::ApiError;
 

@@ -10,6 +10,7 @@ diesel::table! {
         name -> Text,
         slug -> Text,
         area -> Text,
+        action_reference_format -> Text,
         version -> Integer,
         created_at -> TimestampSql,
         updated_at -> TimestampSql,
@@ -284,6 +285,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    actions (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        number -> BigInt,
+        meeting_id -> Nullable<UuidSql>,
+        item_id -> Nullable<UuidSql>,
+        description -> Text,
+        owner_ids -> Text,
+        all_partners -> Bool,
+        due_date -> Nullable<Text>,
+        due_meeting_id -> Nullable<UuidSql>,
+        due_text -> Nullable<Text>,
+        status -> Text,
+        completed_on -> Nullable<Text>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    action_updates (id) {
+        id -> UuidSql,
+        action_id -> UuidSql,
+        partnership_id -> UuidSql,
+        noted_on -> Text,
+        note -> Text,
+        author_person_id -> Nullable<UuidSql>,
+        status -> Nullable<Text>,
+        reported_at_meeting_id -> Nullable<UuidSql>,
+        recorded_by -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    minutes_snapshots (meeting_id) {
+        meeting_id -> UuidSql,
+        partnership_id -> UuidSql,
+        document -> Text,
+        taken_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -301,4 +358,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     declarations,
     metrics,
     metric_values,
+    actions,
+    action_updates,
+    minutes_snapshots,
 );

@@ -401,3 +401,82 @@ impl From<String> for IdList {
         IdList(serde_json::from_str(&text).unwrap_or_default())
     }
 }
+
+/// A calendar date (`2019-11-29`), stored as that text on both backends so
+/// that it sorts and compares as a date.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsExpression,
+    FromSqlRow,
+)]
+#[serde(transparent)]
+#[diesel(sql_type = Text)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl Day {
+    /// The date in the UK (GMT/BST) at `time`.
+    pub fn in_uk(time: UtcTime) -> Day {
+        Day(time
+            .0
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive())
+    }
+
+    pub fn text(self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl utoipa::PartialSchema for Day {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(utoipa::openapi::KnownFormat::Date)
+    }
+}
+impl utoipa::ToSchema for Day {}
+
+impl ToSql<Text, Pg> for Day {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(self.text().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<Text, Sqlite> for Day {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.text());
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<Text, MultiBackend> for Day {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Text, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl<DB: diesel::backend::Backend> FromSql<Text, DB> for Day
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+        Ok(Day(chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")?))
+    }
+}

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Principal, Role};
-use crate::db::schema::{agenda_items, decisions, declarations};
+use crate::db::schema::{actions, agenda_items, decisions, declarations};
 use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
@@ -216,9 +216,13 @@ pub fn delete(
         .filter(declarations::item_id.eq(id))
         .count()
         .get_result(conn)?;
-    if decided + declared > 0 {
+    let agreed: i64 = actions::table
+        .filter(actions::item_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if decided + declared + agreed > 0 {
         return Err(ApiError::conflict(
-            "the item has decisions or declarations; delete those first",
+            "the item has decisions, declarations or actions; delete those first (or move the actions)",
         ));
     }
     begin_edit(conn, actor, meeting)?;

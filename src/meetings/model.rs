@@ -109,10 +109,7 @@ pub fn find_for(
     access: Access,
 ) -> Result<(Meeting, Role), ApiError> {
     let meeting = find_any(conn, id)?;
-    principal
-        .role_in(meeting.partnership_id)
-        .map_err(|_| ApiError::not_found("no such meeting"))?;
-    let role = principal.require(meeting.partnership_id, access)?;
+    let role = principal.require_for_record(meeting.partnership_id, access, "no such meeting")?;
     Ok((meeting, role))
 }
 

@@ -1,8 +1,10 @@
 //! The whole record of a meeting in the shape of the seeds' minutes: who was
 //! present (with deputies), in attendance, sent apologies; declarations; each
-//! item with its minutes and decisions. Redacted copies (viewers, the public)
-//! keep confidential items only as their number and a "Confidential item"
-//! heading, without text or decisions.
+//! item with its minutes, decisions and the actions agreed under it; the
+//! matters arising reviewed. Redacted copies (viewers, the public) keep
+//! confidential items only as their number and a "Confidential item"
+//! heading, without text, decisions or actions. Approved minutes are read
+//! from the snapshot taken at approval (see [`super::snapshot`]).
 
 use std::collections::HashMap;
 
@@ -10,6 +12,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::actions::arising::{self, MattersArising};
+use crate::actions::ActionView;
 use crate::attendees::rules::{Attendance, AttendeeRole};
 use crate::db::schema::{organisations, people};
 use crate::db::{DbConnection, Id, UtcTime};
@@ -46,6 +50,8 @@ pub struct AttendeeLine {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeclarationLine {
     pub person_id: Id,
+    /// The item it concerns.
+    pub item_id: Option<Id>,
     pub name: String,
     /// The number (or title) of the item it concerns.
     pub item: Option<String>,
@@ -59,6 +65,8 @@ pub struct MinutesItem {
     pub item: ItemView,
     pub presenter: Option<String>,
     pub decisions: Vec<Decision>,
+    /// The actions agreed under the item, in number order.
+    pub actions: Vec<ActionView>,
 }
 
 /// `GET /v1/meetings/{id}/minutes` as JSON.
@@ -80,8 +88,14 @@ pub struct MinutesDocument {
     pub declarations: Vec<DeclarationLine>,
     pub no_declarations: bool,
     pub items: Vec<MinutesItem>,
+    /// Actions agreed at the meeting under no item.
+    pub other_actions: Vec<ActionView>,
+    /// The action log as the meeting reviewed it.
+    pub matters_arising: MattersArising,
     /// Confidential content was withheld from this copy.
     pub redacted: bool,
+    /// When these minutes were frozen as approved; null while a draft.
+    pub snapshot_taken_at: Option<UtcTime>,
 }
 
 struct Names {
@@ -119,11 +133,11 @@ fn reference(conn: &mut DbConnection, meeting: &Meeting, id: Option<Id>) -> Opti
     })
 }
 
-/// Assembles the record of `meeting`; `sees_confidential` false redacts it.
-pub fn build(
+/// The whole record of `meeting` as it stands now, unredacted.
+pub fn assemble(
     conn: &mut DbConnection,
     meeting: Meeting,
-    sees_confidential: bool,
+    now: UtcTime,
 ) -> Result<MinutesDocument, ApiError> {
     let partnership = crate::partnerships::model::find(conn, meeting.partnership_id)?;
     let group = crate::groups::model::find(conn, meeting.partnership_id, meeting.group_id)?;
@@ -166,40 +180,29 @@ pub fn build(
     for d in decisions::of_meeting(conn, meeting.id)? {
         decisions_of.entry(d.item_id).or_default().push(d);
     }
+    let mut actions_of = arising::agreed_at(conn, &meeting, now)?;
     let mut label_of = HashMap::new();
-    let mut withheld = Vec::new();
     let mut items = Vec::new();
-    let mut redacted = false;
     for item in crate::items::model::all(conn, meeting.id)? {
-        let view = item.view(sees_confidential);
-        redacted |= view.redacted;
-        if view.redacted {
-            withheld.push(view.item.id);
-        }
-        label_of.insert(
-            view.item.id,
-            view.item.number.clone().unwrap_or(view.item.title.clone()),
-        );
+        label_of.insert(item.id, item.number.clone().unwrap_or(item.title.clone()));
         items.push(MinutesItem {
-            presenter: view.item.presenter_person_id.and_then(person_name),
-            decisions: if view.redacted {
-                Vec::new()
-            } else {
-                decisions_of.remove(&view.item.id).unwrap_or_default()
-            },
-            item: view,
+            presenter: item.presenter_person_id.and_then(person_name),
+            decisions: decisions_of.remove(&item.id).unwrap_or_default(),
+            actions: actions_of.remove(&Some(item.id)).unwrap_or_default(),
+            item: item.view(true),
         });
     }
-    let declarations = crate::declarations::model::of_meeting(conn, meeting.id)?;
-    let declarations = crate::declarations::model::redact(declarations, &withheld)
+    let declarations = crate::declarations::model::of_meeting(conn, meeting.id)?
         .into_iter()
         .map(|d| DeclarationLine {
             person_id: d.person_id,
+            item_id: d.item_id,
             name: person_name(d.person_id).unwrap_or_default(),
             item: d.item_id.and_then(|i| label_of.get(&i).cloned()),
             text: d.text,
         })
         .collect();
+    let matters_arising = arising::for_meeting(conn, &meeting, true, now)?;
 
     let previous_meeting = reference(conn, &meeting, meeting.previous_meeting_id);
     let approved_at_meeting = reference(conn, &meeting, meeting.approved_at_meeting_id);
@@ -218,11 +221,48 @@ pub fn build(
         declarations,
         no_declarations,
         items,
-        redacted,
+        other_actions: actions_of.remove(&None).unwrap_or_default(),
+        matters_arising,
+        redacted: false,
+        snapshot_taken_at: None,
     })
 }
 
 impl MinutesDocument {
+    /// The copy for viewers and the public: confidential items keep only
+    /// their number and place, without text, decisions or actions;
+    /// declarations on them are withheld; the actions reviewed that were
+    /// agreed under confidential items are left out.
+    pub fn redact(mut self) -> Self {
+        let mut withheld = HashMap::new();
+        for entry in &mut self.items {
+            if entry.item.item.confidential && !entry.item.redacted {
+                entry.item = entry.item.item.clone().view(false);
+                let label = entry.item.item.number.clone();
+                withheld.insert(
+                    entry.item.item.id,
+                    label.unwrap_or(entry.item.item.title.clone()),
+                );
+                entry.presenter = None;
+                entry.decisions.clear();
+                entry.actions.clear();
+            }
+        }
+        self.redacted |= !withheld.is_empty();
+        for d in &mut self.declarations {
+            if let Some(label) = d.item_id.and_then(|i| withheld.get(&i)) {
+                d.text = crate::declarations::model::WITHHELD.to_owned();
+                d.item = Some(label.clone());
+            }
+        }
+        let review = &mut self.matters_arising;
+        let before = review.outstanding.len() + review.completed.len();
+        review.outstanding.retain(|a| !a.action.confidential);
+        review.completed.retain(|a| !a.action.confidential);
+        self.redacted |= before != review.outstanding.len() + review.completed.len();
+        self
+    }
+
     /// The confidential items shown in full in this copy (for the read log).
     pub fn confidential_shown(&self) -> Vec<&crate::items::AgendaItem> {
         self.items

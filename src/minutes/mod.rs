@@ -2,7 +2,9 @@
 //! public, redacted copy of published minutes.
 
 pub mod document;
+pub mod lifecycle;
 pub mod render;
 pub mod routes;
+pub mod snapshot;
 
 pub use document::MinutesDocument;

@@ -8,6 +8,8 @@ use chrono_tz::Europe::London;
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
 
 use super::document::{AttendeeLine, MinutesDocument};
+use crate::actions::arising::{MattersArising, ReviewedAction};
+use crate::actions::ActionView;
 use crate::attendees::rules::AttendeeRole;
 
 /// "Monday 18 November 2019"
@@ -114,6 +116,11 @@ pub fn markdown(doc: &MinutesDocument) -> String {
         out.push('\n');
     }
 
+    let review_under = review_item(doc);
+    if review_under.is_none() && !doc.matters_arising.is_empty() {
+        out.push_str("## Matters arising\n\n");
+        matters_arising(&mut out, &doc.matters_arising);
+    }
     for entry in &doc.items {
         let item = &entry.item.item;
         let number = item
@@ -135,6 +142,9 @@ pub fn markdown(doc: &MinutesDocument) -> String {
             out.push_str(minutes.trim_end());
             out.push_str("\n\n");
         }
+        if review_under == Some(item.id) {
+            matters_arising(&mut out, &doc.matters_arising);
+        }
         if !entry.decisions.is_empty() {
             out.push_str("**Decisions**\n\n");
             for d in &entry.decisions {
@@ -142,7 +152,9 @@ pub fn markdown(doc: &MinutesDocument) -> String {
             }
             out.push('\n');
         }
+        actions_table(&mut out, "**Actions**", &entry.actions);
     }
+    actions_table(&mut out, "## Other actions agreed", &doc.other_actions);
 
     out.push_str("---\n\n");
     let quorum = if doc.meeting.quorate {
@@ -159,6 +171,95 @@ pub fn markdown(doc: &MinutesDocument) -> String {
         ));
     }
     out
+}
+
+/// The item whose minutes review the action log, as in the seeds' "Minutes
+/// of the previous meeting, action log and matters arising"; none when no
+/// item says so (the review then has a section of its own).
+fn review_item(doc: &MinutesDocument) -> Option<crate::db::Id> {
+    if doc.matters_arising.is_empty() {
+        return None;
+    }
+    doc.items
+        .iter()
+        .filter(|e| !e.item.redacted)
+        .map(|e| &e.item.item)
+        .find(|i| {
+            let title = i.title.to_lowercase();
+            title.contains("matters arising") || title.contains("action log")
+        })
+        .map(|i| i.id)
+}
+
+/// The actions agreed under an item, as the seeds' Item | Action table.
+fn actions_table(out: &mut String, heading: &str, actions: &[ActionView]) {
+    if actions.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "{heading}\n\n| No | Action | Owner | Due |\n| --- | --- | --- | --- |\n"
+    ));
+    for a in actions {
+        let due = a
+            .action
+            .due_text
+            .clone()
+            .or(a
+                .action
+                .due_date
+                .map(|d| d.0.format("%-d %B %Y").to_string()))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            a.action.number,
+            inline(&a.action.description),
+            inline(&a.owner_initials()),
+            inline(&due)
+        ));
+    }
+    out.push('\n');
+}
+
+/// "Members considered the following outstanding actions from the action
+/// log: (updates in bold)", then each action with its reference, item and
+/// description in italics, and the updates reported at this meeting in bold.
+fn matters_arising(out: &mut String, review: &MattersArising) {
+    out.push_str(
+        "*Action log*\n\nMembers considered the following outstanding actions from the action log: (updates in bold)\n\n",
+    );
+    let mut all: Vec<&ReviewedAction> = review
+        .outstanding
+        .iter()
+        .chain(review.completed.iter())
+        .collect();
+    all.sort_by_key(|r| r.action.action.number);
+    for reviewed in all {
+        let a = &reviewed.action;
+        let what = match &a.item_title {
+            Some(title) => format!("{} - {}", inline(title), inline(&a.action.description)),
+            None => inline(&a.action.description),
+        };
+        let owners = a.owner_initials();
+        let owners = if owners.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", inline(&owners))
+        };
+        out.push_str(&format!("{} *{}*{owners}\n\n", inline(&a.reference), what));
+        if reviewed.updates.is_empty() {
+            out.push_str(&format!("**{}.**\n\n", a.action.status.label()));
+        }
+        for update in &reviewed.updates {
+            for paragraph in update
+                .note
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                out.push_str(&format!("**{}**\n\n", inline(paragraph)));
+            }
+        }
+    }
 }
 
 fn escape_html(text: &str) -> String {

@@ -6,7 +6,7 @@
 use actix_web::http::header::{self, Header};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::document::{self, MinutesDocument};
+use super::document::MinutesDocument;
 use super::render;
 use crate::audit::{self, Change};
 use crate::auth::{Access, Principal};
@@ -113,10 +113,11 @@ pub async fn get_minutes(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let format = negotiate(&req)?;
+    let now = state.clock.now();
     let doc = db::run(&state.pool, move |conn| {
         let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
         let subject = meeting.clone();
-        let doc = document::build(conn, meeting, role.sees_confidential())?;
+        let doc = super::snapshot::read(conn, meeting, role.sees_confidential(), now)?;
         let note = format!(
             "GET /v1/meetings/{id}/minutes as {}{}",
             format.media_type().split(';').next().unwrap_or_default(),
@@ -161,6 +162,7 @@ pub async fn public_minutes(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let format = negotiate(&req)?;
+    let now = state.clock.now();
     let doc = db::read(&state.pool, move |conn| {
         let unpublished = || ApiError::not_found("no published minutes here");
         let partnership =
@@ -169,7 +171,22 @@ pub async fn public_minutes(
             .ok()
             .filter(|m| m.is_public(UtcTime::now()))
             .ok_or_else(unpublished)?;
-        document::build(conn, meeting, false)
+        let mut doc = super::snapshot::read(conn, meeting, false, now)?;
+        // The public copy names another meeting only if its minutes are public.
+        let public = |conn: &mut db::DbConnection, id: Option<Id>| {
+            id.and_then(|id| crate::meetings::model::find_in(conn, partnership.id, id).ok())
+                .is_some_and(|m| m.is_public(UtcTime::now()))
+        };
+        if !public(conn, doc.previous_meeting.as_ref().map(|m| m.id)) {
+            doc.previous_meeting = None;
+        }
+        if !public(conn, doc.approved_at_meeting.as_ref().map(|m| m.id)) {
+            doc.approved_at_meeting = None;
+        }
+        if !public(conn, doc.matters_arising.previous_meeting_id) {
+            doc.matters_arising.previous_meeting_id = None;
+        }
+        Ok(doc)
     })
     .await?;
     let mut response = respond(&doc, format);

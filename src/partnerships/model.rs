@@ -31,6 +31,9 @@ pub struct Partnership {
     pub name: String,
     pub slug: String,
     pub area: String,
+    /// How this partnership's action references read, e.g.
+    /// `Action No {number}[ ({date}[ ref {item}])]`.
+    pub action_reference_format: String,
     pub version: i32,
     pub created_at: UtcTime,
     pub updated_at: UtcTime,
@@ -44,6 +47,7 @@ impl Partnership {
             name: self.name.clone(),
             slug: self.slug.clone(),
             area: self.area.clone(),
+            action_reference_format: self.action_reference_format.clone(),
         }
     }
 }
@@ -53,13 +57,21 @@ pub fn create(
     actor: &Principal,
     form: CreatePartnership,
 ) -> Result<Partnership, ApiError> {
-    let fields = rules::validate(&form.name, &form.slug, &form.area)?;
+    let fields = rules::validate(
+        &form.name,
+        &form.slug,
+        &form.area,
+        form.action_reference_format
+            .as_deref()
+            .unwrap_or(rules::DEFAULT_REFERENCE_FORMAT),
+    )?;
     let now = UtcTime::now();
     let record = Partnership {
         id: Id::new(),
         name: fields.name,
         slug: fields.slug,
         area: fields.area,
+        action_reference_format: fields.action_reference_format,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -143,6 +155,7 @@ pub fn update(
         name: fields.name,
         slug: fields.slug,
         area: fields.area,
+        action_reference_format: fields.action_reference_format,
         ..before.clone()
     };
     store::update(conn, actor, &before, after, expected)

@@ -1,3 +1,4 @@
+mod actions;
 mod change_log;
 mod clients;
 mod contract;

@@ -178,3 +178,125 @@ pub async fn load(app: &TestApp, fixture: &str) -> Seed {
 pub fn etag(record: &Value) -> String {
     format!("\"{}\"", record["version"])
 }
+
+/// What [`load_action_log`] created: action ids by number, and the earlier
+/// meetings by their fixture key.
+pub struct ActionLog {
+    pub actions: HashMap<i64, Value>,
+    pub meetings: HashMap<String, Id>,
+}
+
+/// Loads the fixture's action log through the API, as a business unit
+/// moving its Excel log would: the earlier meetings with the items actions
+/// were agreed under, the numbered actions still on the log (imported with
+/// their numbers) and the updates given at the seed meeting, then the
+/// actions the seed meeting agreed, numbered after them.
+pub async fn load_action_log(app: &TestApp, fixture: &str, seed: &Seed) -> ActionLog {
+    let fixture: Value = serde_json::from_str(fixture).expect("fixture JSON");
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+    let owners = |written: &Value| -> Value {
+        written
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let o = o.as_str().unwrap();
+                let short = o.trim_end_matches(" Group");
+                let group = fixture["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["short_name"] == short);
+                match group {
+                    Some(g) => json!(seed.groups[g["key"].as_str().unwrap()]),
+                    None => json!(o),
+                }
+            })
+            .collect()
+    };
+    let mut meetings = HashMap::new();
+    let mut items: HashMap<(String, String), Value> = HashMap::new();
+    let seed_key = fixture["meetings"][0]["key"]
+        .as_str()
+        .unwrap_or("seed")
+        .to_owned();
+    meetings.insert(seed_key, seed.meeting_id);
+    for m in fixture["earlier_meetings"].as_array().into_iter().flatten() {
+        let meeting = app
+            .post_json(
+                &format!("/v1/partnerships/{pid}/meetings"),
+                &admin,
+                &json!({
+                    "group_id": seed.groups[m["group"].as_str().unwrap()],
+                    "title": m["title"], "starts_at": m["starts_at"], "status": m["status"],
+                }),
+            )
+            .await
+            .expect_json(201);
+        let key = m["key"].as_str().unwrap().to_owned();
+        for item in m["items"].as_array().unwrap() {
+            let created = app
+                .post_json(
+                    &format!("/v1/meetings/{}/items", meeting["id"].as_str().unwrap()),
+                    &admin,
+                    &json!({"number": item["number"], "title": item["title"]}),
+                )
+                .await
+                .expect_json(201);
+            items.insert(
+                (key.clone(), item["number"].as_str().unwrap().to_owned()),
+                created,
+            );
+        }
+        meetings.insert(key, id_of(&meeting));
+    }
+    let mut actions = HashMap::new();
+    for logged in fixture["action_log"].as_array().into_iter().flatten() {
+        let key = logged["meeting"].as_str().unwrap().to_owned();
+        let item = &items[&(key.clone(), logged["item"].as_str().unwrap().to_owned())];
+        let action = app
+            .post_json(
+                &format!("/v1/partnerships/{pid}/actions"),
+                &admin,
+                &json!({
+                    "number": logged["number"], "item_id": item["id"],
+                    "description": logged["description"], "owners": owners(&logged["owners"]),
+                }),
+            )
+            .await
+            .expect_json(201);
+        for u in logged["updates"].as_array().unwrap() {
+            app.post_json(
+                &format!("/v1/actions/{}/updates", action["id"].as_str().unwrap()),
+                &admin,
+                &json!({
+                    "noted_on": u["noted_on"], "note": u["note"], "status": u["status"],
+                    "reported_at_meeting_id": meetings[u["reported_at"].as_str().unwrap()],
+                }),
+            )
+            .await
+            .expect_json(201);
+        }
+        actions.insert(logged["number"].as_i64().unwrap(), action);
+    }
+    for item in fixture["meetings"][0]["items"].as_array().unwrap() {
+        let item_id = seed.items[item["title"].as_str().unwrap()];
+        for a in item["actions"].as_array().into_iter().flatten() {
+            let created = app
+                .post_json(
+                    &format!("/v1/partnerships/{pid}/actions"),
+                    &admin,
+                    &json!({
+                        "meeting_id": seed.meeting_id, "item_id": item_id,
+                        "description": a["description"], "owners": owners(&a["owners"]),
+                        "due_text": a["due"], "due_date": a["due_date"], "status": a["status"],
+                    }),
+                )
+                .await
+                .expect_json(201);
+            actions.insert(created["number"].as_i64().unwrap(), created);
+        }
+    }
+    ActionLog { actions, meetings }
+}

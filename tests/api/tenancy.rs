@@ -107,6 +107,7 @@ fn hand_written(operation_id: &str) -> Option<Value> {
         "create_member" => json!({ "organisation_id": "A", "role": "relevant_agency" }),
         "update_member" => json!({ "role": "relevant_agency" }),
         "update_person" => json!({ "job_title": changed }),
+        "update_action" => json!({ "description": changed }),
         _ => return None,
     })
 }
@@ -197,7 +198,15 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
     let client = post(format!("{p}/clients"), client).await;
     let later = json!({"group_id": group, "title": "Board", "starts_at": "2020-01-20T14:00:00Z"});
     let later = post(format!("{p}/meetings"), later).await;
+    let action = json!({"item_id": item, "description": "Draft the letter.", "owners": ["EF"]});
+    let action = post(format!("{p}/actions"), action).await;
+    let update = json!({"note": "Drafted.", "reported_at_meeting_id": meeting});
+    let update = post(format!("/v1/actions/{action}/updates"), update).await;
     let records = [
+        ("actions", action),
+        ("update_id", update),
+        ("meeting_id", meeting.to_string()),
+        ("reported_at_meeting_id", meeting.to_string()),
         ("partnerships", pid.to_string()),
         ("meetings", meeting.to_string()),
         ("attendee_id", attendee),
@@ -309,7 +318,7 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
     let admin_a = app.token(&[(seed_a.partnership_id, Role::Admin)]);
     let a = a_records(&app, &seed_a, &admin_a).await;
     // B's own parent records, for paths that nest A's records under them.
-    let b: Records = [
+    let mut b: Records = [
         ("partnerships".to_owned(), seed_b.partnership_id.to_string()),
         ("meetings".to_owned(), seed_b.meeting_id.to_string()),
     ]
@@ -317,6 +326,15 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
     let outsiders = [Role::Admin, Role::Member, Role::Viewer]
         .map(|role| (role, app.token(&[(seed_b.partnership_id, role)])));
     let admin_b = outsiders[0].1.clone();
+    let b_action = app
+        .post_json(
+            &format!("/v1/partnerships/{}/actions", seed_b.partnership_id),
+            &admin_b,
+            &json!({"description": "B's own action."}),
+        )
+        .await
+        .expect_json(201);
+    b.insert("actions".to_owned(), id_of(&b_action).to_string());
     let ops = operations(&a);
 
     let before = snapshot(&app, &ops, &a, &admin_a).await;

@@ -1,0 +1,319 @@
+//! `/v1/partnerships/{id}/actions`, `/v1/actions/{id}`, its updates, and
+//! `/v1/meetings/{id}/matters-arising`: thin handlers.
+
+use actix_web::http::header::{self, Header};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::arising::{self, MattersArising};
+use super::model::{self, ActionFilter};
+use super::rules::{CreateAction, CreateUpdate, UpdateAction};
+use super::updates::{self, ActionUpdate};
+use super::view::{self, ActionView};
+use crate::auth::tenant::{self, Tenant};
+use crate::auth::{Access, Principal};
+use crate::db::{self, Id};
+use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/partnerships/{id}/actions")
+            .route(web::post().to(create_action))
+            .route(web::get().to(list_actions)),
+    )
+    .service(
+        web::resource("/actions/{id}")
+            .route(web::get().to(get_action))
+            .route(web::patch().to(update_action)),
+    )
+    .service(
+        web::resource("/actions/{id}/updates")
+            .route(web::post().to(create_update))
+            .route(web::get().to(list_updates)),
+    )
+    .service(web::resource("/actions/{id}/updates/{update_id}").route(web::get().to(get_update)))
+    .service(web::resource("/meetings/{id}/matters-arising").route(web::get().to(matters_arising)));
+}
+
+/// Record an action agreed at a meeting (admins and members). Its number is
+/// the partnership's next; an admin importing an existing log may give it.
+#[utoipa::path(
+    post,
+    path = "/v1/partnerships/{id}/actions",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Partnership id")),
+    request_body = CreateAction,
+    responses((status = 201, description = "Created", body = ActionView, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_action(
+    state: web::Data<AppState>,
+    tenant: Tenant<tenant::Contribute>,
+    body: Json<CreateAction>,
+) -> Result<HttpResponse, ApiError> {
+    let Tenant {
+        partnership_id,
+        principal,
+        role,
+        ..
+    } = tenant;
+    let form = body.into_inner();
+    let now = state.clock.now();
+    write(&state.pool, move |conn| {
+        let record = model::create(conn, &principal, role, partnership_id, form, now)?;
+        let view = one(conn, record, now)?;
+        Answer::created(format!("/v1/actions/{}", view.action.id), &view)
+    })
+    .await
+}
+
+fn one(
+    conn: &mut db::DbConnection,
+    action: model::Action,
+    now: db::UtcTime,
+) -> Result<ActionView, ApiError> {
+    let pid = action.partnership_id;
+    view::views(conn, pid, vec![action], now)?
+        .pop()
+        .ok_or_else(|| ApiError::internal("an action has one view"))
+}
+
+/// Whether the caller asked for CSV (`Accept: text/csv`) or JSON.
+fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
+    if !req.headers().contains_key(header::ACCEPT) {
+        return Ok(false);
+    }
+    let accept = header::Accept::parse(req)
+        .map_err(|_| ApiError::bad_request("the Accept header is malformed"))?;
+    for mime in accept.ranked() {
+        match (mime.type_().as_str(), mime.subtype().as_str()) {
+            ("text", "csv") => return Ok(true),
+            ("application", "json") | ("application", "*") | ("*", "*") => return Ok(false),
+            _ => {}
+        }
+    }
+    Err(ApiError::NotAcceptable(
+        "the action log is available as application/json or text/csv".into(),
+    ))
+}
+
+/// The action log in number order, filtered. With `Accept: text/csv` the
+/// whole filtered log (no pages) in the columns of a business unit's log.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/actions",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Partnership id"), ActionFilter, crate::http::pagination::PageQuery),
+    responses(
+        (status = 200, description = "One page of actions, or the whole log as CSV", content(
+            (Paginated<ActionView> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+        ListErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_actions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    tenant: Tenant<tenant::Read>,
+    filter: web::Query<ActionFilter>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let Tenant {
+        partnership_id,
+        role,
+        ..
+    } = tenant;
+    let csv = wants_csv(&req)?;
+    let filter = filter.into_inner();
+    let now = state.clock.now();
+    let query_page = page.clone();
+    if csv {
+        let body = db::read(&state.pool, move |conn| {
+            let rows = model::list(conn, partnership_id, role, &filter, None, None, now)?;
+            let rows = view::views(conn, partnership_id, rows, now)?;
+            let extras = super::csv::extras(conn, &rows)?;
+            super::csv::render(&rows, &extras)
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::VARY, "Accept"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"action-log.csv\"",
+            ))
+            .body(body));
+    }
+    let rows = db::read(&state.pool, move |conn| {
+        let after = query_page.after_seq();
+        let limit = Some(query_page.fetch());
+        let rows = model::list(conn, partnership_id, role, &filter, after, limit, now)?;
+        view::views(conn, partnership_id, rows, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept"))
+        .json(page.finish(rows, |a| Page::position(a.action.number))))
+}
+
+/// Read one action.
+#[utoipa::path(
+    get,
+    path = "/v1/actions/{id}",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Action id")),
+    responses((status = 200, description = "The action", body = ActionView, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_action(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let view = db::read(&state.pool, move |conn| {
+        let (action, _) = model::find_for(conn, &principal, id, Access::Read)?;
+        one(conn, action, now)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
+
+/// Change an action: its description, owners, deadline, source or status
+/// (admins and members). Cancel rather than delete.
+#[utoipa::path(
+    patch,
+    path = "/v1/actions/{id}",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Action id"), crate::http::etag::IfMatchHeader),
+    request_body = UpdateAction,
+    responses((status = 200, description = "Updated", body = ActionView, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_action(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    if_match: IfMatch,
+    body: Json<UpdateAction>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let now = state.clock.now();
+    let view = db::run(&state.pool, move |conn| {
+        let (before, _) = model::find_for(conn, &principal, id, Access::Contribute)?;
+        let after = model::update(conn, &principal, before, expected, patch, now)?;
+        one(conn, after, now)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &view))
+}
+
+/// Add a dated progress note to an action (admins and members), with the
+/// meeting it was reported at and any change of status.
+#[utoipa::path(
+    post,
+    path = "/v1/actions/{id}/updates",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Action id")),
+    request_body = CreateUpdate,
+    responses((status = 201, description = "Recorded", body = ActionUpdate, headers(("ETag" = String), ("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+pub async fn create_update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    body: Json<CreateUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let form = body.into_inner();
+    let now = state.clock.now();
+    write(&state.pool, move |conn| {
+        let (action, _) = model::find_for(conn, &principal, id, Access::Contribute)?;
+        let (update, _) = updates::create(conn, &principal, action, form, now)?;
+        Answer::created(format!("/v1/actions/{id}/updates/{}", update.id), &update)
+    })
+    .await
+}
+
+/// The updates of an action, in the order they were recorded.
+#[utoipa::path(
+    get,
+    path = "/v1/actions/{id}/updates",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Action id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of the action's updates", body = Paginated<ActionUpdate>), ListErrors),
+    security(("bearer" = []))
+)]
+pub async fn list_updates(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let query_page = page.clone();
+    let rows = db::read(&state.pool, move |conn| {
+        model::find_for(conn, &principal, id, Access::Read)?;
+        updates::of_action(conn, id, &query_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page.finish(rows, |u| u.id)))
+}
+
+/// Read one update of an action.
+#[utoipa::path(
+    get,
+    path = "/v1/actions/{id}/updates/{update_id}",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Action id"), ("update_id" = Id, Path, description = "Update id")),
+    responses((status = 200, description = "The update", body = ActionUpdate, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get_update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, update_id) = path.into_inner();
+    let update = db::read(&state.pool, move |conn| {
+        model::find_for(conn, &principal, id, Access::Read)?;
+        updates::find(conn, id, update_id)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, &update))
+}
+
+/// The actions a meeting reviews: those still outstanding from earlier
+/// meetings of its group (or due at it), and those completed since the
+/// group's previous meeting, each with the updates reported at this meeting.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/{id}/matters-arising",
+    tag = "actions",
+    params(("id" = Id, Path, description = "Meeting id")),
+    responses((status = 200, description = "The matters arising", body = MattersArising), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn matters_arising(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let review = db::read(&state.pool, move |conn| {
+        let (meeting, role) = crate::meetings::model::find_for(conn, &principal, id, Access::Read)?;
+        arising::for_meeting(conn, &meeting, role.sees_confidential(), now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(review))
+}

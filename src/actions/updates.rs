@@ -1,0 +1,143 @@
+//! Dated progress notes on an action: who gave them, the meeting they were
+//! reported at, and any change of status they made. The history is kept
+//! whole and listed oldest first.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{self, Action};
+use super::rules::{self, ActionStatus, CreateUpdate};
+use crate::auth::Principal;
+use crate::db::schema::action_updates;
+use crate::db::store;
+use crate::db::{Day, DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::validate::Errors;
+
+/// One update of an action, as stored.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+)]
+#[diesel(table_name = action_updates, treat_none_as_null = true)]
+pub struct ActionUpdate {
+    pub id: Id,
+    pub action_id: Id,
+    pub partnership_id: Id,
+    /// The date of the update.
+    pub noted_on: Day,
+    /// The progress, as minuted.
+    pub note: String,
+    /// Who gave the update.
+    pub author_person_id: Option<Id>,
+    /// The status the update moved the action to, if it did.
+    pub status: Option<ActionStatus>,
+    /// The meeting it was reported at.
+    pub reported_at_meeting_id: Option<Id>,
+    /// The API client or user that recorded it.
+    pub recorded_by: String,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+crate::record!(ActionUpdate, "action_update", action_updates);
+
+/// Records an update on `action` (read in this transaction) and moves the
+/// action to the update's status; completing it records the update's date.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: Action,
+    form: CreateUpdate,
+    now: UtcTime,
+) -> Result<(ActionUpdate, Action), ApiError> {
+    let note = rules::update_note(&form.note)?;
+    let pid = action.partnership_id;
+    let mut errors = Errors::new();
+    if let Some(person) = form.author_person_id {
+        if crate::people::model::find(conn, pid, person).is_err() {
+            errors.missing("author_person_id", "no such person in this partnership");
+        }
+    }
+    if let Some(meeting) = form.reported_at_meeting_id {
+        if crate::meetings::model::find_in(conn, pid, meeting).is_err() {
+            errors.missing(
+                "reported_at_meeting_id",
+                "no such meeting in this partnership",
+            );
+        }
+    }
+    errors.finish()?;
+    let noted_on = form.noted_on.unwrap_or(Day::in_uk(now));
+    let stamp = UtcTime::now();
+    let update = ActionUpdate {
+        id: Id::new(),
+        action_id: action.id,
+        partnership_id: pid,
+        noted_on,
+        note,
+        author_person_id: form.author_person_id,
+        status: form.status,
+        reported_at_meeting_id: form.reported_at_meeting_id,
+        recorded_by: actor.subject.clone(),
+        version: 1,
+        created_at: stamp,
+        updated_at: stamp,
+    };
+    store::insert(conn, actor, &update)?;
+    let action = match form.status {
+        Some(status) if status != action.status => {
+            model::set_status(conn, actor, &action, status, noted_on)?
+        }
+        _ => action,
+    };
+    Ok((update, action))
+}
+
+/// One page of an action's updates in the order they were recorded.
+pub fn of_action(
+    conn: &mut DbConnection,
+    action_id: Id,
+    page: &crate::db::Page,
+) -> Result<Vec<ActionUpdate>, ApiError> {
+    let mut query = action_updates::table
+        .filter(action_updates::action_id.eq(action_id))
+        .order(action_updates::id.asc())
+        .select(ActionUpdate::as_select())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(action_updates::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The updates reported at one meeting, oldest first.
+pub fn reported_at(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<ActionUpdate>, ApiError> {
+    Ok(action_updates::table
+        .filter(action_updates::reported_at_meeting_id.eq(meeting_id))
+        .order((action_updates::noted_on.asc(), action_updates::id.asc()))
+        .select(ActionUpdate::as_select())
+        .load(conn)?)
+}
+
+/// One update of an action.
+pub fn find(conn: &mut DbConnection, action_id: Id, id: Id) -> Result<ActionUpdate, ApiError> {
+    action_updates::table
+        .filter(action_updates::action_id.eq(action_id))
+        .filter(action_updates::id.eq(id))
+        .select(ActionUpdate::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("no such update of this action"))
+}

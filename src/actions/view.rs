@@ -1,0 +1,194 @@
+//! Actions as answered: the reference in the partnership's format, the
+//! owners by name, and `overdue` at the service's clock. A batch of actions
+//! is viewed in a fixed number of queries, whatever its size.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::Action;
+use super::rules;
+use crate::db::schema::{agenda_items, meetings, organisations, partnership_groups, people};
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::partnerships::rules::{ReferenceFormat, ReferenceParts};
+
+crate::text_enum! {
+    /// What kind of owner: a person, a group, an organisation, or all partners.
+    pub enum OwnerKind {
+        Person => "person",
+        Group => "group",
+        Organisation => "organisation",
+        AllPartners => "all_partners",
+    }
+}
+
+/// One owner of an action, by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    /// The person's, group's or organisation's id; null for all partners.
+    pub id: Option<Id>,
+    /// "Philippa Granthier", "Development and Practice Group", "All partners".
+    pub name: String,
+    /// A person's initials, or `ALL`; null for groups and organisations.
+    pub initials: Option<String>,
+}
+
+/// An action as answered.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActionView {
+    #[serde(flatten)]
+    pub action: Action,
+    /// As the partnership writes it: "Action No 14 (23.10.19 ref 3.1)".
+    pub reference: String,
+    /// The number of the item it was agreed under, as written: "3.1".
+    pub item_number: Option<String>,
+    /// That item's title: "Case Review Final Sign Off".
+    pub item_title: Option<String>,
+    pub owners: Vec<Owner>,
+    /// Outstanding and past its due date (or its due meeting).
+    pub overdue: bool,
+    /// Agreed under a confidential item: viewers and the public never see it.
+    pub confidential: bool,
+}
+
+crate::versioned_view!(ActionView, action);
+
+impl ActionView {
+    /// Owners as a log writes them: "CB / EH", "ALL", "D&P".
+    pub fn owner_initials(&self) -> String {
+        self.owners
+            .iter()
+            .map(|o| o.initials.clone().unwrap_or_else(|| o.name.clone()))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+/// Views actions of one partnership.
+pub fn views(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    list: Vec<Action>,
+    now: UtcTime,
+) -> Result<Vec<ActionView>, ApiError> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let partnership = crate::partnerships::model::find(conn, partnership_id)?;
+    let format = ReferenceFormat::stored(&partnership.action_reference_format);
+    let owner_ids: Vec<Id> = list
+        .iter()
+        .flat_map(|a| a.owner_ids.0.iter().copied())
+        .collect();
+    let persons: HashMap<Id, (String, String)> = people::table
+        .filter(people::id.eq_any(&owner_ids))
+        .select((people::id, people::full_name, people::initials))
+        .load::<(Id, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, initials)| (id, (name, initials)))
+        .collect();
+    let groups: HashMap<Id, (String, String)> = partnership_groups::table
+        .filter(partnership_groups::partnership_id.eq(partnership_id))
+        .select((
+            partnership_groups::id,
+            partnership_groups::name,
+            partnership_groups::short_name,
+        ))
+        .load::<(Id, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, short)| (id, (name, short)))
+        .collect();
+    let orgs: HashMap<Id, String> = organisations::table
+        .filter(organisations::id.eq_any(&owner_ids))
+        .select((organisations::id, organisations::name))
+        .load::<(Id, String)>(conn)?
+        .into_iter()
+        .collect();
+    let meeting_ids: Vec<Id> = list
+        .iter()
+        .flat_map(|a| [a.meeting_id, a.due_meeting_id])
+        .flatten()
+        .collect();
+    let meeting_of: HashMap<Id, (UtcTime, Id)> = meetings::table
+        .filter(meetings::id.eq_any(&meeting_ids))
+        .select((meetings::id, meetings::starts_at, meetings::group_id))
+        .load::<(Id, UtcTime, Id)>(conn)?
+        .into_iter()
+        .map(|(id, starts, group)| (id, (starts, group)))
+        .collect();
+    let item_ids: Vec<Id> = list.iter().filter_map(|a| a.item_id).collect();
+    let item_of: HashMap<Id, (Option<String>, String, bool)> = agenda_items::table
+        .filter(agenda_items::id.eq_any(&item_ids))
+        .select((
+            agenda_items::id,
+            agenda_items::number,
+            agenda_items::title,
+            agenda_items::confidential,
+        ))
+        .load::<(Id, Option<String>, String, bool)>(conn)?
+        .into_iter()
+        .map(|(id, number, title, confidential)| (id, (number, title, confidential)))
+        .collect();
+
+    Ok(list
+        .into_iter()
+        .map(|action| {
+            let source = action.meeting_id.and_then(|m| meeting_of.get(&m));
+            let date = source.map(|(starts, _)| rules::reference_date(*starts));
+            let item_row = action.item_id.and_then(|i| item_of.get(&i));
+            let confidential = item_row.is_some_and(|(_, _, c)| *c);
+            let item_title = item_row.map(|(_, t, _)| t.clone());
+            let item = item_row.and_then(|(n, _, _)| n.clone());
+            let group = source.and_then(|(_, g)| groups.get(g)).map(|(_, s)| s);
+            let reference = format.render(&ReferenceParts {
+                number: action.number,
+                date: date.as_deref(),
+                item: item.as_deref().map(rules::reference_item),
+                group: group.map(String::as_str),
+            });
+            let mut owners = Vec::new();
+            if action.all_partners {
+                owners.push(Owner {
+                    kind: OwnerKind::AllPartners,
+                    id: None,
+                    name: "All partners".into(),
+                    initials: Some("ALL".into()),
+                });
+            }
+            for id in &action.owner_ids.0 {
+                let owner = if let Some((name, initials)) = persons.get(id) {
+                    (OwnerKind::Person, name.clone(), Some(initials.clone()))
+                } else if let Some((name, _)) = groups.get(id) {
+                    (OwnerKind::Group, name.clone(), None)
+                } else {
+                    let name = orgs.get(id).cloned().unwrap_or_default();
+                    (OwnerKind::Organisation, name, None)
+                };
+                owners.push(Owner {
+                    kind: owner.0,
+                    id: Some(*id),
+                    name: owner.1,
+                    initials: owner.2,
+                });
+            }
+            let due_meeting_starts = action
+                .due_meeting_id
+                .and_then(|m| meeting_of.get(&m))
+                .map(|(starts, _)| *starts);
+            let overdue = rules::overdue(action.status, action.due_date, due_meeting_starts, now);
+            ActionView {
+                action,
+                reference,
+                item_number: item,
+                item_title,
+                confidential,
+                owners,
+                overdue,
+            }
+        })
+        .collect())
+}

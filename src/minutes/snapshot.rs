@@ -1,0 +1,82 @@
+//! Approved minutes are a record: approving takes a snapshot of the whole
+//! document (names, job titles, organisations, quorum, the actions as
+//! agreed, the matters arising as reviewed), and every later rendering of
+//! approved or published minutes reads it, so a person renamed or a
+//! statutory partner added later changes nothing in them. Reopening
+//! discards the snapshot. The approval itself is the audited change.
+
+use diesel::prelude::*;
+
+use super::document::{self, MinutesDocument};
+use crate::db::schema::minutes_snapshots;
+use crate::db::{DbConnection, Id, UtcTime};
+use crate::error::ApiError;
+use crate::meetings::model::Meeting;
+use crate::meetings::rules::MinutesStatus;
+
+/// Freezes the minutes of `meeting` (just approved, in this transaction).
+pub fn take(conn: &mut DbConnection, meeting: &Meeting, now: UtcTime) -> Result<(), ApiError> {
+    let mut doc = document::assemble(conn, meeting.clone(), now)?;
+    let taken_at = UtcTime::now();
+    doc.snapshot_taken_at = Some(taken_at);
+    let text = serde_json::to_string(&doc)
+        .map_err(|e| ApiError::internal(format!("snapshot of minutes: {e}")))?;
+    discard(conn, meeting.id)?;
+    diesel::insert_into(minutes_snapshots::table)
+        .values((
+            minutes_snapshots::meeting_id.eq(meeting.id),
+            minutes_snapshots::partnership_id.eq(meeting.partnership_id),
+            minutes_snapshots::document.eq(text),
+            minutes_snapshots::taken_at.eq(taken_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The frozen minutes of an approved or published meeting, if taken.
+pub fn load(
+    conn: &mut DbConnection,
+    meeting: &Meeting,
+) -> Result<Option<MinutesDocument>, ApiError> {
+    if !matches!(
+        meeting.minutes_status,
+        MinutesStatus::Approved | MinutesStatus::Published
+    ) {
+        return Ok(None);
+    }
+    let text: Option<String> = minutes_snapshots::table
+        .find(meeting.id)
+        .select(minutes_snapshots::document)
+        .first(conn)
+        .optional()?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| ApiError::internal(format!("snapshot of minutes unreadable: {e}")))
+    })
+    .transpose()
+}
+
+/// The record of `meeting` as the caller may see it: approved and
+/// published minutes from their snapshot (with the meeting's current
+/// state), drafts as they stand; `sees_confidential` false redacts it.
+pub fn read(
+    conn: &mut DbConnection,
+    meeting: Meeting,
+    sees_confidential: bool,
+    now: UtcTime,
+) -> Result<MinutesDocument, ApiError> {
+    let doc = match load(conn, &meeting)? {
+        Some(mut frozen) => {
+            frozen.meeting.meeting = meeting;
+            frozen
+        }
+        None => document::assemble(conn, meeting, now)?,
+    };
+    Ok(if sees_confidential { doc } else { doc.redact() })
+}
+
+/// Unfreezes the minutes of a meeting being reopened.
+pub fn discard(conn: &mut DbConnection, meeting_id: Id) -> Result<(), ApiError> {
+    diesel::delete(minutes_snapshots::table.find(meeting_id)).execute(conn)?;
+    Ok(())
+}

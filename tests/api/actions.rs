@@ -1,0 +1,742 @@
+//! The action log over HTTP: both seeds' logs, references, updates, matters
+//! arising, overdue against a fixed clock, CSV, owners by initials, numbers
+//! under concurrency, roles, and minutes that freeze at approval.
+
+use std::collections::BTreeSet;
+
+use safeguarding_api::auth::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{id_of, spawn_app, spawn_app_with, TestApp};
+use crate::seed::{self, ActionLog, Seed, HEREFORDSHIRE, NOTTINGHAMSHIRE};
+
+/// 1 December 2019: after the November deadlines, before December's.
+const CLOCK: &str = "2019-12-01T09:00:00Z";
+
+async fn herefordshire(app: &TestApp) -> (Seed, ActionLog) {
+    let seed = seed::load(app, HEREFORDSHIRE).await;
+    let log = seed::load_action_log(app, HEREFORDSHIRE, &seed).await;
+    (seed, log)
+}
+
+fn start_of(text: &str) -> String {
+    text.chars().take(20).collect()
+}
+
+fn numbers(list: &[Value]) -> Vec<i64> {
+    list.iter().map(|a| a["number"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn both_seeds_action_logs_load_with_their_references_and_updates() {
+    let app = spawn_app().await;
+    let (seed, log) = herefordshire(&app).await;
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+    let all = app
+        .get_all(&format!("/v1/partnerships/{pid}/actions"), &admin)
+        .await;
+    // The four actions carried on the log keep their numbers; the meeting's
+    // own follow them, gap-free.
+    let mut expected = vec![3, 14, 15, 19];
+    expected.extend(20..=32);
+    assert_eq!(numbers(&all), expected);
+    let by_number = |n: i64| all.iter().find(|a| a["number"] == n).unwrap().clone();
+
+    let three = by_number(3);
+    assert_eq!(three["reference"], "Action No 3 (10.09.19 ref 4.2)");
+    assert_eq!(three["status"], "complete");
+    assert_eq!(three["completed_on"], "2019-11-18");
+    let fourteen = by_number(14);
+    assert_eq!(fourteen["reference"], "Action No 14 (23.10.19 ref 3.1)");
+    assert_eq!(fourteen["status"], "open");
+    assert_eq!(fourteen["completed_on"], Value::Null);
+    assert_eq!(fourteen["owners"][0]["initials"], "PG");
+    assert_eq!(fourteen["owners"][0]["name"], "Philippa Granthier");
+    assert_eq!(fourteen["item_title"], "Case Review Final Sign Off");
+    let fifteen = by_number(15);
+    assert_eq!(fifteen["reference"], "Action No 15 (23.10.19 ref 4.1)");
+    assert_eq!(fifteen["status"], "in_progress");
+    let nineteen = by_number(19);
+    assert_eq!(nineteen["reference"], "Action No 19 (23.10.19 ref 7.2)");
+    assert_eq!(nineteen["status"], "open");
+    assert_eq!(nineteen["owners"][0]["kind"], "group");
+    assert_eq!(
+        nineteen["owners"][0]["name"],
+        "Development and Practice Group"
+    );
+    // "CB / EH", and the new actions carry the November meeting's date and item.
+    let cb_eh = all
+        .iter()
+        .find(|a| {
+            a["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("CB to ask Liz Elgar")
+        })
+        .unwrap();
+    assert_eq!(
+        cb_eh["reference"],
+        format!("Action No {} (18.11.19 ref 2a)", cb_eh["number"])
+    );
+    let initials: Vec<&str> = cb_eh["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["initials"].as_str().unwrap())
+        .collect();
+    assert_eq!(initials, ["CB", "EH"]);
+    let all_partners = by_number(20);
+    assert_eq!(all_partners["owners"][0]["kind"], "all_partners");
+    assert_eq!(all_partners["reference"], "Action No 20 (18.11.19)");
+
+    // The history of action 15, oldest first, as minuted in bold.
+    let updates = app
+        .get_all(
+            &format!("/v1/actions/{}/updates", fifteen["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["status"], "in_progress");
+    assert_eq!(updates[0]["noted_on"], "2019-11-18");
+    assert_eq!(updates[0]["reported_at_meeting_id"], json!(seed.meeting_id));
+    assert!(updates[0]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("In progress; LM asked"));
+    // A second update is kept after the first, and completing records when.
+    let id15 = fifteen["id"].as_str().unwrap();
+    app.post_json(
+        &format!("/v1/actions/{id15}/updates"),
+        &admin,
+        &json!({"noted_on": "2019-12-18", "note": "Letter sent.", "status": "complete"}),
+    )
+    .await
+    .expect_json(201);
+    let updates = app
+        .get_all(&format!("/v1/actions/{id15}/updates"), &admin)
+        .await;
+    let notes: Vec<&str> = updates
+        .iter()
+        .map(|u| u["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1], "Letter sent.");
+    let after = app
+        .get(&format!("/v1/actions/{id15}"), &admin)
+        .await
+        .expect_json(200);
+    assert_eq!(after["status"], "complete");
+    assert_eq!(after["completed_on"], "2019-12-18");
+    let _ = log;
+
+    // Nottinghamshire: no earlier log, so its actions are numbered from 1;
+    // the ones the minutes mark "(done)" are complete.
+    let notts = seed::load(&app, NOTTINGHAMSHIRE).await;
+    seed::load_action_log(&app, NOTTINGHAMSHIRE, &notts).await;
+    let list = app
+        .get_all(
+            &format!("/v1/partnerships/{}/actions", notts.partnership_id),
+            &admin,
+        )
+        .await;
+    assert_eq!(numbers(&list), (1..=16).collect::<Vec<_>>());
+    let done: Vec<i64> = list
+        .iter()
+        .filter(|a| a["status"] == "complete")
+        .map(|a| a["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(done, [2, 3, 4, 15]);
+    let three_owners = list
+        .iter()
+        .find(|a| a["owners"].as_array().unwrap().len() == 3)
+        .unwrap();
+    assert_eq!(three_owners["reference"], "Action No 7 (22.08.19)");
+}
+
+#[tokio::test]
+async fn matters_arising_overdue_and_csv_against_a_fixed_clock() {
+    let app = spawn_app_with(&[("CLOCK_FIXED_AT", CLOCK)]).await;
+    let (seed, log) = herefordshire(&app).await;
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+
+    // At the November meeting: 14, 15 and 19 outstanding, 3 completed since
+    // the previous meeting, each with the update given there.
+    let november = app
+        .get(
+            &format!("/v1/meetings/{}/matters-arising", seed.meeting_id),
+            &admin,
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(
+        numbers(november["outstanding"].as_array().unwrap()),
+        [14, 15, 19]
+    );
+    assert_eq!(numbers(november["completed"].as_array().unwrap()), [3]);
+    assert_eq!(
+        november["outstanding"][2]["updates"][0]["note"],
+        "Will be discussed under item 2a. below."
+    );
+
+    // The next board (18 December): what is still open from November and
+    // before; action 3 was reviewed in November and is not repeated.
+    let december = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/meetings"),
+            &admin,
+            &json!({"group_id": seed.groups["spb"], "title": "Herefordshire Safeguarding Partner's Board",
+                    "starts_at": "2019-12-18T15:00:00Z"}),
+        )
+        .await
+        .expect_json(201);
+    assert_eq!(december["previous_meeting_id"], json!(seed.meeting_id));
+    let next = app
+        .get(
+            &format!(
+                "/v1/meetings/{}/matters-arising",
+                december["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await
+        .expect_json(200);
+    let mut open = vec![14, 15, 19];
+    open.extend(20..=32);
+    assert_eq!(numbers(next["outstanding"].as_array().unwrap()), open);
+    assert!(next["completed"].as_array().unwrap().is_empty());
+
+    // Overdue on 1 December: "29 November" and "end of November".
+    let overdue = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?overdue=true"),
+            &admin,
+        )
+        .await;
+    let late: Vec<i64> = numbers(&overdue);
+    assert_eq!(late, [21, 27]);
+    assert!(overdue.iter().all(|a| a["overdue"] == true));
+    let on_time = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?overdue=false"),
+            &admin,
+        )
+        .await;
+    assert_eq!(on_time.len() + overdue.len(), 17);
+    // Due at a meeting that has started is overdue too.
+    let fourteen = app
+        .get(
+            &format!("/v1/actions/{}", log.actions[&14]["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await
+        .expect_json(200);
+    let patched = app
+        .patch_json(
+            &format!("/v1/actions/{}", fourteen["id"].as_str().unwrap()),
+            &admin,
+            Some(&format!("\"{}\"", fourteen["version"])),
+            &json!({"due_meeting_id": seed.meeting_id, "due_text": "November board"}),
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(patched["overdue"], true);
+    // Filters: owner by initials, by group; due before a date.
+    let pg = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?owner=pg&status=open"),
+            &admin,
+        )
+        .await;
+    assert!(pg.iter().all(|a| a["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["initials"] == "PG")));
+    assert!(numbers(&pg).contains(&14) && !numbers(&pg).contains(&15));
+    let dp = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?owner={}", seed.groups["dp"]),
+            &admin,
+        )
+        .await;
+    assert_eq!(numbers(&dp), [19, 26]);
+    let before = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?due_before=2019-11-30"),
+            &admin,
+        )
+        .await;
+    assert_eq!(numbers(&before), [27]);
+
+    // The CSV a business unit keeps.
+    let csv = app
+        .get_accept(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &admin,
+            "text/csv",
+        )
+        .await;
+    csv.expect_status(200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        headers,
+        [
+            "Action No",
+            "Reference",
+            "Date agreed",
+            "Item",
+            "Action",
+            "Owner",
+            "Due",
+            "Status",
+            "Overdue",
+            "Latest update",
+            "Completed on"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 17);
+    let row15 = rows.iter().find(|r| &r[0] == "15").unwrap();
+    assert_eq!(&row15[1], "Action No 15 (23.10.19 ref 4.1)");
+    assert_eq!(&row15[2], "2019-10-23");
+    assert_eq!(&row15[3], "4.1");
+    assert_eq!(&row15[5], "PG");
+    assert_eq!(&row15[7], "In progress");
+    assert!(row15[9].starts_with("2019-11-18: In progress; LM asked"));
+    let row27 = rows.iter().find(|r| &r[0] == "27").unwrap();
+    assert_eq!(&row27[5], "ST / EF / CB / PG");
+    assert_eq!(&row27[6], "29 November");
+    assert_eq!(&row27[8], "Yes");
+    let row3 = rows.iter().find(|r| &r[0] == "3").unwrap();
+    assert_eq!((&row3[7], &row3[10]), ("Complete", "2019-11-18"));
+    // A filter applies to the CSV too; anything but JSON or CSV is 406.
+    let open_csv = app
+        .get_accept(
+            &format!("/v1/partnerships/{pid}/actions?status=complete"),
+            &admin,
+            "text/csv",
+        )
+        .await;
+    assert_eq!(open_csv.text().lines().count(), 2);
+    app.get_accept(
+        &format!("/v1/partnerships/{pid}/actions"),
+        &admin,
+        "application/xml",
+    )
+    .await
+    .expect_problem(406);
+}
+
+#[tokio::test]
+async fn unknown_initials_are_named_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let seed = seed::load(&app, HEREFORDSHIRE).await;
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+    let problem = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &admin,
+            &json!({"description": "Draft the letter.", "owners": ["CB", "ZZ", "EH", "QQ"]}),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<(&str, &str)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields.len(), 2, "{problem}");
+    assert_eq!(fields[0].0, "owners[1]");
+    assert!(fields[0].1.contains("ZZ"));
+    assert_eq!(fields[1].0, "owners[3]");
+    assert!(fields[1].1.contains("QQ"));
+    // An id that is no owner of this partnership is a missing reference.
+    let stranger = app.create_partnership("elsewhere").await;
+    app.post_json(
+        &format!("/v1/partnerships/{pid}/actions"),
+        &admin,
+        &json!({"description": "Draft the letter.", "owners": [stranger["id"]]}),
+    )
+    .await
+    .expect_problem(404);
+    assert!(app
+        .get_all(&format!("/v1/partnerships/{pid}/actions"), &admin)
+        .await
+        .is_empty());
+    // The refused requests gave their numbers back: the first action is 1.
+    let first = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &admin,
+            &json!({"description": "Draft the letter.", "owners": ["cb", "EH"]}),
+        )
+        .await
+        .expect_json(201);
+    assert_eq!(first["number"], 1);
+    assert_eq!(first["reference"], "Action No 1");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_creations_through_two_instances_number_1_to_20_once() {
+    let first = spawn_app().await;
+    let second = spawn_app_with(&[("DATABASE_URL", first.database_url.as_str())]).await;
+    let partnership = first.create_partnership("concurrent").await;
+    let pid = id_of(&partnership);
+    let token = first.token(&[(pid, Role::Member)]);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let app = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let token = token.clone();
+            tokio::spawn(async move {
+                app.post_json(
+                    &format!("/v1/partnerships/{pid}/actions"),
+                    &token,
+                    &json!({"description": format!("Action made by request {i}.")}),
+                )
+                .await
+                .expect_json(201)["number"]
+                    .as_i64()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for task in tasks {
+        got.push(task.await.unwrap());
+    }
+    let unique: BTreeSet<i64> = got.iter().copied().collect();
+    assert_eq!(got.len(), 20);
+    assert_eq!(unique, (1..=20).collect::<BTreeSet<_>>(), "{got:?}");
+    // An import follows the log's numbering: the next is after the highest.
+    let admin = first.platform_admin_token();
+    first
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &admin,
+            &json!({"number": 40, "description": "Imported."}),
+        )
+        .await
+        .expect_json(201);
+    first
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &admin,
+            &json!({"number": 40, "description": "Imported twice."}),
+        )
+        .await
+        .expect_problem(409);
+    let next = second
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &token,
+            &json!({"description": "After the import."}),
+        )
+        .await
+        .expect_json(201);
+    assert_eq!(next["number"], 41);
+    // Only an admin imports with a number.
+    second
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &token,
+            &json!({"number": 50, "description": "Not mine to number."}),
+        )
+        .await
+        .expect_problem(403);
+}
+
+#[tokio::test]
+async fn members_update_actions_viewers_read_submitters_see_none() {
+    let app = spawn_app().await;
+    let (seed, log) = herefordshire(&app).await;
+    let pid = seed.partnership_id;
+    let member = app.token(&[(pid, Role::Member)]);
+    let viewer = app.token(&[(pid, Role::Viewer)]);
+    let submitter = app.token_with_org(
+        "police-feed",
+        seed.organisations["west-mercia-police"],
+        &[(pid, Role::Submitter)],
+    );
+    let id = log.actions[&14]["id"].as_str().unwrap().to_owned();
+    let updates = format!("/v1/actions/{id}/updates");
+    // Each refusal is checked against an accepted request of the same shape.
+    app.post_json(&updates, &member, &json!({"note": "Draft circulated."}))
+        .await
+        .expect_json(201);
+    app.post_json(&updates, &viewer, &json!({"note": "Draft circulated."}))
+        .await
+        .expect_problem(403);
+    app.get(&format!("/v1/actions/{id}"), &viewer)
+        .await
+        .expect_json(200);
+    app.get(&format!("/v1/actions/{id}"), &submitter)
+        .await
+        .expect_problem(403);
+    app.get(&format!("/v1/partnerships/{pid}/actions"), &submitter)
+        .await
+        .expect_problem(403);
+    app.get(
+        &format!("/v1/meetings/{}/matters-arising", seed.meeting_id),
+        &submitter,
+    )
+    .await
+    .expect_problem(403);
+    let patch = app
+        .patch_json(
+            &format!("/v1/actions/{id}"),
+            &viewer,
+            Some("*"),
+            &json!({"status": "cancelled"}),
+        )
+        .await;
+    patch.expect_problem(403);
+    let stale = app
+        .patch_json(
+            &format!("/v1/actions/{id}"),
+            &member,
+            Some("\"99\""),
+            &json!({"status": "cancelled"}),
+        )
+        .await;
+    stale.expect_problem(412);
+    app.patch_json(
+        &format!("/v1/actions/{id}"),
+        &member,
+        None,
+        &json!({"status": "cancelled"}),
+    )
+    .await
+    .expect_problem(428);
+    // Another partnership's token finds nothing.
+    let other = app.create_partnership("other").await;
+    let stranger = app.token(&[(id_of(&other), Role::Admin)]);
+    app.get(&format!("/v1/actions/{id}"), &stranger)
+        .await
+        .expect_problem(404);
+    app.post_json(&updates, &stranger, &json!({"note": "x"}))
+        .await
+        .expect_problem(404);
+
+    // An action agreed under a confidential item: members see it, viewers
+    // neither in the list nor by id.
+    let admin = app.platform_admin_token();
+    let item = app
+        .post_json(
+            &format!("/v1/meetings/{}/items", log.meetings["spb-2019-10-23"]),
+            &admin,
+            &json!({"number": "9.1", "title": "Case review: child D", "confidential": true}),
+        )
+        .await
+        .expect_json(201);
+    let secret = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/actions"),
+            &member,
+            &json!({"item_id": item["id"], "description": "Refer child D's case to the panel.", "owners": ["EF"]}),
+        )
+        .await
+        .expect_json(201);
+    assert_eq!(secret["confidential"], true);
+    let path = format!("/v1/actions/{}", secret["id"].as_str().unwrap());
+    app.get(&path, &member).await.expect_json(200);
+    app.get(&path, &viewer).await.expect_problem(403);
+    let seen_by_viewer = app
+        .get_all(&format!("/v1/partnerships/{pid}/actions"), &viewer)
+        .await;
+    let seen_by_member = app
+        .get_all(&format!("/v1/partnerships/{pid}/actions"), &member)
+        .await;
+    assert_eq!(seen_by_member.len(), seen_by_viewer.len() + 1);
+    assert!(seen_by_viewer.iter().all(|a| a["id"] != secret["id"]));
+}
+
+#[tokio::test]
+async fn minutes_show_actions_under_items_and_freeze_at_approval() {
+    let app = spawn_app().await;
+    let (seed, log) = herefordshire(&app).await;
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+    let minutes = format!("/v1/meetings/{}/minutes", seed.meeting_id);
+    let markdown = app.get_accept(&minutes, &admin, "text/markdown").await;
+    markdown.expect_status(200);
+    let text = markdown.text();
+    // Each agreed action is a row of the table under its own item.
+    let fixture: Value = serde_json::from_str(HEREFORDSHIRE).unwrap();
+    for item in fixture["meetings"][0]["items"].as_array().unwrap() {
+        let heading = match item["number"].as_str() {
+            Some(n) => format!("## {n} {}", item["title"].as_str().unwrap()),
+            None => format!("## {}", item["title"].as_str().unwrap()),
+        };
+        let start = text
+            .find(&heading)
+            .unwrap_or_else(|| panic!("{heading} in\n{text}"));
+        let section = &text[start..];
+        let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+        let section = &section[..end];
+        for a in item["actions"].as_array().unwrap() {
+            let description = a["description"].as_str().unwrap();
+            let row = log
+                .actions
+                .values()
+                .find(|x| x["description"] == description)
+                .unwrap();
+            let line = format!("| {} | ", row["number"]);
+            assert!(
+                section
+                    .lines()
+                    .any(|l| l.starts_with(&line) && l.contains(&start_of(description))),
+                "action {} under {heading}:\n{section}",
+                row["number"]
+            );
+        }
+    }
+    // The matters arising in the seed's words, under item 1.
+    let review = text
+        .find("Members considered the following outstanding actions")
+        .unwrap();
+    assert!(text[review..]
+        .contains("Action No 14 (23.10.19 ref 3.1) *Case Review Final Sign Off - PG to amend"));
+    assert!(text[review..]
+        .contains("**Not yet completed; to be completed and presented to Dec 19 QE meeting**"));
+    assert!(review > text.find("## 1. Minutes of the previous meeting").unwrap());
+
+    // Approve at the December board: the minutes are frozen.
+    let december = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/meetings"),
+            &admin,
+            &json!({"group_id": seed.groups["spb"], "title": "Herefordshire Safeguarding Partner's Board",
+                    "starts_at": "2019-12-18T15:00:00Z"}),
+        )
+        .await
+        .expect_json(201);
+    app.post_json(
+        &format!("/v1/meetings/{}/minutes/approve", seed.meeting_id),
+        &admin,
+        &json!({"approved_at_meeting_id": december["id"]}),
+    )
+    .await
+    .expect_json(200);
+    let approved_md = app.get_accept(&minutes, &admin, "text/markdown").await.body;
+    let approved_json = app
+        .get_accept(&minutes, &admin, "application/json")
+        .await
+        .body;
+    let approved_html = app.get_accept(&minutes, &admin, "text/html").await.body;
+    let doc: Value = serde_json::from_slice(&approved_json).unwrap();
+    assert!(doc["snapshot_taken_at"].is_string());
+    let quorate = doc["meeting"]["quorate"].clone();
+
+    // Rename a person, add a statutory partner, complete an action.
+    let pg = format!("/v1/partnerships/{pid}/people/{}", seed.people["PG"]);
+    app.patch_json(
+        &pg,
+        &admin,
+        Some("*"),
+        &json!({"full_name": "Philippa Granthier-Jones"}),
+    )
+    .await
+    .expect_json(200);
+    let probation = app
+        .post_json(
+            "/v1/organisations",
+            &admin,
+            &json!({"name": "National Probation Service", "kind": "other"}),
+        )
+        .await
+        .expect_json(201);
+    app.post_json(
+        &format!("/v1/partnerships/{pid}/members"),
+        &admin,
+        &json!({"organisation_id": probation["id"], "role": "statutory_partner"}),
+    )
+    .await
+    .expect_json(201);
+    app.post_json(
+        &format!(
+            "/v1/actions/{}/updates",
+            log.actions[&14]["id"].as_str().unwrap()
+        ),
+        &admin,
+        &json!({"note": "Done.", "status": "complete", "noted_on": "2019-12-06"}),
+    )
+    .await
+    .expect_json(201);
+
+    assert_eq!(
+        app.get_accept(&minutes, &admin, "text/markdown").await.body,
+        approved_md
+    );
+    assert_eq!(
+        app.get_accept(&minutes, &admin, "application/json")
+            .await
+            .body,
+        approved_json
+    );
+    assert_eq!(
+        app.get_accept(&minutes, &admin, "text/html").await.body,
+        approved_html
+    );
+    assert!(String::from_utf8_lossy(&approved_md).contains("Philippa Granthier (PG)"));
+    // Not vacuous: the live record has changed. The December meeting's
+    // draft minutes read names live, and reopening November's discards the
+    // snapshot.
+    let live = app
+        .get(&format!("/v1/meetings/{}", seed.meeting_id), &admin)
+        .await
+        .expect_json(200);
+    assert_ne!(
+        live["quorate"], quorate,
+        "a new statutory partner changes live quorum"
+    );
+    app.post_json(
+        &format!("/v1/meetings/{}/minutes/reopen", seed.meeting_id),
+        &admin,
+        &json!({"reason": "Correct a name."}),
+    )
+    .await
+    .expect_json(200);
+    let reopened = app
+        .get_accept(&minutes, &admin, "text/markdown")
+        .await
+        .text();
+    assert!(reopened.contains("Philippa Granthier-Jones"));
+    assert_ne!(reopened.as_bytes(), approved_md.as_slice());
+
+    // Published, the public copy names the approving meeting only once its
+    // own minutes are public.
+    app.post_json(
+        &format!("/v1/meetings/{}/minutes/approve", seed.meeting_id),
+        &admin,
+        &json!({"approved_at_meeting_id": december["id"]}),
+    )
+    .await
+    .expect_json(200);
+    app.post_json(
+        &format!("/v1/meetings/{}/minutes/publish", seed.meeting_id),
+        &admin,
+        &json!({}),
+    )
+    .await
+    .expect_json(200);
+    let public = format!(
+        "/v1/public/partnerships/{}/meetings/{}/minutes",
+        seed.slug, seed.meeting_id
+    );
+    let copy = app.get_anonymous(&public).await.expect_json(200);
+    assert_eq!(copy["approved_at_meeting"], Value::Null);
+    let inside = app.get(&minutes, &admin).await.expect_json(200);
+    assert_eq!(inside["approved_at_meeting"]["id"], december["id"]);
+    assert!(copy["items"][2]["actions"].as_array().is_some());
+}
