@@ -6,6 +6,7 @@ mod crash;
 mod helpers;
 mod mechanisms;
 mod meetings;
+mod minutes_record;
 mod openapi_drift;
 mod problems;
 mod resilience;

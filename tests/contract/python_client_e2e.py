@@ -19,7 +19,9 @@ Board of 18 November 2019 (demo/herefordshire-spb-2019-11-18.json) is built
 under a NEW partnership with a unique slug: organisations (a shared registry:
 reused by exact name, as `demo` loaded them), members, people, groups, the
 meeting, its attendees (plus a deputy: the seed has none), agenda items and
-decisions; a PATCH with If-Match; metrics and a quarter's submission (with
+decisions; the actions agreed under each item (owners by initials, "ALL"
+and a group), an update that completes one, the log filtered by owner, the
+matters arising of the next board; a PATCH with If-Match; metrics and a quarter's submission (with
 Idempotency-Key replay, resubmission and dry run); then the minutes are read
 back as JSON and as Markdown and checked for real content. Every request body
 sent is also checked against the document's schema (the generated client
@@ -272,6 +274,9 @@ class Scenario:
         step("the same Idempotency-Key replays the first answer", self.submit_replay, critical=False)
         step("resubmission: updated and unchanged, dry run stores nothing", self.resubmit, critical=False)
         step("the values read back", self.read_values, critical=False)
+        step("actions agreed under items, owners by initials, ALL and a group", self.actions)
+        step("an update completes an action; the log filters by owner", self.action_update, critical=False)
+        step("matters arising of the next board", self.matters_arising, critical=False)
         step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
         step("GET /v1/meetings/{id}/minutes as Markdown", self.minutes_markdown, critical=False)
         step("every request body sent satisfied the document's schema", self.bodies_valid, critical=False)
@@ -304,6 +309,7 @@ class Scenario:
                 "get_minutes",
             ],
             "performance_data": ["create_metric", "submit_values", "list_values"],
+            "actions": ["create_action", "get_action", "list_actions", "create_update", "matters_arising"],
         }.items():
             for name in names:
                 setattr(gen, name, importlib.import_module(f"{PACKAGE}.api.{group}.{name}"))
@@ -497,6 +503,7 @@ class Scenario:
     def items_and_decisions(self) -> None:
         m = self.gen.models
         self.item_count = self.decision_count = 0
+        self.item_ids: dict[str, Any] = {}
         for item in self.seed["meetings"][0]["items"]:
             created = self.call(
                 self.gen.create_item,
@@ -512,6 +519,7 @@ class Scenario:
                 ),
             ).parsed
             self.item_count += 1
+            self.item_ids[item["title"]] = created.id
             for decision in item["decisions"]:
                 made = self.call(
                     self.gen.create_decision,
@@ -647,6 +655,75 @@ class Scenario:
         numbers = sorted(v.value for v in page.items)
         expect(numbers == [87.5, 140.0], f"values {numbers} (expected the resubmitted 140, not the dry run's 150)")
 
+    def actions(self) -> None:
+        m = self.gen.models
+        short = {g["short_name"]: self.groups[g["key"]] for g in self.seed["groups"]}
+        self.actions_made: list[Any] = []
+        for item in self.seed["meetings"][0]["items"]:
+            for a in item.get("actions", []):
+                owners = [str(short.get(o.removesuffix(" Group"), o)) for o in a["owners"]]
+                made = self.call(
+                    self.gen.create_action,
+                    201,
+                    id=self.partnership.id,
+                    body=m.CreateAction(
+                        description=a["description"],
+                        owners=owners,
+                        meeting_id=self.meeting.id,
+                        item_id=self.item_ids[item["title"]],
+                        due_text=a["due"],
+                        due_date=dt.date.fromisoformat(a["due_date"]) if a.get("due_date") else None,
+                    ),
+                ).parsed
+                self.actions_made.append(made)
+        numbers = [a.number for a in self.actions_made]
+        expect(numbers == list(range(1, len(numbers) + 1)), f"numbers {numbers}")
+        first = self.actions_made[0]
+        expect(str(first.owners[0].kind) == "all_partners", f"owner kind {first.owners[0].kind}")
+        expect(first.reference == "Action No 1 (18.11.19)", f"reference {first.reference}")
+        second = self.actions_made[1]
+        expect(second.reference == "Action No 2 (18.11.19 ref 1)", f"reference {second.reference}")
+        expect(str(second.status) == "open" and second.due_date == dt.date(2019, 11, 30), "status and due date")
+
+    def action_update(self) -> None:
+        m = self.gen.models
+        target = self.actions_made[1]
+        update = self.call(
+            self.gen.create_update,
+            201,
+            id=target.id,
+            body=m.CreateUpdate(
+                note="Report completed and circulated.",
+                status=m.ActionStatus("complete"),
+                noted_on=dt.date(2019, 11, 29),
+                reported_at_meeting_id=self.meeting.id,
+            ),
+        ).parsed
+        expect(update.noted_on == dt.date(2019, 11, 29), f"noted_on {update.noted_on}")
+        action = self.call(self.gen.get_action, 200, id=target.id).parsed
+        expect(str(action.status) == "complete", f"status {action.status}")
+        expect(action.completed_on == dt.date(2019, 11, 29), f"completed_on {action.completed_on}")
+        page = self.call(self.gen.list_actions, 200, id=self.partnership.id, owner="PG", status=m.ActionStatus("open")).parsed
+        expect(page.items and all(any(o.initials == "PG" for o in a.owners) for a in page.items), "owner filter")
+        expect(target.id not in [a.id for a in page.items], "the completed action is not open")
+
+    def matters_arising(self) -> None:
+        m = self.gen.models
+        board = self.call(
+            self.gen.create_meeting,
+            201,
+            id=self.partnership.id,
+            body=m.CreateMeeting(
+                group_id=self.groups["spb"],
+                title="Herefordshire Safeguarding Partner's Board",
+                starts_at=dt.datetime(2019, 12, 18, 15, 0, tzinfo=dt.timezone.utc),
+            ),
+        ).parsed
+        review = self.call(self.gen.matters_arising, 200, id=board.id).parsed
+        outstanding = [a.number for a in review.outstanding]
+        expect(len(outstanding) == len(self.actions_made) - 1, f"outstanding {outstanding}")
+        expect(review.previous_meeting_id == self.meeting.id, "previous meeting")
+
     def minutes_json(self) -> None:
         doc = self.call(self.gen.get_minutes, 200, id=self.meeting.id).parsed
         expect(doc.partnership_slug == self.slug, f"partnership_slug {doc.partnership_slug}")
@@ -672,6 +749,8 @@ class Scenario:
         )
         expect(harry[0].presenter in ("Ellen Footman", "EF"), f"4c presenter {harry[0].presenter}")
         expect(doc.meeting.quorate is True, "quorate")
+        agreed = sum(len(i.actions) for i in doc.items)
+        expect(agreed == len(self.actions_made), f"{agreed} actions under items, {len(self.actions_made)} made")
 
     def minutes_markdown(self) -> None:
         # The document offers JSON, Markdown and HTML for one 200 (content
