@@ -305,18 +305,22 @@ pub fn load(
                 crate::decisions::model::create(conn, actor, &meeting, &created, form)?;
             }
             for a in item.actions {
-                // Numbered after the log of earlier meetings, as they were.
-                agreed.push(CreateAction {
-                    number: None,
-                    meeting_id: Some(meeting.id),
-                    item_id: Some(created.id),
-                    description: a.description,
-                    owners: a.owners.iter().map(owner).collect::<Result<_, _>>()?,
-                    due_date: a.due_date,
-                    due_meeting_id: None,
-                    due_text: a.due,
-                    status: a.status,
-                });
+                // Numbered after the log of earlier meetings, as they were;
+                // one the minutes call done was done by the meeting's day.
+                agreed.push((
+                    meeting.starts_at,
+                    CreateAction {
+                        number: None,
+                        meeting_id: Some(meeting.id),
+                        item_id: Some(created.id),
+                        description: a.description,
+                        owners: a.owners.iter().map(owner).collect::<Result<_, _>>()?,
+                        due_date: a.due_date,
+                        due_meeting_id: None,
+                        due_text: a.due,
+                        status: a.status,
+                    },
+                ));
             }
         }
         for a in m.attendees {
@@ -372,8 +376,8 @@ pub fn load(
             action = actions::updates::create(conn, actor, action, form, now)?.1;
         }
     }
-    for form in agreed {
-        actions::model::create(conn, actor, Role::Admin, pid, form, now)?;
+    for (on, form) in agreed {
+        actions::model::create(conn, actor, Role::Admin, pid, form, on)?;
     }
     Ok(Loaded {
         partnership_id: pid,

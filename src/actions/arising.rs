@@ -1,9 +1,9 @@
 //! Matters arising: what a meeting reviews of the action log, as in
 //! "Members considered the following outstanding actions from the action
-//! log: (updates in bold)". The actions still outstanding from earlier
-//! meetings of the same group (and any due at this meeting), and those
-//! completed since the group's previous meeting, each with the updates
-//! reported at this meeting.
+//! log: (updates in bold)". The actions outstanding at the meeting from
+//! earlier meetings of the same group (and any due at this meeting, or
+//! reported on there), and those completed since the group's previous
+//! meeting, each with the updates reported at this meeting.
 
 use std::collections::HashMap;
 
@@ -13,12 +13,24 @@ use utoipa::ToSchema;
 
 use super::model::{self, Action};
 use super::rules::ActionStatus;
-use super::updates::{self, ActionUpdate};
+use super::updates;
 use super::view::{self, ActionView};
-use crate::db::schema::{actions, meetings};
+use crate::db::schema::{actions, meetings, people};
 use crate::db::{Day, DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::Meeting;
+
+/// An update as the minutes give it: dated, by whom, in bold.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportedUpdate {
+    pub id: Id,
+    pub noted_on: Day,
+    pub note: String,
+    /// The status it moved the action to, if it did.
+    pub status: Option<ActionStatus>,
+    /// The name of the person who gave it.
+    pub author: Option<String>,
+}
 
 /// An action as a meeting reviewed it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -26,7 +38,7 @@ pub struct ReviewedAction {
     #[serde(flatten)]
     pub action: ActionView,
     /// The updates reported at this meeting, oldest first.
-    pub updates: Vec<ActionUpdate>,
+    pub updates: Vec<ReportedUpdate>,
 }
 
 /// `GET /v1/meetings/{id}/matters-arising`.
@@ -35,7 +47,8 @@ pub struct MattersArising {
     pub meeting_id: Id,
     /// The group's previous meeting: completions since it are listed.
     pub previous_meeting_id: Option<Id>,
-    /// Still open or in progress, in number order.
+    /// Outstanding at this meeting (open or in progress then), in number
+    /// order, and any other action an update was reported on here.
     pub outstanding: Vec<ReviewedAction>,
     /// Completed since the previous meeting, up to this one.
     pub completed: Vec<ReviewedAction>,
@@ -47,18 +60,26 @@ impl MattersArising {
     }
 }
 
-/// What `meeting` reviews; `sees_confidential` false leaves out actions
-/// agreed under confidential items.
+/// What `meeting` reviews, as it stood at that meeting: an action completed
+/// since is still listed as outstanding then; `sees_confidential` false
+/// leaves out actions agreed under confidential items.
 pub fn for_meeting(
     conn: &mut DbConnection,
     meeting: &Meeting,
     sees_confidential: bool,
     now: UtcTime,
 ) -> Result<MattersArising, ApiError> {
-    let previous = match meeting.previous_meeting_id {
-        Some(id) => crate::meetings::model::find_in(conn, meeting.partnership_id, id).ok(),
+    use crate::meetings::model as meetings_model;
+    let previous_id = match meeting.previous_meeting_id {
+        Some(id) => Some(id),
+        None => meetings_model::latest_before(conn, meeting.group_id, meeting.starts_at)?,
+    };
+    let previous = match previous_id {
+        Some(id) => Some(meetings_model::find_in(conn, meeting.partnership_id, id)?),
         None => None,
     };
+    let reported_here = updates::reported_at(conn, meeting.id)?;
+    let reported_ids: Vec<Id> = reported_here.iter().map(|u| u.action_id).collect();
     let earlier = meetings::table
         .filter(meetings::group_id.eq(meeting.group_id))
         .filter(meetings::starts_at.lt(meeting.starts_at))
@@ -68,9 +89,9 @@ pub fn for_meeting(
         .filter(
             actions::meeting_id
                 .eq_any(earlier)
-                .or(actions::due_meeting_id.eq(meeting.id)),
+                .or(actions::due_meeting_id.eq(meeting.id))
+                .or(actions::id.eq_any(&reported_ids)),
         )
-        .filter(actions::status.ne(ActionStatus::Cancelled))
         .order(actions::number.asc())
         .select(Action::as_select())
         .load(conn)?;
@@ -80,25 +101,57 @@ pub fn for_meeting(
     }
     let since = previous.as_ref().map(|p| Day::in_uk(p.starts_at));
     let until = Day::in_uk(meeting.starts_at);
-    let completed_in_window = |a: &Action| {
-        a.status == ActionStatus::Complete
-            && a.completed_on
-                .is_some_and(|d| since.is_none_or(|s| d > s) && d <= until)
+    let place = |a: &Action| -> Option<bool> {
+        let completed_then = a.completed_on.filter(|d| *d <= until);
+        if a.status == ActionStatus::Complete && completed_then.is_some() {
+            // Completed by this meeting: reviewed if since the previous one.
+            let recent = completed_then.is_some_and(|d| since.is_none_or(|s| d > s));
+            return recent.then_some(false);
+        }
+        let outstanding_then =
+            a.status.is_outstanding() || a.completed_on.is_some_and(|d| d > until);
+        (outstanding_then || reported_ids.contains(&a.id)).then_some(true)
     };
-    rows.retain(|a| a.status.is_outstanding() || completed_in_window(a));
+    let placed: Vec<(Action, bool)> = rows
+        .into_iter()
+        .filter_map(|a| place(&a).map(|outstanding| (a, outstanding)))
+        .collect();
 
-    let mut reported: HashMap<Id, Vec<ActionUpdate>> = HashMap::new();
-    for update in updates::reported_at(conn, meeting.id)? {
-        reported.entry(update.action_id).or_default().push(update);
+    let author_ids: Vec<Id> = reported_here
+        .iter()
+        .filter_map(|u| u.author_person_id)
+        .collect();
+    let authors: HashMap<Id, String> = people::table
+        .filter(people::id.eq_any(&author_ids))
+        .select((people::id, people::full_name))
+        .load::<(Id, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut reported: HashMap<Id, Vec<ReportedUpdate>> = HashMap::new();
+    for u in reported_here {
+        reported
+            .entry(u.action_id)
+            .or_default()
+            .push(ReportedUpdate {
+                id: u.id,
+                noted_on: u.noted_on,
+                note: u.note,
+                status: u.status,
+                author: u.author_person_id.and_then(|p| authors.get(&p).cloned()),
+            });
     }
+    let (rows, where_): (Vec<Action>, Vec<bool>) = placed.into_iter().unzip();
     let mut outstanding = Vec::new();
     let mut completed = Vec::new();
-    for view in view::views(conn, meeting.partnership_id, rows, now)? {
+    for (view, is_outstanding) in view::views(conn, meeting.partnership_id, rows, now)?
+        .into_iter()
+        .zip(where_)
+    {
         let entry = ReviewedAction {
             updates: reported.remove(&view.action.id).unwrap_or_default(),
             action: view,
         };
-        if entry.action.action.status.is_outstanding() {
+        if is_outstanding {
             outstanding.push(entry);
         } else {
             completed.push(entry);

@@ -17,6 +17,15 @@ use crate::validate::Errors;
 /// The counter actions are numbered from, per partnership.
 pub const NUMBERS: &str = "action";
 
+/// A lookup's "not found" as a missing reference in `field`; any other
+/// error (the database gone, say) stays what it is.
+pub fn missing_as(field: &'static str, message: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |e| match e {
+        ApiError::NotFound(_) => ApiError::missing(field, message),
+        other => other,
+    }
+}
+
 /// An action of the partnership's log, as stored.
 #[derive(
     Debug,
@@ -88,6 +97,11 @@ fn find_any(conn: &mut DbConnection, id: Id) -> Result<Action, ApiError> {
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("no such action"))
+}
+
+/// The action as stored now (after a write took the partnership's lock).
+pub fn reload(conn: &mut DbConnection, id: Id) -> Result<Action, ApiError> {
+    find_any(conn, id)
 }
 
 /// An action the caller may `access`, with the caller's role: another
@@ -165,7 +179,7 @@ fn check_source(
     ] {
         if let Some(id) = id {
             crate::meetings::model::find_in(conn, partnership_id, id)
-                .map_err(|_| ApiError::missing(field, "no such meeting in this partnership"))?;
+                .map_err(missing_as(field, "no such meeting in this partnership"))?;
         }
     }
     Ok(())
@@ -258,6 +272,8 @@ pub fn create(
     // Taken last of all checks, in this transaction: a refused request gives
     // its number back, and concurrent creators queue here.
     let scope = Scope::Partnership(partnership_id);
+    // The change log first, as every write holds it before anything else.
+    counter::hold(conn, scope, counter::CHANGE_LOG)?;
     let number = match form.number {
         Some(number) => {
             counter::raise(conn, scope, NUMBERS, number)?;

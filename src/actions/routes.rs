@@ -1,7 +1,7 @@
 //! `/v1/partnerships/{id}/actions`, `/v1/actions/{id}`, its updates, and
 //! `/v1/meetings/{id}/matters-arising`: thin handlers.
 
-use actix_web::http::header::{self, Header};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -82,21 +82,10 @@ fn one(
 
 /// Whether the caller asked for CSV (`Accept: text/csv`) or JSON.
 fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
-    if !req.headers().contains_key(header::ACCEPT) {
-        return Ok(false);
-    }
-    let accept = header::Accept::parse(req)
-        .map_err(|_| ApiError::bad_request("the Accept header is malformed"))?;
-    for mime in accept.ranked() {
-        match (mime.type_().as_str(), mime.subtype().as_str()) {
-            ("text", "csv") => return Ok(true),
-            ("application", "json") | ("application", "*") | ("*", "*") => return Ok(false),
-            _ => {}
-        }
-    }
-    Err(ApiError::NotAcceptable(
-        "the action log is available as application/json or text/csv".into(),
-    ))
+    crate::http::accept::negotiate(
+        req,
+        &[("application", "json", false), ("text", "csv", true)],
+    )
 }
 
 /// The action log in number order, filtered. With `Accept: text/csv` the
@@ -244,7 +233,7 @@ pub async fn create_update(
     .await
 }
 
-/// The updates of an action, in the order they were recorded.
+/// The updates of an action, oldest first (by date, then as recorded).
 #[utoipa::path(
     get,
     path = "/v1/actions/{id}/updates",

@@ -148,8 +148,23 @@ pub struct CreateAction {
 
 /// `owners` as published: at most 20 strings of [`OWNER_PATTERN`].
 pub fn owners_schema() -> utoipa::openapi::schema::Array {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    owners_array(false)
+}
+
+/// `owners` of a PATCH: `null` (or left out) keeps them.
+pub fn nullable_owners_schema() -> utoipa::openapi::schema::Array {
+    owners_array(true)
+}
+
+fn owners_array(nullable: bool) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let kind = if nullable {
+        SchemaType::from_iter([Type::Array, Type::Null])
+    } else {
+        SchemaType::new(Type::Array)
+    };
     ArrayBuilder::new()
+        .schema_type(kind)
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::String)
@@ -175,7 +190,7 @@ pub struct UpdateAction {
     pub item_id: Option<Option<Id>>,
     #[schema(schema_with = crate::validate::Text::<2000>::nullable_paragraph)]
     pub description: Option<String>,
-    #[schema(schema_with = owners_schema)]
+    #[schema(schema_with = nullable_owners_schema)]
     pub owners: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<Day>)]
@@ -224,7 +239,18 @@ fn validate(
     Ok(fields)
 }
 
+/// The numbers an import may give: as published.
+pub const NUMBERS: std::ops::RangeInclusive<i64> = 1..=1_000_000_000;
+
 pub fn from_create(form: &CreateAction) -> Result<ActionFields, Refusal> {
+    if let Some(number) = form.number.filter(|n| !NUMBERS.contains(n)) {
+        let mut errors = Errors::new();
+        errors.add(
+            "number",
+            format!("{number} is not between 1 and 1000000000"),
+        );
+        errors.finish()?;
+    }
     let fields = ActionFields {
         meeting_id: form.meeting_id,
         item_id: form.item_id,

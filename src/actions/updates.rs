@@ -13,7 +13,6 @@ use crate::db::schema::action_updates;
 use crate::db::store;
 use crate::db::{Day, DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::validate::Errors;
 
 /// One update of an action, as stored.
 #[derive(
@@ -52,7 +51,7 @@ pub struct ActionUpdate {
 
 crate::record!(ActionUpdate, "action_update", action_updates);
 
-/// Records an update on `action` (read in this transaction) and moves the
+/// Records an update on `action` and moves the
 /// action to the update's status; completing it records the update's date.
 pub fn create(
     conn: &mut DbConnection,
@@ -63,21 +62,18 @@ pub fn create(
 ) -> Result<(ActionUpdate, Action), ApiError> {
     let note = rules::update_note(&form.note)?;
     let pid = action.partnership_id;
-    let mut errors = Errors::new();
     if let Some(person) = form.author_person_id {
-        if crate::people::model::find(conn, pid, person).is_err() {
-            errors.missing("author_person_id", "no such person in this partnership");
-        }
+        crate::people::model::find(conn, pid, person).map_err(model::missing_as(
+            "author_person_id",
+            "no such person in this partnership",
+        ))?;
     }
     if let Some(meeting) = form.reported_at_meeting_id {
-        if crate::meetings::model::find_in(conn, pid, meeting).is_err() {
-            errors.missing(
-                "reported_at_meeting_id",
-                "no such meeting in this partnership",
-            );
-        }
+        crate::meetings::model::find_in(conn, pid, meeting).map_err(model::missing_as(
+            "reported_at_meeting_id",
+            "no such meeting in this partnership",
+        ))?;
     }
-    errors.finish()?;
     let noted_on = form.noted_on.unwrap_or(Day::in_uk(now));
     let stamp = UtcTime::now();
     let update = ActionUpdate {
@@ -95,6 +91,9 @@ pub fn create(
         updated_at: stamp,
     };
     store::insert(conn, actor, &update)?;
+    // Read again now that the write holds the partnership's change log: a
+    // concurrent update that committed meanwhile is not overwritten.
+    let action = model::reload(conn, action.id)?;
     let action = match form.status {
         Some(status) if status != action.status => {
             model::set_status(conn, actor, &action, status, noted_on)?
@@ -104,7 +103,10 @@ pub fn create(
     Ok((update, action))
 }
 
-/// One page of an action's updates in the order they were recorded.
+/// One page of an action's updates, oldest first: by `noted_on`, then in
+/// the order recorded. The cursor is the last update's id; the page resumes
+/// after that update's place in this order (an update dated before it and
+/// recorded during the walk shows on the next walk).
 pub fn of_action(
     conn: &mut DbConnection,
     action_id: Id,
@@ -112,12 +114,28 @@ pub fn of_action(
 ) -> Result<Vec<ActionUpdate>, ApiError> {
     let mut query = action_updates::table
         .filter(action_updates::action_id.eq(action_id))
-        .order(action_updates::id.asc())
+        .order((action_updates::noted_on.asc(), action_updates::id.asc()))
         .select(ActionUpdate::as_select())
         .limit(page.fetch())
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(action_updates::id.gt(after));
+        let Some(last) = action_updates::table
+            .filter(action_updates::action_id.eq(action_id))
+            .filter(action_updates::id.eq(after))
+            .select(action_updates::noted_on)
+            .first::<Day>(conn)
+            .optional()?
+        else {
+            // A cursor this list did not hand out is past its end.
+            return Ok(Vec::new());
+        };
+        query = query.filter(
+            action_updates::noted_on
+                .gt(last)
+                .or(action_updates::noted_on
+                    .eq(last)
+                    .and(action_updates::id.gt(after))),
+        );
     }
     Ok(query.load(conn)?)
 }

@@ -33,7 +33,8 @@ pub struct Owner {
     pub id: Option<Id>,
     /// "Philippa Granthier", "Development and Practice Group", "All partners".
     pub name: String,
-    /// A person's initials, or `ALL`; null for groups and organisations.
+    /// As a log writes the owner: a person's initials, a group's short name
+    /// ("D&P"), or `ALL`; null for an organisation.
     pub initials: Option<String>,
 }
 
@@ -162,8 +163,8 @@ pub fn views(
             for id in &action.owner_ids.0 {
                 let owner = if let Some((name, initials)) = persons.get(id) {
                     (OwnerKind::Person, name.clone(), Some(initials.clone()))
-                } else if let Some((name, _)) = groups.get(id) {
-                    (OwnerKind::Group, name.clone(), None)
+                } else if let Some((name, short)) = groups.get(id) {
+                    (OwnerKind::Group, name.clone(), Some(short.clone()))
                 } else {
                     let name = orgs.get(id).cloned().unwrap_or_default();
                     (OwnerKind::Organisation, name, None)

@@ -366,6 +366,22 @@ mod tests {
     }
 
     #[test]
+    fn days_are_exactly_full_dates() {
+        assert_eq!(Day::parse("2019-11-29").unwrap().text(), "2019-11-29");
+        assert_eq!(Day::parse("0999-01-01").unwrap().text(), "0999-01-01");
+        for bad in [
+            "2019-1-5",
+            "+12345-01-01",
+            "2019 -01-01",
+            "2019-02-30",
+            "20191129",
+            "",
+        ] {
+            assert!(Day::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn ids_are_time_ordered() {
         let first = Id::new();
         let second = Id::new();
@@ -418,9 +434,34 @@ impl From<String> for IdList {
     AsExpression,
     FromSqlRow,
 )]
-#[serde(transparent)]
+#[serde(into = "String", try_from = "String")]
 #[diesel(sql_type = Text)]
 pub struct Day(pub chrono::NaiveDate);
+
+impl From<Day> for String {
+    fn from(day: Day) -> String {
+        day.text()
+    }
+}
+
+impl TryFrom<String> for Day {
+    type Error = String;
+    /// Exactly `YYYY-MM-DD` (RFC 3339 `full-date`), as `format: date` says:
+    /// the stored text then compares as the date does.
+    fn try_from(text: String) -> Result<Day, String> {
+        let bytes = text.as_bytes();
+        let shape = bytes.len() == 10
+            && bytes.iter().enumerate().all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        shape
+            .then(|| chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
+            .flatten()
+            .map(Day)
+            .ok_or_else(|| format!("'{text}' is not a date like 2019-11-29"))
+    }
+}
 
 impl Day {
     /// The date in the UK (GMT/BST) at `time`.
@@ -433,6 +474,11 @@ impl Day {
 
     pub fn text(self) -> String {
         self.0.format("%Y-%m-%d").to_string()
+    }
+
+    #[cfg(test)]
+    fn parse(text: &str) -> Result<Day, String> {
+        Day::try_from(text.to_owned())
     }
 }
 

@@ -1,7 +1,8 @@
 //! HTTP pieces shared by every resource, each written once: the JSON body
-//! extractor, cursor pagination, ETag/If-Match, idempotency keys, telemetry and
+//! extractor, content negotiation, cursor pagination, ETag/If-Match, idempotency keys, telemetry and
 //! the problem+json fallbacks for errors raised outside handlers.
 
+pub mod accept;
 pub mod etag;
 pub mod fallback;
 pub mod idempotency;

@@ -208,6 +208,9 @@ pub fn delete(
 ) -> Result<(), ApiError> {
     let before = find(conn, meeting.id, id)?;
     store::check(expected, before.version)?;
+    // Counted once the edit holds the partnership's change log, so that no
+    // decision, declaration or action is recorded on the item meanwhile.
+    begin_edit(conn, actor, meeting)?;
     let decided: i64 = decisions::table
         .filter(decisions::item_id.eq(id))
         .count()
@@ -225,7 +228,6 @@ pub fn delete(
             "the item has decisions, declarations or actions; delete those first (or move the actions)",
         ));
     }
-    begin_edit(conn, actor, meeting)?;
     store::delete(conn, actor, &before, expected)
 }
 

@@ -148,7 +148,7 @@ fn check_references(
 }
 
 /// The group's latest meeting before `starts_at` that was not cancelled.
-fn latest_before(
+pub fn latest_before(
     conn: &mut DbConnection,
     group_id: Id,
     starts_at: UtcTime,

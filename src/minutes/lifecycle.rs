@@ -146,8 +146,9 @@ pub async fn reopen(
         id,
         expected,
         move |conn, principal, meeting| {
-            snapshot::discard(conn, meeting.id)?;
-            model::reopen(conn, principal, meeting, reason)
+            let reopened = model::reopen(conn, principal, meeting, reason)?;
+            snapshot::discard(conn, reopened.id)?;
+            Ok(reopened)
         },
     )
     .await

@@ -3,14 +3,14 @@
 //! Renderings are exports: each is audited, and every confidential item a
 //! copy shows in full leaves a `read` event.
 
-use actix_web::http::header::{self, Header};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::document::MinutesDocument;
 use super::render;
 use crate::audit::{self, Change};
 use crate::auth::{Access, Principal};
-use crate::db::{self, Id, UtcTime};
+use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
 use crate::items::model::audit_confidential_reads;
 use crate::meetings::model::find_for;
@@ -42,26 +42,17 @@ impl Format {
     }
 }
 
-/// Picks the representation from `Accept` by preference; JSON when absent or
-/// `*/*`; 406 when nothing offered is acceptable.
+/// Picks the representation from `Accept`: JSON when absent or `*/*`; 406
+/// when nothing offered is acceptable.
 pub fn negotiate(req: &HttpRequest) -> Result<Format, ApiError> {
-    if !req.headers().contains_key(header::ACCEPT) {
-        return Ok(Format::Json);
-    }
-    let accept = header::Accept::parse(req)
-        .map_err(|_| ApiError::bad_request("the Accept header is malformed"))?;
-    for mime in accept.ranked() {
-        let (kind, sub) = (mime.type_().as_str(), mime.subtype().as_str());
-        match (kind, sub) {
-            ("application", "json") | ("*", "*") | ("application", "*") => return Ok(Format::Json),
-            ("text", "markdown") | ("text", "*") => return Ok(Format::Markdown),
-            ("text", "html") => return Ok(Format::Html),
-            _ => {}
-        }
-    }
-    Err(ApiError::NotAcceptable(
-        "minutes are available as application/json, text/markdown or text/html".into(),
-    ))
+    crate::http::accept::negotiate(
+        req,
+        &[
+            ("application", "json", Format::Json),
+            ("text", "markdown", Format::Markdown),
+            ("text", "html", Format::Html),
+        ],
+    )
 }
 
 fn respond(doc: &MinutesDocument, format: Format) -> HttpResponse {
@@ -169,13 +160,13 @@ pub async fn public_minutes(
             crate::partnerships::model::find_by_slug(conn, &slug).map_err(|_| unpublished())?;
         let meeting = crate::meetings::model::find_in(conn, partnership.id, id)
             .ok()
-            .filter(|m| m.is_public(UtcTime::now()))
+            .filter(|m| m.is_public(now))
             .ok_or_else(unpublished)?;
         let mut doc = super::snapshot::read(conn, meeting, false, now)?;
         // The public copy names another meeting only if its minutes are public.
         let public = |conn: &mut db::DbConnection, id: Option<Id>| {
             id.and_then(|id| crate::meetings::model::find_in(conn, partnership.id, id).ok())
-                .is_some_and(|m| m.is_public(UtcTime::now()))
+                .is_some_and(|m| m.is_public(now))
         };
         if !public(conn, doc.previous_meeting.as_ref().map(|m| m.id)) {
             doc.previous_meeting = None;

@@ -69,10 +69,13 @@ pub struct ReferenceParts<'a> {
 
 const PLACEHOLDERS: [&str; 4] = ["number", "date", "item", "group"];
 
-/// Published pattern of a format: printable text, at most 200 characters.
+/// Published form of a format: printable text with `{number}`, at most 200
+/// characters; `null` (or left out) is the default on create, and keeps the
+/// format on PATCH.
 pub fn reference_format_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
     utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .min_length(Some(8))
         .max_length(Some(200))
         .pattern(Some(

@@ -8,7 +8,7 @@ use safeguarding_api::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{id_of, spawn_app, spawn_app_with, TestApp};
-use crate::seed::{self, ActionLog, Seed, HEREFORDSHIRE, NOTTINGHAMSHIRE};
+use crate::seed::{self, schedule_board, ActionLog, Seed, HEREFORDSHIRE, NOTTINGHAMSHIRE};
 
 /// 1 December 2019: after the November deadlines, before December's.
 const CLOCK: &str = "2019-12-01T09:00:00Z";
@@ -179,15 +179,7 @@ async fn matters_arising_overdue_and_csv_against_a_fixed_clock() {
 
     // The next board (18 December): what is still open from November and
     // before; action 3 was reviewed in November and is not repeated.
-    let december = app
-        .post_json(
-            &format!("/v1/partnerships/{pid}/meetings"),
-            &admin,
-            &json!({"group_id": seed.groups["spb"], "title": "Herefordshire Safeguarding Partner's Board",
-                    "starts_at": "2019-12-18T15:00:00Z"}),
-        )
-        .await
-        .expect_json(201);
+    let december = schedule_board(&app, &seed, "2019-12-18T15:00:00Z", json!({})).await;
     assert_eq!(december["previous_meeting_id"], json!(seed.meeting_id));
     let next = app
         .get(
@@ -453,106 +445,66 @@ async fn twenty_concurrent_creations_through_two_instances_number_1_to_20_once()
 }
 
 #[tokio::test]
-async fn members_update_actions_viewers_read_submitters_see_none() {
+async fn updates_are_listed_by_date_and_concurrent_updates_all_land() {
     let app = spawn_app().await;
-    let (seed, log) = herefordshire(&app).await;
-    let pid = seed.partnership_id;
+    let partnership = app.create_partnership("updates").await;
+    let pid = id_of(&partnership);
     let member = app.token(&[(pid, Role::Member)]);
-    let viewer = app.token(&[(pid, Role::Viewer)]);
-    let submitter = app.token_with_org(
-        "police-feed",
-        seed.organisations["west-mercia-police"],
-        &[(pid, Role::Submitter)],
-    );
-    let id = log.actions[&14]["id"].as_str().unwrap().to_owned();
-    let updates = format!("/v1/actions/{id}/updates");
-    // Each refusal is checked against an accepted request of the same shape.
-    app.post_json(&updates, &member, &json!({"note": "Draft circulated."}))
-        .await
-        .expect_json(201);
-    app.post_json(&updates, &viewer, &json!({"note": "Draft circulated."}))
-        .await
-        .expect_problem(403);
-    app.get(&format!("/v1/actions/{id}"), &viewer)
-        .await
-        .expect_json(200);
-    app.get(&format!("/v1/actions/{id}"), &submitter)
-        .await
-        .expect_problem(403);
-    app.get(&format!("/v1/partnerships/{pid}/actions"), &submitter)
-        .await
-        .expect_problem(403);
-    app.get(
-        &format!("/v1/meetings/{}/matters-arising", seed.meeting_id),
-        &submitter,
-    )
-    .await
-    .expect_problem(403);
-    let patch = app
-        .patch_json(
-            &format!("/v1/actions/{id}"),
-            &viewer,
-            Some("*"),
-            &json!({"status": "cancelled"}),
-        )
-        .await;
-    patch.expect_problem(403);
-    let stale = app
-        .patch_json(
-            &format!("/v1/actions/{id}"),
-            &member,
-            Some("\"99\""),
-            &json!({"status": "cancelled"}),
-        )
-        .await;
-    stale.expect_problem(412);
-    app.patch_json(
-        &format!("/v1/actions/{id}"),
-        &member,
-        None,
-        &json!({"status": "cancelled"}),
-    )
-    .await
-    .expect_problem(428);
-    // Another partnership's token finds nothing.
-    let other = app.create_partnership("other").await;
-    let stranger = app.token(&[(id_of(&other), Role::Admin)]);
-    app.get(&format!("/v1/actions/{id}"), &stranger)
-        .await
-        .expect_problem(404);
-    app.post_json(&updates, &stranger, &json!({"note": "x"}))
-        .await
-        .expect_problem(404);
-
-    // An action agreed under a confidential item: members see it, viewers
-    // neither in the list nor by id.
-    let admin = app.platform_admin_token();
-    let item = app
-        .post_json(
-            &format!("/v1/meetings/{}/items", log.meetings["spb-2019-10-23"]),
-            &admin,
-            &json!({"number": "9.1", "title": "Case review: child D", "confidential": true}),
-        )
-        .await
-        .expect_json(201);
-    let secret = app
+    let action = app
         .post_json(
             &format!("/v1/partnerships/{pid}/actions"),
             &member,
-            &json!({"item_id": item["id"], "description": "Refer child D's case to the panel.", "owners": ["EF"]}),
+            &json!({"description": "Draft the letter."}),
         )
         .await
         .expect_json(201);
-    assert_eq!(secret["confidential"], true);
-    let path = format!("/v1/actions/{}", secret["id"].as_str().unwrap());
-    app.get(&path, &member).await.expect_json(200);
-    app.get(&path, &viewer).await.expect_problem(403);
-    let seen_by_viewer = app
-        .get_all(&format!("/v1/partnerships/{pid}/actions"), &viewer)
-        .await;
-    let seen_by_member = app
-        .get_all(&format!("/v1/partnerships/{pid}/actions"), &member)
-        .await;
-    assert_eq!(seen_by_member.len(), seen_by_viewer.len() + 1);
-    assert!(seen_by_viewer.iter().all(|a| a["id"] != secret["id"]));
+    let updates = format!("/v1/actions/{}/updates", action["id"].as_str().unwrap());
+    // Recorded out of order: the list is by date, and pages keep that order.
+    for (day, note) in [
+        ("2019-12-18", "Sent."),
+        ("2019-10-23", "Agreed."),
+        ("2019-11-18", "Drafted."),
+    ] {
+        app.post_json(&updates, &member, &json!({"noted_on": day, "note": note}))
+            .await
+            .expect_json(201);
+    }
+    let mut notes = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("{updates}?limit=1&cursor={c}"),
+            None => format!("{updates}?limit=1"),
+        };
+        let page = app.get(&path, &member).await.expect_json(200);
+        notes.push(page["items"][0]["note"].as_str().unwrap().to_owned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(notes, ["Agreed.", "Drafted.", "Sent."]);
+
+    // Ten members' systems report at once, each moving the status: none is
+    // refused for a change another made meanwhile.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (app, member, updates) = (app.clone(), member.clone(), updates.clone());
+            tokio::spawn(async move {
+                let status = if i % 2 == 0 { "in_progress" } else { "open" };
+                app.post_json(
+                    &updates,
+                    &member,
+                    &json!({"note": format!("Report {i}."), "status": status}),
+                )
+                .await
+                .status
+                .as_u16()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 201);
+    }
+    assert_eq!(app.get_all(&updates, &member).await.len(), 13);
 }

@@ -1,3 +1,4 @@
+mod action_access;
 mod actions;
 mod change_log;
 mod clients;

@@ -6,7 +6,7 @@ use safeguarding_api::auth::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp, JWT_SECRET};
-use crate::seed::{self, etag, Seed, HEREFORDSHIRE, NOTTINGHAMSHIRE};
+use crate::seed::{self, etag, schedule_board, Seed, HEREFORDSHIRE, NOTTINGHAMSHIRE};
 
 const HARRY: &str = "Serious Case Review 'Harry' Report";
 const HARRY_TEXT: &str = "recommendations were not clear";
@@ -32,26 +32,6 @@ async fn make_confidential(app: &TestApp, seed: &Seed, title: &str) {
     )
     .await
     .expect_json(200);
-}
-
-/// Schedules another meeting of the Herefordshire board; `fields` add to or
-/// override the defaults.
-async fn schedule_board(app: &TestApp, seed: &Seed, starts_at: &str, fields: Value) -> Value {
-    let mut body = json!({
-        "group_id": seed.groups["spb"],
-        "title": "Herefordshire Safeguarding Partner's Board",
-        "starts_at": starts_at,
-    });
-    body.as_object_mut()
-        .unwrap()
-        .extend(fields.as_object().unwrap().clone());
-    app.post_json(
-        &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
-        &app.platform_admin_token(),
-        &body,
-    )
-    .await
-    .expect_json(201)
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::actions::herefordshire;
 use crate::helpers::spawn_app;
-use crate::seed::HEREFORDSHIRE;
+use crate::seed::{approve_and_publish, schedule_board, HEREFORDSHIRE};
 
 fn start_of(text: &str) -> String {
     text.chars().take(20).collect()
@@ -63,15 +63,7 @@ async fn minutes_show_actions_under_items_and_freeze_at_approval() {
     assert!(review > text.find("## 1. Minutes of the previous meeting").unwrap());
 
     // Approve at the December board: the minutes are frozen.
-    let december = app
-        .post_json(
-            &format!("/v1/partnerships/{pid}/meetings"),
-            &admin,
-            &json!({"group_id": seed.groups["spb"], "title": "Herefordshire Safeguarding Partner's Board",
-                    "starts_at": "2019-12-18T15:00:00Z"}),
-        )
-        .await
-        .expect_json(201);
+    let december = schedule_board(&app, &seed, "2019-12-18T15:00:00Z", json!({})).await;
     app.post_json(
         &format!("/v1/meetings/{}/minutes/approve", seed.meeting_id),
         &admin,
@@ -167,24 +159,7 @@ async fn minutes_show_actions_under_items_and_freeze_at_approval() {
 
     // Published, the public copy names the approving meeting only once its
     // own minutes are public.
-    app.post_json(
-        &format!("/v1/meetings/{}/minutes/approve", seed.meeting_id),
-        &admin,
-        &json!({"approved_at_meeting_id": december["id"]}),
-    )
-    .await
-    .expect_json(200);
-    app.post_json(
-        &format!("/v1/meetings/{}/minutes/publish", seed.meeting_id),
-        &admin,
-        &json!({}),
-    )
-    .await
-    .expect_json(200);
-    let public = format!(
-        "/v1/public/partnerships/{}/meetings/{}/minutes",
-        seed.slug, seed.meeting_id
-    );
+    let public = approve_and_publish(&app, &seed, &december).await;
     let copy = app.get_anonymous(&public).await.expect_json(200);
     assert_eq!(copy["approved_at_meeting"], Value::Null);
     let inside = app.get(&minutes, &admin).await.expect_json(200);

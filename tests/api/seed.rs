@@ -300,3 +300,44 @@ pub async fn load_action_log(app: &TestApp, fixture: &str, seed: &Seed) -> Actio
     }
     ActionLog { actions, meetings }
 }
+
+/// Schedules another meeting of the Herefordshire board; `fields` add to or
+/// override the defaults.
+pub async fn schedule_board(app: &TestApp, seed: &Seed, starts_at: &str, fields: Value) -> Value {
+    let mut body = json!({
+        "group_id": seed.groups["spb"],
+        "title": "Herefordshire Safeguarding Partner's Board",
+        "starts_at": starts_at,
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    app.post_json(
+        &format!("/v1/partnerships/{}/meetings", seed.partnership_id),
+        &app.platform_admin_token(),
+        &body,
+    )
+    .await
+    .expect_json(201)
+}
+
+/// Approves the seed meeting's minutes at `at` and publishes them now;
+/// answers the path of the public copy.
+pub async fn approve_and_publish(app: &TestApp, seed: &Seed, at: &Value) -> String {
+    let admin = app.platform_admin_token();
+    let minutes = format!("/v1/meetings/{}/minutes", seed.meeting_id);
+    app.post_json(
+        &format!("{minutes}/approve"),
+        &admin,
+        &json!({"approved_at_meeting_id": at["id"]}),
+    )
+    .await
+    .expect_json(200);
+    app.post_json(&format!("{minutes}/publish"), &admin, &json!({}))
+        .await
+        .expect_json(200);
+    format!(
+        "/v1/public/partnerships/{}/meetings/{}/minutes",
+        seed.slug, seed.meeting_id
+    )
+}
