@@ -69,7 +69,9 @@ pub struct MinutesItem {
     pub actions: Vec<ActionView>,
 }
 
-/// `GET /v1/meetings/{id}/minutes` as JSON.
+/// `GET /v1/meetings/{id}/minutes` as JSON. Approved minutes are stored in
+/// this shape (`minutes_snapshots.document`): a field added later needs
+/// `#[serde(default)]`, so that minutes frozen before it still read.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MinutesDocument {
     pub partnership_name: String,
