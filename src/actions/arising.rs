@@ -48,9 +48,11 @@ pub struct MattersArising {
     /// The group's previous meeting: completions since it are listed.
     pub previous_meeting_id: Option<Id>,
     /// Outstanding at this meeting (open or in progress then), in number
-    /// order, and any other action an update was reported on here.
+    /// order, and any other action an update was reported on here (one
+    /// cancelled, say: its status says so).
     pub outstanding: Vec<ReviewedAction>,
-    /// Completed since the previous meeting, up to this one.
+    /// Completed since the previous meeting, up to this one, or completed
+    /// earlier and reported on here.
     pub completed: Vec<ReviewedAction>,
 }
 
@@ -105,8 +107,10 @@ pub fn for_meeting(
         let completed_then = a.completed_on.filter(|d| *d <= until);
         if a.status == ActionStatus::Complete && completed_then.is_some() {
             // Completed by this meeting: reviewed if since the previous one.
+            // Completed by this meeting: reviewed if since the previous one,
+            // or if an update on it was reported here.
             let recent = completed_then.is_some_and(|d| since.is_none_or(|s| d > s));
-            return recent.then_some(false);
+            return (recent || reported_ids.contains(&a.id)).then_some(false);
         }
         let outstanding_then =
             a.status.is_outstanding() || a.completed_on.is_some_and(|d| d > until);

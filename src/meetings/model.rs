@@ -115,10 +115,13 @@ pub fn find_for(
 
 /// A meeting of this partnership, for references between records.
 pub fn find_in(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Meeting, ApiError> {
-    find_any(conn, id)
-        .ok()
-        .filter(|m| m.partnership_id == partnership_id)
-        .ok_or_else(|| ApiError::not_found("no such meeting in this partnership"))
+    let missing = || ApiError::not_found("no such meeting in this partnership");
+    match find_any(conn, id) {
+        Ok(m) if m.partnership_id == partnership_id => Ok(m),
+        Ok(_) | Err(ApiError::NotFound(_)) => Err(missing()),
+        // The database gone is not a missing meeting.
+        Err(other) => Err(other),
+    }
 }
 
 fn check_references(

@@ -181,20 +181,33 @@ async fn matters_arising_overdue_and_csv_against_a_fixed_clock() {
     // before; action 3 was reviewed in November and is not repeated.
     let december = schedule_board(&app, &seed, "2019-12-18T15:00:00Z", json!({})).await;
     assert_eq!(december["previous_meeting_id"], json!(seed.meeting_id));
-    let next = app
-        .get(
-            &format!(
-                "/v1/meetings/{}/matters-arising",
-                december["id"].as_str().unwrap()
-            ),
-            &admin,
-        )
-        .await
-        .expect_json(200);
+    let arising_of_december = format!(
+        "/v1/meetings/{}/matters-arising",
+        december["id"].as_str().unwrap()
+    );
+    let next = app.get(&arising_of_december, &admin).await.expect_json(200);
     let mut open = vec![14, 15, 19];
     open.extend(20..=32);
     assert_eq!(numbers(next["outstanding"].as_array().unwrap()), open);
     assert!(next["completed"].as_array().unwrap().is_empty());
+    // Unless something is reported on it there: then it is reviewed again.
+    app.post_json(
+        &format!(
+            "/v1/actions/{}/updates",
+            log.actions[&3]["id"].as_str().unwrap()
+        ),
+        &admin,
+        &json!({"note": "The launch meeting is booked for 14 January 2020.",
+                "reported_at_meeting_id": december["id"], "noted_on": "2019-12-18"}),
+    )
+    .await
+    .expect_json(201);
+    let again = app.get(&arising_of_december, &admin).await.expect_json(200);
+    assert_eq!(numbers(again["completed"].as_array().unwrap()), [3]);
+    assert_eq!(
+        again["completed"][0]["updates"][0]["noted_on"],
+        "2019-12-18"
+    );
 
     // Overdue on 1 December: "29 November" and "end of November".
     let overdue = app
