@@ -303,6 +303,9 @@ mod tests {
         let nested = ReferenceFormat::parse("{group}/{number}[ ({date}[ ref {item}])]").unwrap();
         assert_eq!(nested.render(&no_item), "SPB/14 (23.10.19)");
         assert_eq!(nested.render(&parts), "SPB/14 (23.10.19 ref 3.1)");
+        let grouped = ReferenceFormat::parse("[{group} ]Action {number}").unwrap();
+        assert_eq!(grouped.render(&parts), "SPB Action 14");
+        assert_eq!(grouped.render(&no_meeting), "Action 14");
     }
 
     #[test]
