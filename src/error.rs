@@ -101,6 +101,15 @@ impl ApiError {
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::Internal(detail.into())
     }
+    /// For `map_err` on the lookup of a record a body field names: its
+    /// "not found" becomes a missing reference naming `field`; any other
+    /// error (the database gone, say) stays what it is.
+    pub fn missing_as(field: &'static str, message: &'static str) -> impl Fn(ApiError) -> ApiError {
+        move |e| match e {
+            ApiError::NotFound(_) => ApiError::missing(field, message),
+            other => other,
+        }
+    }
 
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {

@@ -1,6 +1,8 @@
 //! Action rows and their writes: numbers from the partnership's counter,
 //! owners resolved from initials and ids, the source meeting and item.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,15 +18,6 @@ use crate::validate::Errors;
 
 /// The counter actions are numbered from, per partnership.
 pub const NUMBERS: &str = "action";
-
-/// A lookup's "not found" as a missing reference in `field`; any other
-/// error (the database gone, say) stays what it is.
-pub fn missing_as(field: &'static str, message: &'static str) -> impl Fn(ApiError) -> ApiError {
-    move |e| match e {
-        ApiError::NotFound(_) => ApiError::missing(field, message),
-        other => other,
-    }
-}
 
 /// An action of the partnership's log, as stored.
 #[derive(
@@ -178,79 +171,118 @@ fn check_source(
         ("due_meeting_id", fields.due_meeting_id),
     ] {
         if let Some(id) = id {
-            crate::meetings::model::find_in(conn, partnership_id, id)
-                .map_err(missing_as(field, "no such meeting in this partnership"))?;
+            crate::meetings::model::find_in(conn, partnership_id, id).map_err(
+                ApiError::missing_as(field, "no such meeting in this partnership"),
+            )?;
         }
     }
     Ok(())
 }
 
-/// Resolves owners: initials against the partnership's people (422 naming
-/// each unknown one), ids against its people, groups and member
-/// organisations (404 naming each unknown one).
+/// Resolves owners in four queries whatever their number: initials against
+/// the partnership's people (422 naming each unknown one), ids against its
+/// people, groups and member organisations (404 naming each unknown one).
 pub fn resolve_owners(
     conn: &mut DbConnection,
     partnership_id: Id,
     owners: &[OwnerRef],
 ) -> Result<(IdList, bool), ApiError> {
+    let initials: Vec<&String> = owners
+        .iter()
+        .filter_map(|o| match o {
+            OwnerRef::Initials(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let person_of: HashMap<String, Id> = people::table
+        .filter(people::partnership_id.eq(partnership_id))
+        .filter(people::initials.eq_any(&initials))
+        .select((people::initials, people::id))
+        .load::<(String, Id)>(conn)?
+        .into_iter()
+        .collect();
+    let named: Vec<Id> = owners
+        .iter()
+        .filter_map(|o| match o {
+            OwnerRef::Id(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let mut known: Vec<Id> = people::table
+        .filter(people::partnership_id.eq(partnership_id))
+        .filter(people::id.eq_any(&named))
+        .select(people::id)
+        .load(conn)?;
+    known.extend(
+        partnership_groups::table
+            .filter(partnership_groups::partnership_id.eq(partnership_id))
+            .filter(partnership_groups::id.eq_any(&named))
+            .select(partnership_groups::id)
+            .load::<Id>(conn)?,
+    );
+    known.extend(
+        partnership_members::table
+            .filter(partnership_members::partnership_id.eq(partnership_id))
+            .filter(partnership_members::organisation_id.eq_any(&named))
+            .select(partnership_members::organisation_id)
+            .load::<Id>(conn)?,
+    );
+
     let mut errors = Errors::new();
     let mut ids = Vec::new();
     let mut all_partners = false;
     for (i, owner) in owners.iter().enumerate() {
         let field = format!("owners[{i}]");
-        match owner {
-            OwnerRef::AllPartners => all_partners = true,
-            OwnerRef::Initials(initials) => {
-                let person: Option<Id> = people::table
-                    .filter(people::partnership_id.eq(partnership_id))
-                    .filter(people::initials.eq(initials))
-                    .select(people::id)
-                    .first(conn)
-                    .optional()?;
-                match person {
-                    Some(id) if !ids.contains(&id) => ids.push(id),
-                    Some(_) => errors.add(&field, format!("{initials} is named twice")),
-                    None => errors.add(
+        let id = match owner {
+            OwnerRef::AllPartners => {
+                all_partners = true;
+                continue;
+            }
+            OwnerRef::Initials(initials) => match person_of.get(initials) {
+                Some(id) => *id,
+                None => {
+                    errors.add(
                         &field,
                         format!("no person with initials {initials} in this partnership"),
-                    ),
-                }
-            }
-            OwnerRef::Id(id) => {
-                if !owner_exists(conn, partnership_id, *id)? {
-                    errors.missing(
-                        &field,
-                        "no such person, group or member organisation in this partnership",
                     );
-                } else if ids.contains(id) {
-                    errors.add(&field, "is named twice");
-                } else {
-                    ids.push(*id);
+                    continue;
                 }
+            },
+            OwnerRef::Id(id) if known.contains(id) => *id,
+            OwnerRef::Id(_) => {
+                errors.missing(
+                    &field,
+                    "no such person, group or member organisation in this partnership",
+                );
+                continue;
             }
+        };
+        if ids.contains(&id) {
+            errors.add(&field, "is named twice");
+        } else {
+            ids.push(id);
         }
     }
     errors.finish()?;
     Ok((IdList(ids), all_partners))
 }
 
-fn owner_exists(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<bool, ApiError> {
-    let person: i64 = people::table
-        .filter(people::partnership_id.eq(partnership_id))
-        .filter(people::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let group: i64 = partnership_groups::table
-        .filter(partnership_groups::partnership_id.eq(partnership_id))
-        .filter(partnership_groups::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let member: i64 = partnership_members::table
-        .filter(partnership_members::partnership_id.eq(partnership_id))
-        .filter(partnership_members::organisation_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok(person + group + member > 0)
+/// `base` with the validated `fields` and resolved owners; completing it
+/// records `day`.
+fn with_fields(base: Action, fields: ActionFields, owners: (IdList, bool), day: Day) -> Action {
+    Action {
+        meeting_id: fields.meeting_id,
+        item_id: fields.item_id,
+        description: fields.description,
+        owner_ids: owners.0,
+        all_partners: owners.1,
+        due_date: fields.due_date,
+        due_meeting_id: fields.due_meeting_id,
+        due_text: fields.due_text,
+        status: fields.status,
+        completed_on: rules::completed_on(base.status, fields.status, base.completed_on, day),
+        ..base
+    }
 }
 
 pub fn create(
@@ -268,7 +300,7 @@ pub fn create(
         ));
     }
     check_source(conn, partnership_id, &mut fields)?;
-    let (owner_ids, all_partners) = resolve_owners(conn, partnership_id, &fields.owners)?;
+    let owners = resolve_owners(conn, partnership_id, &fields.owners)?;
     // Taken last of all checks, in this transaction: a refused request gives
     // its number back, and concurrent creators queue here.
     let scope = Scope::Partnership(partnership_id);
@@ -281,26 +313,26 @@ pub fn create(
         }
         None => counter::next(conn, scope, NUMBERS)?,
     };
-    let today = Day::in_uk(now);
     let stamp = UtcTime::now();
-    let record = Action {
+    let new = Action {
         id: Id::new(),
         partnership_id,
         number,
-        meeting_id: fields.meeting_id,
-        item_id: fields.item_id,
-        description: fields.description,
-        owner_ids,
-        all_partners,
-        due_date: fields.due_date,
-        due_meeting_id: fields.due_meeting_id,
-        due_text: fields.due_text,
-        status: fields.status,
-        completed_on: rules::completed_on(ActionStatus::Open, fields.status, None, today),
+        meeting_id: None,
+        item_id: None,
+        description: String::new(),
+        owner_ids: IdList::default(),
+        all_partners: false,
+        due_date: None,
+        due_meeting_id: None,
+        due_text: None,
+        status: ActionStatus::Open,
+        completed_on: None,
         version: 1,
         created_at: stamp,
         updated_at: stamp,
     };
+    let record = with_fields(new, fields, owners, Day::in_uk(now));
     store::insert(conn, actor, &record)?;
     Ok(record)
 }
@@ -317,29 +349,12 @@ pub fn update(
     let owners_sent = patch.owners.is_some();
     let mut fields = rules::apply(before.fields(), patch)?;
     check_source(conn, before.partnership_id, &mut fields)?;
-    let (owner_ids, all_partners) = if owners_sent {
+    let owners = if owners_sent {
         resolve_owners(conn, before.partnership_id, &fields.owners)?
     } else {
         (before.owner_ids.clone(), before.all_partners)
     };
-    let after = Action {
-        meeting_id: fields.meeting_id,
-        item_id: fields.item_id,
-        description: fields.description,
-        owner_ids,
-        all_partners,
-        due_date: fields.due_date,
-        due_meeting_id: fields.due_meeting_id,
-        due_text: fields.due_text,
-        status: fields.status,
-        completed_on: rules::completed_on(
-            before.status,
-            fields.status,
-            before.completed_on,
-            Day::in_uk(now),
-        ),
-        ..before.clone()
-    };
+    let after = with_fields(before.clone(), fields, owners, Day::in_uk(now));
     store::update(conn, actor, &before, after, expected)
 }
 

@@ -63,13 +63,13 @@ pub fn create(
     let note = rules::update_note(&form.note)?;
     let pid = action.partnership_id;
     if let Some(person) = form.author_person_id {
-        crate::people::model::find(conn, pid, person).map_err(model::missing_as(
+        crate::people::model::find(conn, pid, person).map_err(ApiError::missing_as(
             "author_person_id",
             "no such person in this partnership",
         ))?;
     }
     if let Some(meeting) = form.reported_at_meeting_id {
-        crate::meetings::model::find_in(conn, pid, meeting).map_err(model::missing_as(
+        crate::meetings::model::find_in(conn, pid, meeting).map_err(ApiError::missing_as(
             "reported_at_meeting_id",
             "no such meeting in this partnership",
         ))?;

@@ -101,12 +101,12 @@ fn check_presenter(
     meeting: &Meeting,
     fields: &ItemFields,
 ) -> Result<(), ApiError> {
-    match fields.presenter_person_id {
-        Some(p) if crate::people::model::find(conn, meeting.partnership_id, p).is_err() => Err(
-            ApiError::missing("presenter_person_id", "no such person in this partnership"),
-        ),
-        _ => Ok(()),
+    if let Some(p) = fields.presenter_person_id {
+        crate::people::model::find(conn, meeting.partnership_id, p).map_err(
+            ApiError::missing_as("presenter_person_id", "no such person in this partnership"),
+        )?;
     }
+    Ok(())
 }
 
 pub fn create(

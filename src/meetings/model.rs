@@ -130,12 +130,9 @@ fn check_references(
     id: Id,
     fields: &MeetingFields,
 ) -> Result<(), ApiError> {
-    if crate::groups::model::find(conn, partnership_id, fields.group_id).is_err() {
-        return Err(ApiError::missing(
-            "group_id",
-            "no such group in this partnership",
-        ));
-    }
+    crate::groups::model::find(conn, partnership_id, fields.group_id).map_err(
+        ApiError::missing_as("group_id", "no such group in this partnership"),
+    )?;
     if let Some(previous) = fields.previous_meeting_id {
         let ok = previous != id
             && find_in(conn, partnership_id, previous)
