@@ -9,6 +9,7 @@ use actix_web::middleware::{from_fn, Condition, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::clients::live::LiveClients;
 use crate::clients::oauth::TrustedProxies;
 use crate::clients::throttle::FailureLimiter;
 use crate::config::Settings;
@@ -120,6 +121,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         settings.token_failures_per_address,
         std::time::Duration::from_secs(settings.token_failure_window_seconds),
     ));
+    let live_clients = web::Data::new(LiveClients::default());
     let body_limit = BodyLimit(settings.max_body_bytes);
     let openapi = crate::openapi::document();
     let cors_origins = settings.cors_allowed_origins.clone();
@@ -130,6 +132,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(telemetry.clone())
             .app_data(keys.clone())
             .app_data(limiter.clone())
+            .app_data(live_clients.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(body_limit)
             .app_data(
@@ -144,6 +147,8 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             // bodies and metrics, so a refused preflight is problem+json and
             // is counted.
             .wrap(from_fn(idempotency::middleware))
+            // Before anything reads the caller: a revoked client's token is refused.
+            .wrap(from_fn(crate::clients::live::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),

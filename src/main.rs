@@ -43,9 +43,11 @@ enum Command {
     },
     /// Sign a token with the service's signing key, for operators bootstrapping the service.
     Token {
-        /// Subject of the token.
-        #[arg(long, default_value = "operator")]
-        subject: String,
+        /// Subject of the token: who it is for. Without it each token gets a
+        /// subject of its own (`operator-<uuid>`), so two tokens never share
+        /// idempotency keys or audit identity by accident.
+        #[arg(long)]
+        subject: Option<String>,
         /// A platform administrator: creates partnerships.
         #[arg(long)]
         platform_admin: bool,
@@ -184,6 +186,7 @@ fn run(command: Command) -> Result<(), String> {
                 organisation_id: None,
                 platform_admin: true,
                 roles: BTreeMap::new(),
+                client: None,
             };
             let issued = db::transaction(&mut conn, |conn| {
                 clients::model::create(conn, &operator, &name, grant)
@@ -207,6 +210,7 @@ fn run(command: Command) -> Result<(), String> {
                 organisation_id: None,
                 platform_admin: true,
                 roles: BTreeMap::new(),
+                client: None,
             };
             let mut loaded = Vec::new();
             for (name, text) in safeguarding_api::demo::FIXTURES {
@@ -247,6 +251,7 @@ fn run(command: Command) -> Result<(), String> {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
             let keys = &settings.token_keys;
             let roles: BTreeMap<Id, Role> = roles.into_iter().collect();
+            let subject = subject.unwrap_or_else(|| format!("operator-{}", Id::new()));
             let token = keys
                 .issue(&subject, organisation, platform_admin, roles, lifetime)
                 .map_err(|e| e.to_string())?;

@@ -12,8 +12,19 @@ use super::principal::Principal;
 use super::token::TokenKeys;
 use crate::error::ApiError;
 
+/// Set on a request whose token is valid but no longer honoured: its API
+/// client was revoked or rotated since it was issued (`clients::live`).
+#[derive(Debug, Clone)]
+pub struct Withdrawn(pub &'static str);
+
 /// Reads and verifies `Authorization: Bearer <JWT>`.
 pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(Withdrawn(detail)) = req.extensions().get::<Withdrawn>() {
+        return Err(ApiError::Unauthorized {
+            error: "invalid_token",
+            detail: (*detail).to_owned(),
+        });
+    }
     if let Some(p) = req.extensions().get::<Principal>() {
         return Ok(p.clone());
     }

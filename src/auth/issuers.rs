@@ -100,6 +100,7 @@ impl RoleMapping {
             roles: role
                 .map(|r| BTreeMap::from([(self.partnership_id, r)]))
                 .unwrap_or_default(),
+            client: None,
         }
     }
 }

@@ -9,6 +9,6 @@ pub mod tenant;
 pub mod token;
 
 pub use extract::authenticate;
-pub use principal::{Access, Principal, Role};
+pub use principal::{Access, ClientToken, Principal, Role};
 pub use tenant::Tenant;
 pub use token::{Claims, TokenKeys};

@@ -60,6 +60,17 @@ pub struct Principal {
     /// Creates partnerships and their first clients; acts as admin everywhere.
     pub platform_admin: bool,
     pub roles: BTreeMap<Id, Role>,
+    /// Set when the token was issued by this service to an API client: its
+    /// tokens end when it is revoked or its secret rotated.
+    pub client: Option<ClientToken>,
+}
+
+/// The API client a token of this service was issued to, and the client's
+/// version then (absent in tokens issued before versions were carried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientToken {
+    pub id: Id,
+    pub version: Option<i32>,
 }
 
 impl Principal {
@@ -153,6 +164,7 @@ mod tests {
             organisation_id: None,
             platform_admin: false,
             roles: roles.iter().copied().collect(),
+            client: None,
         }
     }
 

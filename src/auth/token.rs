@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::issuers::{External, RoleMapping};
 use super::keys::{self, OwnKey, SigningKey, VerifyingKey};
-use super::principal::{Principal, Role};
+use super::principal::{ClientToken, Principal, Role};
 use crate::db::Id;
 use crate::error::ApiError;
 
@@ -41,6 +41,10 @@ pub struct Claims {
     /// The caller's role in each partnership it may see.
     #[serde(default)]
     pub roles: BTreeMap<Id, Role>,
+    /// The version of the API client the token was issued to: a revoked or
+    /// rotated client has another, and its earlier tokens are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<i32>,
 }
 
 /// One key of a trusted issuer, with the validation pinned to it.
@@ -149,8 +153,45 @@ impl TokenKeys {
         roles: BTreeMap<Id, Role>,
         lifetime: i64,
     ) -> Result<String, ApiError> {
+        self.sign(&Self::claims(
+            subject,
+            organisation,
+            platform_admin,
+            roles,
+            lifetime,
+        ))
+    }
+
+    /// Signs a token for an API client at its current version: the token
+    /// ends when the client's version moves on (rotation, revocation).
+    pub fn issue_to_client(
+        &self,
+        client: ClientToken,
+        organisation: Option<Id>,
+        platform_admin: bool,
+        roles: BTreeMap<Id, Role>,
+        lifetime: i64,
+    ) -> Result<String, ApiError> {
+        let mut claims = Self::claims(
+            &client.id.to_string(),
+            organisation,
+            platform_admin,
+            roles,
+            lifetime,
+        );
+        claims.cv = client.version;
+        self.sign(&claims)
+    }
+
+    fn claims(
+        subject: &str,
+        organisation: Option<Id>,
+        platform_admin: bool,
+        roles: BTreeMap<Id, Role>,
+        lifetime: i64,
+    ) -> Claims {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
+        Claims {
             iss: TOKEN_ISSUER.to_owned(),
             aud: TOKEN_AUDIENCE.to_owned(),
             sub: subject.to_owned(),
@@ -161,8 +202,8 @@ impl TokenKeys {
             org: organisation,
             platform_admin,
             roles,
-        };
-        self.sign(&claims)
+            cv: None,
+        }
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
@@ -226,11 +267,19 @@ impl Issuer {
             IssuerKind::Own => {
                 let c: Claims = serde_json::from_value(claims.into())
                     .map_err(|_| invalid("the token's claims are malformed"))?;
+                // A subject that is an id may be an API client's: the
+                // service checks that client's state on every request.
+                let client = c
+                    .sub
+                    .parse()
+                    .ok()
+                    .map(|id| ClientToken { id, version: c.cv });
                 Ok(Principal {
                     subject: c.sub,
                     organisation_id: c.org,
                     platform_admin: c.platform_admin,
                     roles: c.roles,
+                    client,
                 })
             }
         }

@@ -2,6 +2,7 @@
 //! partnership (or platform administration), traded for short-lived tokens at
 //! `POST /v1/oauth/token`.
 
+pub mod live;
 pub mod model;
 pub mod oauth;
 pub mod routes;

@@ -262,8 +262,12 @@ pub async fn issue_token(
     limiter.succeeded(&client_id, address);
     let roles: BTreeMap<Id, crate::auth::Role> =
         client.partnership_id.zip(client.role).into_iter().collect();
-    let token = match keys.issue(
-        &client.id.to_string(),
+    let issued_to = crate::auth::ClientToken {
+        id: client.id,
+        version: Some(client.version),
+    };
+    let token = match keys.issue_to_client(
+        issued_to,
         client.organisation_id,
         client.platform_admin,
         roles,

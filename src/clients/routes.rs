@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
+use super::live::LiveClients;
 use super::model::{self, ApiClient, IssuedClient};
 use super::rules::CreateClient;
 use crate::auth::tenant::{self, Tenant};
@@ -126,6 +127,7 @@ pub async fn get_client(
 )]
 pub async fn rotate_client_secret(
     state: web::Data<AppState>,
+    live: web::Data<LiveClients>,
     tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -135,15 +137,17 @@ pub async fn rotate_client_secret(
         ..
     } = tenant;
     let (_, id) = path.into_inner();
-    write(&state.pool, move |conn| {
+    let answer = write(&state.pool, move |conn| {
         let issued = model::rotate_secret(conn, &principal, partnership_id, id)?;
         Ok(Answer::with_etag(StatusCode::OK, &issued)?.no_store())
     })
-    .await
+    .await;
+    live.forget(id);
+    answer
 }
 
-/// Revoke a client (admins): no token is issued to it again. Tokens already
-/// issued stay valid until they expire (15 minutes at most).
+/// Revoke a client (admins): no token is issued to it again, and the tokens
+/// it holds are refused from now on (on other instances within 2 seconds).
 #[utoipa::path(
     post,
     path = "/v1/partnerships/{id}/clients/{client_id}/revoke",
@@ -154,6 +158,7 @@ pub async fn rotate_client_secret(
 )]
 pub async fn revoke_client(
     state: web::Data<AppState>,
+    live: web::Data<LiveClients>,
     tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -163,9 +168,11 @@ pub async fn revoke_client(
         ..
     } = tenant;
     let (_, id) = path.into_inner();
-    write(&state.pool, move |conn| {
+    let answer = write(&state.pool, move |conn| {
         let client = model::revoke(conn, &principal, partnership_id, id)?;
         Answer::with_etag(StatusCode::OK, &client)
     })
-    .await
+    .await;
+    live.forget(id);
+    answer
 }

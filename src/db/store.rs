@@ -25,16 +25,55 @@ pub enum Expected {
     /// `If-Match: *`: any current version.
     Any,
     Version(i32),
+    /// A list of entity tags (RFC 9110 §13.1.1): any one of these versions.
+    /// Tags this service never sends (weak, or not a version) are left out.
+    OneOf(Versions),
+}
+
+/// The versions an `If-Match` list names (at most [`Versions::MAX`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Versions {
+    named: [i32; Versions::MAX],
+    len: usize,
+}
+
+impl Versions {
+    pub const MAX: usize = 8;
+
+    /// Adds a version; false when the list is full.
+    pub fn push(&mut self, version: i32) -> bool {
+        if self.len == Self::MAX {
+            return false;
+        }
+        self.named[self.len] = version;
+        self.len += 1;
+        true
+    }
+
+    pub fn as_slice(&self) -> &[i32] {
+        &self.named[..self.len]
+    }
 }
 
 /// Checks the current version against what the caller expected (412).
 pub fn check(expected: Expected, current: i32) -> Result<(), ApiError> {
+    let stale = |named: &str| {
+        ApiError::PreconditionFailed(format!(
+            "the record is at version {current}, not {named}; read it again and reapply your change"
+        ))
+    };
     match expected {
         Expected::Any => Ok(()),
         Expected::Version(v) if v == current => Ok(()),
-        Expected::Version(v) => Err(ApiError::PreconditionFailed(format!(
-            "the record is at version {current}, not {v}; read it again and reapply your change"
-        ))),
+        Expected::Version(v) => Err(stale(&v.to_string())),
+        Expected::OneOf(versions) if versions.as_slice().contains(&current) => Ok(()),
+        Expected::OneOf(versions) if versions.as_slice().is_empty() => {
+            Err(ApiError::PreconditionFailed(format!(
+                "If-Match names no version this service sent (the record is at version \
+                 {current}); read it again and reapply your change"
+            )))
+        }
+        Expected::OneOf(versions) => Err(stale(&format!("any of {:?}", versions.as_slice()))),
     }
 }
 

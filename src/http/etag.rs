@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::db::store::Versions;
 pub use crate::db::store::{check, Expected, Versioned};
 use crate::error::ApiError;
 
@@ -111,34 +112,88 @@ impl IfMatch {
     }
 }
 
-/// Parses an `If-Match` value: `*`, or one entity tag. Weak tags never match
-/// (RFC 9110 §13.1.1), so they get 412; anything else is not an ETag this
-/// service could have sent, and gets 400. [`IfMatchHeader`] publishes the same
+/// Parses an `If-Match` value (RFC 9110 §13.1.1): `*`, or a list of entity
+/// tags. Every well-formed tag is accepted; only a strong tag of a version
+/// (`"3"`) can match, so a weak tag or one this service never sends
+/// (`"stale-0"`) gets 412 when the record is compared. What is not an
+/// entity-tag list at all gets 400. [`IfMatchHeader`] publishes the same
 /// grammar as a pattern.
 pub fn parse_if_match(raw: &str) -> Result<Expected, ApiError> {
     if raw == "*" {
         return Ok(Expected::Any);
     }
-    let (weak, tag) = match raw.strip_prefix("W/") {
-        Some(tag) => (true, tag),
-        None => (false, raw),
+    let malformed = || {
+        ApiError::bad_request(format!(
+            "If-Match {raw} is not an entity tag: send the ETag you read, e.g. \"3\", or *"
+        ))
     };
-    let version = tag
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .filter(|t| (1..=9).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse::<i32>().ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "If-Match {raw} is not an ETag of this service: send the ETag you read, e.g. \"3\", or *"
-            ))
-        })?;
-    if weak {
-        return Err(ApiError::PreconditionFailed(format!(
-            "If-Match {raw} is a weak tag, which never matches; send the ETag as you read it"
-        )));
+    let tags = entity_tags(raw).ok_or_else(malformed)?;
+    if let [(false, tag)] = tags.as_slice() {
+        if let Some(version) = version_of(tag) {
+            return Ok(Expected::Version(version));
+        }
     }
-    Ok(Expected::Version(version))
+    let mut versions = Versions::default();
+    for version in tags
+        .iter()
+        .filter(|(weak, _)| !weak)
+        .filter_map(|(_, tag)| version_of(tag))
+    {
+        if !versions.push(version) {
+            return Err(ApiError::bad_request(format!(
+                "If-Match names more than {} versions",
+                Versions::MAX
+            )));
+        }
+    }
+    Ok(Expected::OneOf(versions))
+}
+
+/// The version a strong tag's content names, if it is one this service sends.
+fn version_of(tag: &str) -> Option<i32> {
+    Some(tag)
+        .filter(|t| (1..=9).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|t| t.parse().ok())
+}
+
+/// Splits `1#entity-tag` into (weak, opaque content) pairs; `None` when the
+/// value is not such a list (RFC 9110 §5.6.1, §8.8.3).
+fn entity_tags(raw: &str) -> Option<Vec<(bool, &str)>> {
+    let is_etagc = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+    let is_ows = |b: u8| b == b' ' || b == b'\t';
+    let bytes = raw.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    loop {
+        // Empty list elements and whitespace around commas are allowed.
+        while i < bytes.len() && (is_ows(bytes[i]) || bytes[i] == b',') {
+            i += 1;
+        }
+        if i == bytes.len() {
+            break;
+        }
+        let weak = raw[i..].starts_with("W/");
+        if weak {
+            i += 2;
+        }
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        let start = i + 1;
+        let len = bytes[start..].iter().take_while(|b| is_etagc(**b)).count();
+        if bytes.get(start + len) != Some(&b'"') {
+            return None;
+        }
+        tags.push((weak, &raw[start..start + len]));
+        i = start + len + 1;
+        while i < bytes.len() && is_ows(bytes[i]) {
+            i += 1;
+        }
+        if i < bytes.len() && bytes[i] != b',' {
+            return None;
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
 }
 
 /// The `If-Match` request header, as the OpenAPI document shows it.
@@ -146,10 +201,14 @@ pub fn parse_if_match(raw: &str) -> Result<Expected, ApiError> {
 #[into_params(parameter_in = Header)]
 pub struct IfMatchHeader {
     /// The `ETag` of the version being changed, as read (e.g. `"3"`), or `*`
-    /// for whatever version is current. A version that is no longer current
-    /// gets 412, as does a weak tag (`W/"3"`, RFC 9110 §13.1.1); without the
-    /// header, a PATCH or DELETE gets 428.
-    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#)]
+    /// for whatever version is current; a list of entity tags matches when
+    /// one of them is current. A tag that is not current gets 412, as does a
+    /// weak tag (`W/"3"`, RFC 9110 §13.1.1) and any tag this service never
+    /// sent (`"stale-0"`); without the header, a PATCH or DELETE gets 428.
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#
+    )]
     pub if_match: String,
 }
 
@@ -158,8 +217,11 @@ pub struct IfMatchHeader {
 #[into_params(parameter_in = Header)]
 pub struct OptionalIfMatchHeader {
     /// The `ETag` of the version being changed (e.g. `"3"`), or `*`; when sent,
-    /// a version that is no longer current gets 412.
-    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#)]
+    /// a tag that is not current (or that this service never sent) gets 412.
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#
+    )]
     pub if_match: Option<String>,
 }
 
@@ -191,22 +253,42 @@ impl FromRequest for IfMatch {
 mod tests {
     use super::*;
 
+    fn names(raw: &str) -> Vec<i32> {
+        match parse_if_match(raw).unwrap() {
+            Expected::OneOf(v) => v.as_slice().to_vec(),
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_strong_tags_and_star() {
         assert_eq!(parse_if_match("\"3\"").unwrap(), Expected::Version(3));
+        assert_eq!(parse_if_match(" \"3\" ").unwrap(), Expected::Version(3));
         assert_eq!(parse_if_match("*").unwrap(), Expected::Any);
+    }
+
+    #[test]
+    fn well_formed_tags_that_are_not_versions_never_match() {
+        for never in [
+            "W/\"3\"",
+            "\"\"",
+            "\"abc\"",
+            "\"stale-0\"",
+            "\"9999999999\"",
+        ] {
+            assert_eq!(names(never), Vec::<i32>::new(), "{never}");
+        }
+        assert_eq!(names("\"3\", \"4\""), vec![3, 4]);
+        assert_eq!(names("W/\"3\",\"x\" ,, \"5\""), vec![5]);
         assert!(matches!(
-            parse_if_match("W/\"3\""),
+            crate::db::store::check(parse_if_match("\"stale-0\"").unwrap(), 1),
             Err(ApiError::PreconditionFailed(_))
         ));
-        for malformed in [
-            "3",
-            "\"\"",
-            "\"3\", \"4\"",
-            "\"abc\"",
-            "\"9999999999\"",
-            " *",
-        ] {
+    }
+
+    #[test]
+    fn what_is_not_an_entity_tag_list_is_400() {
+        for malformed in ["3", "stale", "\"open", "\"3\" \"4\"", " *", "\"a b\"", ","] {
             assert!(
                 matches!(parse_if_match(malformed), Err(ApiError::BadRequest(_))),
                 "{malformed}"

@@ -86,12 +86,11 @@ enum Seen {
 
 type StoredRow = (String, Option<i32>, Option<String>, Option<Vec<u8>>);
 
-fn seen(conn: &mut DbConnection, caller: &str, key: &str, hash: &str) -> Result<Seen, ApiError> {
-    let expired = UtcTime(UtcTime::now().0 - Duration::hours(RETENTION_HOURS));
-    diesel::delete(keys::table.filter(keys::created_at.lt(expired))).execute(conn)?;
+/// What the caller's key stands for, read after a claim found it taken.
+fn seen(conn: &mut DbConnection, pending: &Pending) -> Result<Seen, ApiError> {
     let row: Option<StoredRow> = keys::table
-        .filter(keys::caller.eq(caller))
-        .filter(keys::idempotency_key.eq(key))
+        .filter(keys::caller.eq(&pending.caller))
+        .filter(keys::idempotency_key.eq(&pending.key))
         .select((
             keys::request_hash,
             keys::response_status,
@@ -102,7 +101,7 @@ fn seen(conn: &mut DbConnection, caller: &str, key: &str, hash: &str) -> Result<
         .optional()?;
     Ok(match row {
         None => Seen::Nothing,
-        Some((stored, ..)) if stored != hash => Seen::OtherRequest,
+        Some((stored, ..)) if stored != pending.hash => Seen::OtherRequest,
         Some((_, Some(status), headers, body)) => Seen::Replay(Answer {
             status: status as u16,
             headers: headers
@@ -113,6 +112,44 @@ fn seen(conn: &mut DbConnection, caller: &str, key: &str, hash: &str) -> Result<
         }),
         Some((_, None, ..)) => Seen::Unanswered,
     })
+}
+
+/// Forgets the caller's key if it is past its retention, so the claim can
+/// take it anew.
+fn forget_expired(conn: &mut DbConnection, pending: &Pending) -> Result<(), ApiError> {
+    let expired = UtcTime(UtcTime::now().0 - Duration::hours(RETENTION_HOURS));
+    diesel::delete(
+        keys::table
+            .filter(keys::caller.eq(&pending.caller))
+            .filter(keys::idempotency_key.eq(&pending.key))
+            .filter(keys::created_at.lt(expired)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets every key past its retention: at most once every ten minutes
+/// per instance, in a transaction of its own.
+async fn sweep(pool: &DbPool) {
+    use std::sync::atomic::AtomicI64;
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = UtcTime::now().0.timestamp();
+    let last = LAST.load(Ordering::Relaxed);
+    if now - last < 600
+        || LAST
+            .compare_exchange(last, now, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let expired = UtcTime(UtcTime::now().0 - Duration::hours(RETENTION_HOURS));
+    let swept = db::run(pool, move |conn| {
+        Ok(diesel::delete(keys::table.filter(keys::created_at.lt(expired))).execute(conn)?)
+    })
+    .await;
+    if let Err(e) = swept {
+        log::warn!("expired idempotency keys not swept: {e}");
+    }
 }
 
 /// Claims the key in the caller's transaction; false when it is taken (on
@@ -197,12 +234,45 @@ fn withheld(answer: &Answer) -> Result<Answer, ApiError> {
 
 enum Written {
     Done(Answer),
-    Taken,
+    /// The key was taken, and the caller passes the operation's checks now.
+    Taken(Seen),
+}
+
+/// Whether an error of the operation says the caller may not do it now:
+/// unauthenticated, forbidden, or (tenancy) the record is not theirs to see.
+fn refuses_caller(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Unauthorized { .. } | ApiError::Forbidden(_) | ApiError::NotFound(_)
+    )
+}
+
+/// Runs the operation in a savepoint that is always rolled back, only to
+/// learn whether the caller passes its checks now (authentication, tenancy,
+/// role, the records it acts on): the checks are the operation's own, so a
+/// stored answer is never shown to a caller the operation would refuse.
+fn authorise<F>(conn: &mut DbConnection, f: F) -> Result<(), ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Answer, ApiError>,
+{
+    use diesel::connection::TransactionManager;
+    <DbConnection as TransactionManager<DbConnection>>::begin_transaction(conn)?;
+    let outcome = f(conn);
+    <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn)?;
+    match outcome {
+        Err(e) if refuses_caller(&e) => Err(e),
+        // Anything else (success, or a conflict with what the first request
+        // wrote) means the caller may do this: the stored answer stands.
+        _ => Ok(()),
+    }
 }
 
 /// The write of a POST: `f` runs in one transaction and builds its answer
 /// there; when the request carried an `Idempotency-Key`, the same
-/// transaction claims the key first and stores the answer last.
+/// transaction claims the key first and stores the answer last. A key
+/// already taken is answered only after the caller passes the operation's
+/// checks now ([`authorise`]): the handler's extractors ran before this, and
+/// the operation's own checks run in a rolled-back savepoint.
 pub async fn write<F>(pool: &DbPool, f: F) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<Answer, ApiError> + Send + 'static,
@@ -211,8 +281,11 @@ where
     let mine = pending.clone();
     let written = db::run(pool, move |conn| {
         if let Some(pending) = &mine {
+            forget_expired(conn, pending)?;
             if !claim(conn, pending)? {
-                return Ok(Written::Taken);
+                let seen = seen(conn, pending)?;
+                authorise(conn, f)?;
+                return Ok(Written::Taken(seen));
             }
         }
         let done = f(conn)?;
@@ -222,25 +295,18 @@ where
         Ok(Written::Done(done))
     })
     .await?;
-    pause_after_commit();
-    match (written, pending) {
-        (Written::Done(done), pending) => {
-            if let Some(pending) = pending {
-                pending.claimed.store(true, Ordering::SeqCst);
-            }
+    if let Some(pending) = &pending {
+        pending.claimed.store(true, Ordering::SeqCst);
+    }
+    match written {
+        Written::Done(done) => {
+            pause_after_commit();
             Ok(done.into())
         }
         // Another request with this key committed first: answer as it did.
-        (Written::Taken, Some(pending)) => {
-            pending.claimed.store(true, Ordering::SeqCst);
-            let (caller, key, hash) = (pending.caller, pending.key, pending.hash);
-            match db::read(pool, move |conn| seen(conn, &caller, &key, &hash)).await? {
-                Seen::Replay(stored) => Ok(replayed(stored)),
-                Seen::OtherRequest => Err(reused()),
-                Seen::Nothing | Seen::Unanswered => Err(in_flight()),
-            }
-        }
-        (Written::Taken, None) => Err(ApiError::internal("a key was claimed without one")),
+        Written::Taken(Seen::Replay(stored)) => Ok(replayed(stored)),
+        Written::Taken(Seen::OtherRequest) => Err(reused()),
+        Written::Taken(Seen::Nothing | Seen::Unanswered) => Err(in_flight()),
     }
 }
 
@@ -277,9 +343,9 @@ fn reused() -> ApiError {
     )
 }
 
-/// Checks the key of an authenticated POST: a key already answered replays
-/// at once; a key used for another request is 422; a new key goes with the
-/// request to the handler's [`write`].
+/// Reads the key of an authenticated POST and sends it with the request to
+/// the handler's [`write`], which alone answers a key already used: only
+/// after the handler's own checks, never before.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -335,21 +401,7 @@ pub async fn middleware(
         hash,
         claimed: Arc::new(AtomicBool::new(false)),
     };
-    let looked_up = {
-        let (caller, key, hash) = (
-            pending.caller.clone(),
-            pending.key.clone(),
-            pending.hash.clone(),
-        );
-        db::run(&state.pool, move |conn| seen(conn, &caller, &key, &hash)).await
-    };
-    match looked_up {
-        Ok(Seen::Nothing) => {}
-        Ok(Seen::Replay(stored)) => return Ok(req.into_response(replayed(stored))),
-        Ok(Seen::OtherRequest) => return Ok(req.error_response(reused()).map_into_boxed_body()),
-        Ok(Seen::Unanswered) => return Ok(req.error_response(in_flight()).map_into_boxed_body()),
-        Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
-    }
+    sweep(&state.pool).await;
     let claimed = pending.claimed.clone();
     let response = PENDING.scope(pending, next.call(req)).await?;
     let public = response.request().path() == "/v1/oauth/token";

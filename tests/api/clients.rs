@@ -3,7 +3,7 @@
 use safeguarding_api::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{id_of, spawn_app, Answer, TestApp, JWT_SECRET};
+use crate::helpers::{command_line, id_of, spawn_app, Answer, TestApp};
 
 async fn token_request(
     app: &TestApp,
@@ -232,25 +232,17 @@ async fn rotation_and_revocation_stop_old_credentials() {
 #[tokio::test]
 async fn the_command_line_bootstraps_a_platform_administrator() {
     let app = spawn_app().await;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_safeguarding-api"))
-        .args([
+    let output = command_line(
+        &[
             "clients",
             "create",
             "--name",
             "bootstrap",
             "--platform-admin",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &[("DATABASE_URL", &app.database_url)],
     );
-    let issued: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let issued: Value = serde_json::from_str(&output).expect("JSON on stdout");
     let (id, secret) = credentials(&issued);
     let token = token_for(&app, &id, &secret).await.expect_json(200);
     assert_eq!(token["scope"], "platform_admin");

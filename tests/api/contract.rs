@@ -18,18 +18,27 @@ async fn if_match_is_star_or_an_etag_of_this_service() {
     let path = format!("/v1/partnerships/{}", id_of(&record));
     let body = json!({ "area": "County of Herefordshire" });
 
-    // Not an ETag this service could have sent: 400, and nothing changes.
-    for malformed in ["3", "\"\"", "\"1\", \"2\"", "\"abc\"", "\"9999999999\""] {
+    // Not an entity tag at all: 400, and nothing changes.
+    for malformed in ["3", "stale", "\"open", "\"1\" \"2\""] {
         let problem = app
             .patch_json(&path, &token, Some(malformed), &body)
             .await
             .expect_problem(400);
         assert!(problem["detail"].as_str().unwrap().contains("If-Match"));
     }
-    // A weak tag never matches (RFC 9110 §13.1.1).
-    app.patch_json(&path, &token, Some("W/\"1\""), &body)
-        .await
-        .expect_problem(412);
+    // Well-formed tags that are not current never match (RFC 9110 §13.1.1):
+    // a weak tag, tags this service never sends, another version.
+    for never in [
+        "W/\"1\"",
+        "\"\"",
+        "\"abc\"",
+        "\"9999999999\"",
+        "\"2\", \"3\"",
+    ] {
+        app.patch_json(&path, &token, Some(never), &body)
+            .await
+            .expect_problem(412);
+    }
     // An empty field names no version: the same as none.
     app.patch_json(&path, &token, Some(""), &body)
         .await
@@ -37,7 +46,8 @@ async fn if_match_is_star_or_an_etag_of_this_service() {
     let read = app.get(&path, &token).await.expect_json(200);
     assert_eq!(read["version"], 1, "no refused request changed the record");
 
-    app.patch_json(&path, &token, Some("\"1\""), &body)
+    // A list matches when one of its tags is current.
+    app.patch_json(&path, &token, Some("\"0\", \"1\""), &body)
         .await
         .expect_json(200);
 }

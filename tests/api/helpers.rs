@@ -411,6 +411,24 @@ impl TestApp {
     }
 }
 
+/// Runs the service's command line with the test servers' secret and `env`,
+/// and answers what it printed on stdout; fails the test if it failed.
+pub fn command_line(args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_safeguarding-api"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 on stdout")
+}
+
 /// The `id` of a record as an [`Id`].
 pub fn id_of(record: &Value) -> Id {
     record["id"]

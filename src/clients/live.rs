@@ -1,0 +1,153 @@
+//! A token of an API client is honoured only while the client is as it was
+//! when the token was issued: revoking the client or rotating its secret
+//! ends every token it holds, on every instance. Each request's client is
+//! checked against the database, through a cache of at most [`FRESH_FOR`]
+//! per instance; the instance that revokes or rotates forgets the client at
+//! once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+use diesel::prelude::*;
+
+use crate::auth::extract::Withdrawn;
+use crate::auth::{authenticate, ClientToken};
+use crate::db::schema::api_clients as clients;
+use crate::db::{self, DbConnection, Id};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How long an instance trusts what it read of a client.
+pub const FRESH_FOR: Duration = Duration::from_secs(2);
+/// Clients remembered per instance; past it the cache starts afresh.
+const CAPACITY: usize = 10_000;
+
+/// What the database says of a client: `None` when no client has the id
+/// (a token minted by an operator with an id for a subject).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientState {
+    pub version: i32,
+    pub revoked: bool,
+}
+
+/// Whether a token issued to `token`'s client is honoured now: the client
+/// is not revoked and is at the version the token was issued at. A token
+/// that carries no version (issued before versions were carried) is
+/// honoured until its client is revoked.
+pub fn honoured(token: ClientToken, state: Option<ClientState>) -> Result<(), &'static str> {
+    match state {
+        None => Ok(()),
+        Some(ClientState { revoked: true, .. }) => Err("the token's client has been revoked"),
+        Some(ClientState { version, .. }) if token.version.is_some_and(|v| v != version) => {
+            Err("the token's client has changed (its secret was rotated); request a new token")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The per-instance cache of client states.
+#[derive(Default)]
+pub struct LiveClients {
+    seen: Mutex<HashMap<Id, (Instant, Option<ClientState>)>>,
+}
+
+impl LiveClients {
+    fn cached(&self, id: Id, now: Instant) -> Option<Option<ClientState>> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(&id)
+            .filter(|(at, _)| now.duration_since(*at) < FRESH_FOR)
+            .map(|(_, state)| *state)
+    }
+
+    fn remember(&self, id: Id, now: Instant, state: Option<ClientState>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= CAPACITY {
+            seen.clear();
+        }
+        seen.insert(id, (now, state));
+    }
+
+    /// Forgets a client whose state this instance has just changed.
+    pub fn forget(&self, id: Id) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.remove(&id);
+    }
+
+    async fn state(&self, pool: &db::DbPool, id: Id) -> Result<Option<ClientState>, ApiError> {
+        let now = Instant::now();
+        if let Some(state) = self.cached(id, now) {
+            return Ok(state);
+        }
+        let state = db::read(pool, move |conn| load(conn, id)).await?;
+        self.remember(id, now, state);
+        Ok(state)
+    }
+}
+
+fn load(conn: &mut DbConnection, id: Id) -> Result<Option<ClientState>, ApiError> {
+    let row: Option<(i32, Option<db::UtcTime>)> = clients::table
+        .find(id)
+        .select((clients::version, clients::revoked_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(version, revoked_at)| ClientState {
+        version,
+        revoked: revoked_at.is_some(),
+    }))
+}
+
+/// Marks a request whose client no longer honours its token, so that
+/// [`authenticate`] refuses it (401) wherever it is asked.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let client = authenticate(req.request())
+        .ok()
+        .and_then(|principal| principal.client);
+    if let Some(token) = client {
+        let live = req.app_data::<web::Data<LiveClients>>().cloned();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let (Some(live), Some(state)) = (live, state) {
+            match live.state(&state.pool, token.id).await {
+                Ok(found) => {
+                    if let Err(why) = honoured(token, found) {
+                        req.extensions_mut().insert(Withdrawn(why));
+                    }
+                }
+                Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
+            }
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(version: Option<i32>) -> ClientToken {
+        ClientToken {
+            id: Id::new(),
+            version,
+        }
+    }
+
+    #[test]
+    fn a_token_ends_with_its_clients_version() {
+        let at = |version, revoked| Some(ClientState { version, revoked });
+        assert!(honoured(token(Some(1)), at(1, false)).is_ok());
+        assert!(honoured(token(Some(1)), at(2, false)).is_err());
+        assert!(honoured(token(Some(2)), at(2, true)).is_err());
+        assert!(honoured(token(None), at(5, false)).is_ok());
+        assert!(honoured(token(None), at(5, true)).is_err());
+        assert!(honoured(token(Some(1)), None).is_ok());
+    }
+}
