@@ -17,7 +17,7 @@ use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::http::telemetry::{self, Telemetry};
-use crate::http::{fallback, idempotency};
+use crate::http::{fallback, idempotency, request_log, security_headers};
 use crate::state::AppState;
 
 pub struct Application {
@@ -155,7 +155,12 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             ))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_body))
             .wrap(from_fn(telemetry::middleware))
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(from_fn(security_headers::middleware))
+            // The request line with credentials taken out of the query string.
+            .wrap(
+                Logger::new("%a \"%{request_line}xi\" %s %b %Dms")
+                    .custom_request_replace("request_line", request_log::request_line),
+            )
             // /v1 first: the hot routes match before the docs' catch-all pattern.
             .service(web::scope("/v1").configure(crate::routes))
             .configure(crate::ops::configure)

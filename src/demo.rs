@@ -2,7 +2,8 @@
 //! 18 November 2019; Nottinghamshire SLG, 22 August 2019) as sample data,
 //! through the same model functions the API handlers call, so every rule
 //! (validation, tenancy, audit) applies to them too. The fixtures in `demo/`
-//! are transcriptions of the minutes in `shared/seeds/`.
+//! are transcribed by hand from those two meetings' published minutes (Word
+//! documents the partnerships released; not part of this repository).
 
 use std::collections::HashMap;
 

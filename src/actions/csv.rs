@@ -1,6 +1,7 @@
 //! The action log as CSV (`Accept: text/csv`), in the columns a business
-//! unit keeps in its Excel log. A cell that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@`) is written with a leading apostrophe.
+//! unit keeps in its Excel log, written by `http::csv_safe` so that no cell
+//! runs as a formula: the action number is a number, every other cell quoted
+//! text.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use super::view::ActionView;
 use crate::db::schema::{action_updates, meetings};
 use crate::db::{Day, DbConnection, Id, UtcTime};
 use crate::error::ApiError;
+use crate::http::csv_safe::{self, Cell};
 
 pub const COLUMNS: [&str; 11] = [
     "Action No",
@@ -63,66 +65,39 @@ pub fn extras(conn: &mut DbConnection, list: &[ActionView]) -> Result<Extras, Ap
     })
 }
 
-/// A cell as a spreadsheet may open it safely.
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+pub fn render(list: &[ActionView], extras: &Extras) -> String {
+    let rows: Vec<[Cell; 11]> = list.iter().map(|view| row(view, extras)).collect();
+    csv_safe::document(&COLUMNS, rows.iter().map(|r| &r[..]))
 }
 
-pub fn render(list: &[ActionView], extras: &Extras) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| ApiError::internal(format!("writing CSV: {e}"));
-    out.write_record(COLUMNS).map_err(fail)?;
-    for view in list {
-        let a = &view.action;
-        let day = |id: Option<Id>| {
-            id.and_then(|m| extras.meeting_day.get(&m))
-                .map(|d| d.text())
-        };
-        let due = a
-            .due_text
-            .clone()
-            .or(a.due_date.map(Day::text))
-            .or(day(a.due_meeting_id))
-            .unwrap_or_default();
-        let latest = extras
-            .latest
-            .get(&a.id)
-            .map(|u| format!("{}: {}", u.noted_on, u.note))
-            .unwrap_or_default();
-        let record = [
-            a.number.to_string(),
-            view.reference.clone(),
-            day(a.meeting_id).unwrap_or_default(),
-            view.item_number.clone().unwrap_or_default(),
-            a.description.clone(),
-            view.owner_initials(),
-            due,
-            a.status.label().to_owned(),
-            if view.overdue { "Yes" } else { "No" }.to_owned(),
-            latest,
-            a.completed_on.map(Day::text).unwrap_or_default(),
-        ];
-        out.write_record(record.iter().map(|c| cell(c)))
-            .map_err(fail)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::internal(format!("writing CSV: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_not_run() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("-1"), "'-1");
-        assert_eq!(cell("PG to draft letter"), "PG to draft letter");
-    }
+fn row(view: &ActionView, extras: &Extras) -> [Cell; 11] {
+    let a = &view.action;
+    let day = |id: Option<Id>| {
+        id.and_then(|m| extras.meeting_day.get(&m))
+            .map(|d| d.text())
+    };
+    let due = a
+        .due_text
+        .clone()
+        .or(a.due_date.map(Day::text))
+        .or(day(a.due_meeting_id))
+        .unwrap_or_default();
+    let latest = extras
+        .latest
+        .get(&a.id)
+        .map(|u| format!("{}: {}", u.noted_on, u.note))
+        .unwrap_or_default();
+    [
+        Cell::number(a.number),
+        Cell::text(view.reference.clone()),
+        Cell::text(day(a.meeting_id).unwrap_or_default()),
+        Cell::text(view.item_number.clone().unwrap_or_default()),
+        Cell::text(a.description.clone()),
+        Cell::text(view.owner_initials()),
+        Cell::text(due),
+        Cell::text(a.status.label()),
+        Cell::text(if view.overdue { "Yes" } else { "No" }),
+        Cell::text(latest),
+        Cell::text(a.completed_on.map(Day::text).unwrap_or_default()),
+    ]
 }

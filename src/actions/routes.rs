@@ -126,7 +126,7 @@ pub async fn list_actions(
             let rows = model::list(conn, partnership_id, role, &filter, None, None, now)?;
             let rows = view::views(conn, partnership_id, rows, now)?;
             let extras = super::csv::extras(conn, &rows)?;
-            super::csv::render(&rows, &extras)
+            Ok(super::csv::render(&rows, &extras))
         })
         .await?;
         return Ok(HttpResponse::Ok()

@@ -1,13 +1,17 @@
 //! HTTP pieces shared by every resource, each written once: the JSON body
-//! extractor, content negotiation, cursor pagination, ETag/If-Match, idempotency keys, telemetry and
-//! the problem+json fallbacks for errors raised outside handlers.
+//! extractor, content negotiation, cursor pagination, ETag/If-Match, idempotency keys, telemetry,
+//! the problem+json fallbacks for errors raised outside handlers, the security headers of every
+//! answer, the redacted request log line and CSV a spreadsheet opens safely.
 
 pub mod accept;
+pub mod csv_safe;
 pub mod etag;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod request_log;
+pub mod security_headers;
 pub mod telemetry;
 
 pub use etag::{with_etag, Answer, IfMatch, Versioned};

@@ -5,6 +5,7 @@ pub mod document;
 pub mod lifecycle;
 pub mod render;
 pub mod routes;
+pub mod sanitise;
 pub mod snapshot;
 
 pub use document::MinutesDocument;

@@ -1,13 +1,15 @@
 //! Minutes as people read them: Markdown in the shape of the seeds, and a
 //! clean printable HTML page rendered from that Markdown. Times are shown in
-//! UK local time (GMT/BST). Raw HTML inside minutes text is shown as text,
-//! never passed through, so a public page cannot carry script.
+//! UK local time (GMT/BST). Raw HTML and script links inside minutes text
+//! are shown as text, never passed through, in the Markdown as in the page
+//! (see `sanitise`), so no rendering of the minutes can carry script.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+use pulldown_cmark::{html, CowStr, Event, Parser, Tag};
 
 use super::document::{AttendeeLine, MinutesDocument};
+use super::sanitise;
 use crate::actions::arising::{MattersArising, ReviewedAction};
 use crate::actions::ActionView;
 use crate::attendees::rules::AttendeeRole;
@@ -72,8 +74,12 @@ fn list(out: &mut String, heading: &str, lines: &[AttendeeLine]) {
     out.push('\n');
 }
 
-/// The minutes as Markdown.
+/// The minutes as Markdown, safe for any CommonMark renderer.
 pub fn markdown(doc: &MinutesDocument) -> String {
+    sanitise::neutralise(&unchecked_markdown(doc))
+}
+
+fn unchecked_markdown(doc: &MinutesDocument) -> String {
     let meeting = &doc.meeting.meeting;
     let mut out = format!("# Minutes of the {}\n\n", inline(&meeting.title));
     let mut when = format!(
@@ -271,13 +277,7 @@ fn escape_html(text: &str) -> String {
 }
 
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
-    let lower = url.trim().to_ascii_lowercase();
-    let scheme_free = !lower.contains(':');
-    if scheme_free
-        || ["http://", "https://", "mailto:"]
-            .iter()
-            .any(|s| lower.starts_with(s))
-    {
+    if sanitise::is_safe_url(&url) {
         url
     } else {
         CowStr::Borrowed("#")
@@ -292,9 +292,10 @@ hr{margin-top:2rem}@media print{body{margin:0;max-width:none;font-size:11pt}h2{b
 /// The minutes as a standalone, printable HTML page.
 pub fn html_page(doc: &MinutesDocument) -> String {
     let source = markdown(doc);
-    // Raw HTML in minutes text becomes visible text, never markup.
-    // Links and images keep only web and mail addresses (no `javascript:`).
-    let events = Parser::new_ext(&source, Options::ENABLE_TABLES).map(|event| match event {
+    // The Markdown has none left, but the page does not rely on it: raw HTML
+    // becomes visible text, never markup, and links and images keep only web
+    // and mail addresses (no `javascript:`).
+    let events = Parser::new_ext(&source, sanitise::options()).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link {
             link_type,

@@ -63,13 +63,14 @@ fn respond(doc: &MinutesDocument, format: Format) -> HttpResponse {
     match format {
         Format::Json => response.json(doc),
         Format::Markdown => response.body(render::markdown(doc)),
-        // The page needs no script, frame or remote resource: say so.
+        // The page needs no script, frame or remote resource, and no other
+        // site may frame it: say so (`nosniff` is on every answer).
         Format::Html => response
             .insert_header((
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'",
             ))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .body(render::html_page(doc)),
     }
 }

@@ -6,6 +6,7 @@ mod contract;
 mod crash;
 mod helpers;
 mod hostile;
+mod hostile_render;
 mod mechanisms;
 mod meetings;
 mod minutes_record;

@@ -1,5 +1,6 @@
-//! Rebuilds a seed meeting (the fixtures in `demo/`, transcribed from
-//! `shared/seeds/`) through the HTTP API, as a partner system would.
+//! Rebuilds a seed meeting (the fixtures in `demo/`, transcribed from two
+//! partnerships' published minutes) through the HTTP API, as a partner
+//! system would.
 
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@ target/ci-tools/python-client/safeguarding_api_client (never committed) and
 runs this against a live service. It uses ONLY the generated client: its
 models, its `api` functions and its AuthenticatedClient. A call the generated
 client cannot make, or an answer it cannot read, is a defect of the document
-(the wire is the contract of shared/DESIGN.md): it is reported with the step,
+(the wire is the contract the README and openapi/openapi.json describe): it is reported with the step,
 the exception and the last exchange, never worked around with raw HTTP. The
 one exception is the Markdown rendering of the minutes (one operation, several
 media types: the generated parser reads every 200 as JSON), fetched with the

@@ -5,7 +5,7 @@
  * openapi/openapi.json. `.ci/clients` writes ./generated/openapi.d.ts at run
  * time (never committed) and compiles this file with `tsc --strict`: if the
  * document spells an enum, a field or a response differently from the wire
- * described in shared/DESIGN.md, this stops compiling.
+ * the service answers (see the README), this stops compiling.
  */
 import type { components, paths } from "./generated/openapi";
 
