@@ -1,5 +1,5 @@
 //! HTTP pieces shared by every resource, each written once: the JSON body
-//! extractor, content negotiation, cursor pagination, ETag/If-Match, idempotency keys, telemetry and
+//! extractor, content negotiation, cursor pagination, the refusal of unknown query parameters, ETag/If-Match, idempotency keys, telemetry and
 //! the problem+json fallbacks for errors raised outside handlers.
 
 pub mod accept;
@@ -8,6 +8,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod query;
 pub mod telemetry;
 
 pub use etag::{with_etag, Answer, IfMatch, Versioned};
