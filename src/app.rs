@@ -17,7 +17,7 @@ use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::http::telemetry::{self, Telemetry};
-use crate::http::{fallback, idempotency, request_log, security_headers};
+use crate::http::{fallback, idempotency, query, request_log, security_headers};
 use crate::state::AppState;
 
 pub struct Application {
@@ -124,6 +124,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
     let live_clients = web::Data::new(LiveClients::default());
     let body_limit = BodyLimit(settings.max_body_bytes);
     let openapi = crate::openapi::document();
+    let operations = web::Data::new(query::Operations::from_document(&openapi));
     let cors_origins = settings.cors_allowed_origins.clone();
 
     let server = HttpServer::new(move || {
@@ -135,6 +136,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(live_clients.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(body_limit)
+            .app_data(operations.clone())
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::not_found("no such record").into()),
@@ -145,10 +147,12 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             // Innermost first. CORS sits outside idempotency, so a replayed
             // answer carries the CORS headers too, and inside the problem
             // bodies and metrics, so a refused preflight is problem+json and
-            // is counted.
+            // is counted. Unknown query parameters are refused before a key
+            // is looked up or stored, and with the CORS headers.
             .wrap(from_fn(idempotency::middleware))
             // Before anything reads the caller: a revoked client's token is refused.
             .wrap(from_fn(crate::clients::live::middleware))
+            .wrap(from_fn(query::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),

@@ -47,6 +47,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// Query parameters the operation does not take, or malformed ones it
+    /// reads itself: 400, each named in `errors`.
+    #[error("invalid query parameters")]
+    Query(Vec<FieldError>),
     /// `error` is the RFC 6750 error code sent in `WWW-Authenticate`.
     #[error("unauthorized: {detail}")]
     Unauthorized { error: &'static str, detail: String },
@@ -94,6 +98,10 @@ impl ApiError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+    /// A query parameter that is unknown or malformed.
+    pub fn query(parameter: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Query(vec![FieldError::new(parameter, message)])
+    }
     /// A field of the body names a record that does not exist for the caller.
     pub fn missing(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::MissingReference(vec![FieldError::new(field, message)])
@@ -115,6 +123,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => ("bad-request", "Bad request"),
             Self::Validation(_) => ("validation-error", "The request is not valid"),
+            Self::Query(_) => ("invalid-query", "Invalid query parameters"),
             Self::Unauthorized { .. } => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -136,11 +145,13 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         let detail = match self {
-            Self::Validation(errors) | Self::MissingReference(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
+            Self::Validation(errors) | Self::MissingReference(errors) | Self::Query(errors) => {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
             Self::Unauthorized { detail, .. } => detail.clone(),
             Self::Unavailable => "the database is unreachable; retry shortly".to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
@@ -157,7 +168,9 @@ impl ApiError {
             | Self::NotAcceptable(d) => d.clone(),
         };
         let errors = match self {
-            Self::Validation(errors) | Self::MissingReference(errors) => errors.clone(),
+            Self::Validation(errors) | Self::MissingReference(errors) | Self::Query(errors) => {
+                errors.clone()
+            }
             _ => Vec::new(),
         };
         Problem {
@@ -181,7 +194,7 @@ pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Query(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,

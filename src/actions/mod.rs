@@ -7,6 +7,7 @@
 pub mod arising;
 pub mod csv;
 pub mod model;
+pub mod numbers;
 pub mod routes;
 pub mod rules;
 pub mod updates;

@@ -391,6 +391,21 @@ pub struct ActionFilter {
     pub due_before: Option<Day>,
     /// Due after this date.
     pub due_after: Option<Day>,
+    /// The action with this number (described in its schema).
+    #[param(schema_with = super::numbers::one_schema)]
+    pub number: Option<String>,
+    /// The actions with these numbers (described in its schema).
+    #[param(schema_with = super::numbers::list_schema)]
+    pub numbers: Option<String>,
+}
+
+impl ActionFilter {
+    /// The numbers `number` and `numbers` ask for (their union), if any; a
+    /// malformed one is 400 naming its parameter.
+    pub fn numbers(&self) -> Result<Option<Vec<i64>>, ApiError> {
+        super::numbers::asked(self.number.as_deref(), self.numbers.as_deref())
+            .map_err(|e| ApiError::Query(vec![e]))
+    }
 }
 
 /// One page of the log in number order (`after` a number), or the whole
@@ -416,6 +431,9 @@ pub fn list(
     }
     if let Some(after) = after {
         query = query.filter(actions::number.gt(after));
+    }
+    if let Some(numbers) = filter.numbers()? {
+        query = query.filter(actions::number.eq_any(numbers));
     }
     if let Some(status) = filter.status {
         query = query.filter(actions::status.eq(status));

@@ -165,7 +165,7 @@ fn scope_of(client: &ApiClient) -> String {
     security((), ("client_basic" = [])),
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, description = "Malformed request or unsupported grant type", body = TokenError, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request, unsupported grant type, or any query parameter (parameters and credentials go in the body)", body = TokenError, content_type = "application/problem+json"),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = TokenError, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts for this client or from this address", body = TokenError, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait"))),
         (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -179,6 +179,24 @@ pub async fn issue_token(
     limiter: web::Data<FailureLimiter>,
     proxies: web::Data<TrustedProxies>,
 ) -> HttpResponse {
+    // RFC 6749 §2.3.1: credentials never travel in the URI. Any query
+    // parameter is refused by name, never read (the general check of
+    // `http::query` answers in this endpoint's own error shape here).
+    if !req.query_string().is_empty() {
+        let names = crate::http::query::unknown(req.query_string(), &[]).unwrap_or_default();
+        let names = if names.is_empty() {
+            "a query string".to_owned()
+        } else {
+            names.join(", ")
+        };
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!(
+                "the token endpoint takes no query parameters (got {names}): send them in the body"
+            ),
+        );
+    }
     let form: TokenRequest = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
         Err(_) => {

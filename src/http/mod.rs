@@ -1,7 +1,8 @@
 //! HTTP pieces shared by every resource, each written once: the JSON body
-//! extractor, content negotiation, cursor pagination, ETag/If-Match, idempotency keys, telemetry,
-//! the problem+json fallbacks for errors raised outside handlers, the security headers of every
-//! answer, the redacted request log line and CSV a spreadsheet opens safely.
+//! extractor, content negotiation, cursor pagination, the refusal of unknown query parameters,
+//! ETag/If-Match, idempotency keys, telemetry, the problem+json fallbacks for errors raised
+//! outside handlers, the security headers of every answer, the redacted request log line and CSV
+//! a spreadsheet opens safely.
 
 pub mod accept;
 pub mod csv_safe;
@@ -10,6 +11,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod query;
 pub mod request_log;
 pub mod security_headers;
 pub mod telemetry;

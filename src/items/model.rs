@@ -172,6 +172,42 @@ pub fn all(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<AgendaItem>, A
         .load(conn)?)
 }
 
+/// One page of the agenda in order: by `order`, then as created. The cursor
+/// is the last item's id; the page resumes after that item's place in this
+/// order (an item moved across the page boundary during a walk may be seen
+/// twice or not at all; the next walk sees it where it now is).
+pub fn page(
+    conn: &mut DbConnection,
+    meeting_id: Id,
+    page: &crate::db::Page,
+) -> Result<Vec<AgendaItem>, ApiError> {
+    let mut query = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .order((agenda_items::position.asc(), agenda_items::id.asc()))
+        .select(AgendaItem::as_select())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        let Some(last) = agenda_items::table
+            .filter(agenda_items::meeting_id.eq(meeting_id))
+            .filter(agenda_items::id.eq(after))
+            .select(agenda_items::position)
+            .first::<i32>(conn)
+            .optional()?
+        else {
+            // A cursor this list did not hand out (or an item since removed)
+            // is past its end.
+            return Ok(Vec::new());
+        };
+        query = query.filter(
+            agenda_items::position.gt(last).or(agenda_items::position
+                .eq(last)
+                .and(agenda_items::id.gt(after))),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
 pub fn update(
     conn: &mut DbConnection,
     actor: &Principal,

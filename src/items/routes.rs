@@ -10,7 +10,7 @@ use super::rules::{CreateItem, UpdateItem};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{with_etag, write, Answer, IfMatch, Json, Paginated};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::meetings::model::find_for;
 use crate::state::AppState;
 
@@ -59,25 +59,27 @@ pub async fn create_item(
     .await
 }
 
-/// The whole agenda in order (one page: a meeting has at most 500 items).
+/// The agenda in order (`order`, then as created), a page at a time.
 /// Confidential items are redacted for viewers.
 #[utoipa::path(
     get,
     path = "/v1/meetings/{id}/items",
     tag = "meetings",
-    params(("id" = Id, Path, description = "Meeting id")),
-    responses((status = 200, description = "The agenda", body = Paginated<ItemView>), ListErrors),
+    params(("id" = Id, Path, description = "Meeting id"), crate::http::pagination::PageQuery),
+    responses((status = 200, description = "One page of the agenda", body = Paginated<ItemView>), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_items(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
+    let query_page = page.clone();
     let items = db::run(&state.pool, move |conn| {
         let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
-        let items = model::all(conn, meeting_id)?;
+        let items = model::page(conn, meeting_id, &query_page)?;
         let sees = role.sees_confidential();
         if sees {
             let note = format!("GET /v1/meetings/{meeting_id}/items");
@@ -86,10 +88,7 @@ pub async fn list_items(
         Ok(items.into_iter().map(|i| i.view(sees)).collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Paginated {
-        items,
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(page.finish(items, |i| i.item.id)))
 }
 
 /// Read one item (403 for a viewer when it is confidential).

@@ -4,11 +4,16 @@
 //! the `Idempotency-Key` every authenticated POST honours, the response
 //! headers (`ETag`, `Location`, `Idempotent-Replayed`) with their formats, the
 //! links from each create to what reads, changes and removes the record, list
-//! pages that refer to their item schema, and the servers.
+//! pages that refer to their item schema, the 400 for a query parameter an
+//! operation does not take, response fields that are always sent marked
+//! `required`, and the servers.
+
+use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
 use crate::http::etag::ETAG_PATTERN;
+use crate::http::query;
 
 const METHODS: [&str; 4] = ["get", "post", "patch", "delete"];
 
@@ -40,6 +45,9 @@ pub fn apply(doc: &mut Value) {
                 idempotency_key(op);
             }
             response_headers(op);
+            if query::checked(path) {
+                unknown_query(op);
+            }
             if let Some(links) = create_links.get(&(path.clone(), method)) {
                 if let Some(created) = op.pointer_mut("/responses/201") {
                     created["links"] = Value::Object(links.clone());
@@ -48,6 +56,7 @@ pub fn apply(doc: &mut Value) {
         }
     }
     pages(doc);
+    always_sent(doc);
 }
 
 fn security_schemes(doc: &mut Value) {
@@ -258,4 +267,111 @@ fn pages(doc: &mut Value) {
             json!({ "$ref": format!("#/components/schemas/{item}") });
         page["required"] = json!(["items", "next_cursor"]);
     }
+}
+
+/// Every checked operation refuses a query parameter it does not declare
+/// (`crate::http::query`): a 400 of its own, or one more cause of its 400.
+fn unknown_query(op: &mut Value) {
+    let cause = "a query parameter this operation does not take (each is named in `errors`)";
+    match op.pointer_mut("/responses/400/description") {
+        Some(description) => {
+            let text = description
+                .as_str()
+                .unwrap_or_default()
+                .trim_end_matches('.');
+            *description = json!(format!("{text}; or {cause}."));
+        }
+        None => {
+            op["responses"]["400"] = json!({
+                "description": format!("{}{}.", cause[..1].to_uppercase(), &cause[1..]),
+                "content": { "application/problem+json": {
+                    "schema": { "$ref": "#/components/schemas/Problem" }
+                } }
+            });
+        }
+    }
+}
+
+/// The properties of response schemas that a serializer may leave out
+/// (`skip_serializing_if`). Every other property of a response schema is in
+/// every answer (`null` when empty), so it is `required`, and generated
+/// clients type it `T | null`, not `T | null | undefined`. A new skipped
+/// field must be listed here: tests/api/contract_edges.rs compares the
+/// document with real answers both ways.
+pub const MAY_BE_ABSENT: [(&str, &str); 2] = [("Health", "database"), ("Problem", "errors")];
+
+/// Marks every property of every answer-only schema `required`, except
+/// those in [`MAY_BE_ABSENT`]. Schemas also read from request bodies keep
+/// what utoipa says: there an optional field may be left out.
+fn always_sent(doc: &mut Value) {
+    let answered = reachable(doc, "responses");
+    let read = reachable(doc, "requestBody");
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for name in answered.difference(&read) {
+        if let Some(schema) = schemas.get_mut(name) {
+            require_all(name, schema);
+        }
+    }
+}
+
+fn require_all(name: &str, schema: &mut Value) {
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        let mut required: Vec<Value> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for property in properties.keys() {
+            let optional = MAY_BE_ABSENT.contains(&(name, property.as_str()));
+            if !optional && !required.iter().any(|r| r == property) {
+                required.push(json!(property));
+            }
+        }
+        schema["required"] = Value::Array(required);
+    }
+    for parts in ["allOf", "oneOf", "anyOf"] {
+        for part in schema
+            .get_mut(parts)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            require_all(name, part);
+        }
+    }
+}
+
+/// The component schemas that the `part` (`responses` or `requestBody`) of
+/// some operation refers to, directly or through other schemas.
+fn reachable(doc: &Value, part: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut pending: Vec<&Value> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|op| op.get(part))
+        .collect();
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    if found.insert(name.to_owned()) {
+                        pending.push(&doc["components"]["schemas"][name]);
+                    }
+                }
+                pending.extend(map.values());
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    found
 }

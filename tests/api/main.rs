@@ -3,6 +3,7 @@ mod actions;
 mod change_log;
 mod clients;
 mod contract;
+mod contract_edges;
 mod crash;
 mod helpers;
 mod hostile;
