@@ -5,6 +5,7 @@ mod clients;
 mod contract;
 mod crash;
 mod helpers;
+mod hostile_records;
 mod mechanisms;
 mod meetings;
 mod minutes_record;
