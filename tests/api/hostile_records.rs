@@ -1,7 +1,9 @@
-//! Records a hostile probe could bend (issue 14): agencies a partnership
-//! does not have, approved minutes that still took new records, and agenda
-//! item numbers.
+//! Records a hostile probe could bend (issue 14): the shared organisation
+//! registry (who may change an entry, who sees it changed, one entry per
+//! name), agencies a partnership does not have, approved minutes that still
+//! took new records, and agenda item numbers.
 
+use safeguarding_api::auth::Role;
 use safeguarding_api::db::Id;
 use serde_json::{json, Value};
 
@@ -26,6 +28,254 @@ async fn add_member(app: &TestApp, partnership: Id, organisation: &Value) {
     )
     .await
     .expect_json(201);
+}
+
+async fn rename(
+    app: &TestApp,
+    token: &str,
+    organisation: Id,
+    name: &str,
+) -> crate::helpers::Answer {
+    app.patch_json(
+        &format!("/v1/organisations/{organisation}"),
+        token,
+        Some("*"),
+        &json!({"name": name}),
+    )
+    .await
+}
+
+/// The organisation's events in a partnership's change log, after checking
+/// that the whole log numbers 1, 2, 3... with no gap.
+async fn organisation_events(app: &TestApp, partnership: Id, organisation: Id) -> Vec<Value> {
+    let log = app
+        .get_all(
+            &format!("/v1/partnerships/{partnership}/audit-events"),
+            &app.platform_admin_token(),
+        )
+        .await;
+    let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
+    assert_eq!(seqs, expected, "the change log of {partnership} has gaps");
+    log.into_iter()
+        .filter(|e| {
+            e["resource_type"] == "organisation" && e["resource_id"] == organisation.to_string()
+        })
+        .collect()
+}
+
+// --- 3. Who changes a shared organisation, and who sees it changed ----------
+
+#[tokio::test]
+async fn only_a_platform_admin_changes_an_organisation_another_partnership_refers_to() {
+    let app = spawn_app().await;
+    let hereford = id_of(&app.create_partnership("herefordshire").await);
+    let worcs = id_of(&app.create_partnership("worcestershire").await);
+    let hereford_admin = app.token(&[(hereford, Role::Admin)]);
+    let worcs_admin = app.token(&[(worcs, Role::Admin)]);
+
+    // West Mercia Police serves Worcestershire only, for now.
+    let police = organisation(&app, "West Mercia Police", "police").await;
+    let police_id = id_of(&police);
+    add_member(&app, worcs, &police).await;
+    let refused = rename(&app, &hereford_admin, police_id, "Hereford Police")
+        .await
+        .expect_problem(403);
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another partnership refers to this organisation"),
+        "{refused}"
+    );
+    // Worcestershire, its only user, may correct it.
+    let renamed = rename(&app, &worcs_admin, police_id, "West Mercia Police Service")
+        .await
+        .expect_json(200);
+    assert_eq!(renamed["name"], "West Mercia Police Service");
+
+    // Once Herefordshire names it too (a person of its own), neither admin may.
+    app.post_json(
+        &format!("/v1/partnerships/{hereford}/people"),
+        &app.platform_admin_token(),
+        &json!({"full_name": "Sue Thomas", "initials": "ST", "organisation_id": police_id}),
+    )
+    .await
+    .expect_json(201);
+    for token in [&worcs_admin, &hereford_admin] {
+        rename(&app, token, police_id, "Mercia Police")
+            .await
+            .expect_problem(403);
+    }
+    // A platform administrator may; both partnerships see it in their own
+    // change log, numbered in it, and the platform's log keeps its event.
+    let renamed = rename(
+        &app,
+        &app.platform_admin_token(),
+        police_id,
+        "West Mercia Police",
+    )
+    .await
+    .expect_json(200);
+    assert_eq!(renamed["version"], 3);
+    let worcs_events = organisation_events(&app, worcs, police_id).await;
+    assert_eq!(worcs_events.len(), 2, "both renames: {worcs_events:?}");
+    let hereford_events = organisation_events(&app, hereford, police_id).await;
+    assert_eq!(hereford_events.len(), 1, "{hereford_events:?}");
+    let last = &hereford_events[0];
+    assert_eq!(last["action"], "update");
+    assert_eq!(last["partnership_id"], hereford.to_string());
+    assert_eq!(last["before_state"]["name"], "West Mercia Police Service");
+    assert_eq!(last["after_state"]["name"], "West Mercia Police");
+    let platform = app
+        .get_all(
+            &format!("/v1/audit-events?resource_id={police_id}"),
+            &app.platform_admin_token(),
+        )
+        .await;
+    assert_eq!(
+        platform.iter().filter(|e| e["action"] == "update").count(),
+        2,
+        "{platform:?}"
+    );
+    // The refusals changed nothing.
+    let now = app
+        .get(&format!("/v1/organisations/{police_id}"), &worcs_admin)
+        .await
+        .expect_json(200);
+    assert_eq!(now["version"], 3);
+}
+
+#[tokio::test]
+async fn a_partnership_admin_changes_an_organisation_only_it_refers_to() {
+    let app = spawn_app().await;
+    let hereford = id_of(&app.create_partnership("herefordshire").await);
+    let admin = app.token(&[(hereford, Role::Admin)]);
+    // Registered by the partnership's admin, used by nobody yet.
+    let home_start = app
+        .post_json(
+            "/v1/organisations",
+            &admin,
+            &json!({"name": "Home-Start", "kind": "voluntary"}),
+        )
+        .await
+        .expect_json(201);
+    let id = id_of(&home_start);
+    rename(&app, &admin, id, "Home-Start Herefordshire")
+        .await
+        .expect_json(200);
+    assert!(organisation_events(&app, hereford, id).await.is_empty());
+    // Named by its own people only: still its own to change, and its log shows it.
+    app.post_json(
+        &format!("/v1/partnerships/{hereford}/people"),
+        &admin,
+        &json!({"full_name": "Ann Jones", "initials": "AJ", "organisation_id": id}),
+    )
+    .await
+    .expect_json(201);
+    app.patch_json(
+        &format!("/v1/organisations/{id}"),
+        &admin,
+        Some("*"),
+        &json!({"kind": "other"}),
+    )
+    .await
+    .expect_json(200);
+    let events = organisation_events(&app, hereford, id).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["after_state"]["kind"], "other");
+}
+
+// --- 4. One registry entry per agency --------------------------------------
+
+#[tokio::test]
+async fn a_name_taken_ignoring_case_and_spaces_is_409_naming_the_existing_organisation() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin_token();
+    let police = organisation(&app, "West Mercia Police", "police").await;
+    let police_id = police["id"].as_str().unwrap();
+    let again = app
+        .post_json(
+            "/v1/organisations",
+            &admin,
+            &json!({"name": "  west   MERCIA police ", "kind": "police"}),
+        )
+        .await
+        .expect_problem(409);
+    let detail = again["detail"].as_str().unwrap();
+    assert!(detail.starts_with("name:"), "{again}");
+    assert!(
+        detail.contains(police_id),
+        "the existing id is named: {again}"
+    );
+
+    // A rename onto it is refused the same way; a change of case of its own name is not.
+    let council = organisation(&app, "Herefordshire Council", "local_authority").await;
+    let clash = rename(&app, &admin, id_of(&council), "WEST MERCIA POLICE")
+        .await
+        .expect_problem(409);
+    assert!(clash["detail"].as_str().unwrap().contains(police_id));
+    rename(&app, &admin, id_of(&police), "West Mercia police")
+        .await
+        .expect_json(200);
+
+    // Search and look-up by name compare the same way.
+    let listed = |query: &'static str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move {
+            app.get(&format!("/v1/organisations?{query}"), &admin)
+                .await
+                .expect_json(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("q=MERCIA%20%20pol").await, [police_id]);
+    assert_eq!(listed("q=e").await.len(), 2);
+    assert!(listed("q=%25").await.is_empty(), "% is literal");
+    assert_eq!(listed("name=west%20mercia%20%20POLICE").await, [police_id]);
+    assert!(listed("name=west%20mercia").await.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_name_leave_one_entry() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin_token();
+    let names = [
+        "North Yorkshire Police",
+        "north yorkshire police",
+        "NORTH YORKSHIRE POLICE",
+        "North  Yorkshire Police",
+        " North Yorkshire  police",
+        "north Yorkshire Police",
+    ];
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (app, admin) = (app.clone(), admin.clone());
+            let body = json!({"name": name, "kind": "police"});
+            tokio::spawn(async move { app.post_json("/v1/organisations", &admin, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("the request ran"));
+    }
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    for answer in answers.iter().filter(|a| a.status != 201) {
+        let problem = answer.expect_problem(409);
+        assert!(problem["detail"].as_str().unwrap().starts_with("name:"));
+    }
+    let listed = app
+        .get("/v1/organisations?q=yorkshire", &admin)
+        .await
+        .expect_json(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 }
 
 // --- 9. Agencies the partnership does not have ------------------------------
