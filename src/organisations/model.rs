@@ -167,11 +167,11 @@ pub fn update(
     expected: Expected,
     patch: UpdateOrganisation,
 ) -> Result<Organisation, ApiError> {
-    let before = find(conn, id)?;
-    store::check(expected, before.version)?;
-    // The registry's log first, as every write of the registry holds it: the
-    // partnerships found below cannot change under a concurrent registry write.
+    // The registry's log first, as every write of the registry holds it, and
+    // the row read after it: a concurrent change of this organisation has
+    // committed by then, so `If-Match: *` never meets a 412.
     counter::hold(conn, Scope::Platform, counter::CHANGE_LOG)?;
+    let before = find(conn, id)?;
     let referrers = referring_partnerships(conn, id)?;
     let administered: Vec<Id> = actor
         .roles
@@ -181,6 +181,7 @@ pub fn update(
         .collect();
     rules::may_change(actor.platform_admin, &administered, &referrers)
         .map_err(ApiError::forbidden)?;
+    store::check(expected, before.version)?;
     let name = rules::validate_name(patch.name.as_deref().unwrap_or(&before.name))?;
     let name_key = rules::name_key(&name);
     ensure_name_free(conn, &name, &name_key, Some(id))?;

@@ -186,6 +186,59 @@ async fn a_partnership_admin_changes_an_organisation_only_it_refers_to() {
     assert_eq!(events[0]["after_state"]["kind"], "other");
 }
 
+#[tokio::test]
+async fn concurrent_changes_of_shared_organisations_and_partnership_writes_all_commit() {
+    let app = spawn_app().await;
+    let (a, b) = (
+        id_of(&app.create_partnership("herefordshire").await),
+        id_of(&app.create_partnership("worcestershire").await),
+    );
+    let mut shared = Vec::new();
+    for name in ["West Mercia Police", "Herefordshire and Worcestershire ICB"] {
+        let org = organisation(&app, name, "other").await;
+        add_member(&app, a, &org).await;
+        add_member(&app, b, &org).await;
+        shared.push(id_of(&org));
+    }
+    // Renames of both organisations (each writing to both partnerships' logs)
+    // race people being recorded in each partnership, in both orders.
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for (i, &org) in shared.iter().enumerate() {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let token = app.platform_admin_token();
+                rename(&app, &token, org, &format!("Agency {i} v{round}")).await
+            }));
+        }
+        for (p, initials) in [(b, format!("B{round}")), (a, format!("A{round}"))] {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                app.post_json(
+                    &format!("/v1/partnerships/{p}/people"),
+                    &app.platform_admin_token(),
+                    &json!({"full_name": "Someone", "initials": initials}),
+                )
+                .await
+            }));
+        }
+    }
+    for task in tasks {
+        let answer = task.await.expect("the request ran");
+        assert!(
+            answer.status.is_success(),
+            "{} {}",
+            answer.status,
+            answer.text()
+        );
+    }
+    for p in [a, b] {
+        for &org in &shared {
+            assert_eq!(organisation_events(&app, p, org).await.len(), 4);
+        }
+    }
+}
+
 // --- 4. One registry entry per agency --------------------------------------
 
 #[tokio::test]
