@@ -14,6 +14,7 @@ use crate::db::schema::{actions, agenda_items, partnership_groups, partnership_m
 use crate::db::store::{self, Expected};
 use crate::db::{Day, DbConnection, Id, IdList, UtcTime};
 use crate::error::ApiError;
+use crate::meetings::model::claim_open;
 use crate::validate::Errors;
 
 /// The counter actions are numbered from, per partnership.
@@ -306,6 +307,10 @@ pub fn create(
     let scope = Scope::Partnership(partnership_id);
     // The change log first, as every write holds it before anything else.
     counter::hold(conn, scope, counter::CHANGE_LOG)?;
+    // Agreed at a meeting whose minutes are approved: 409 until reopened.
+    if let Some(meeting_id) = fields.meeting_id {
+        claim_open(conn, meeting_id)?;
+    }
     let number = match form.number {
         Some(number) => {
             counter::raise(conn, scope, NUMBERS, number)?;
@@ -354,6 +359,14 @@ pub fn update(
     } else {
         (before.owner_ids.clone(), before.all_partners)
     };
+    // Moved to another meeting or item: not into approved minutes (409).
+    // Progress on an action already there (status, due date...) stays open.
+    let moved = (fields.meeting_id, fields.item_id) != (before.meeting_id, before.item_id);
+    if let (true, Some(meeting_id)) = (moved, fields.meeting_id) {
+        let scope = Scope::Partnership(before.partnership_id);
+        counter::hold(conn, scope, counter::CHANGE_LOG)?;
+        claim_open(conn, meeting_id)?;
+    }
     let after = with_fields(before.clone(), fields, owners, Day::in_uk(now));
     store::update(conn, actor, &before, after, expected)
 }

@@ -100,22 +100,58 @@ pub fn record_noted<T: Audited>(
     let Some(subject) = after.or(before) else {
         return Err(ApiError::internal("an audited change needs a record"));
     };
-    let to_text = |v: Option<&T>| -> Result<Option<String>, ApiError> {
-        v.map(|v| {
-            serde_json::to_string(v)
-                .map_err(|e| ApiError::internal(format!("audit serialisation: {e}")))
-        })
-        .transpose()
-    };
     write(
         conn,
         actor,
         action,
         subject,
+        subject.partnership_id(),
         to_text(before)?,
         to_text(after)?,
         note,
     )
+}
+
+/// Writes the audit event of a change to a shared record (an organisation)
+/// into the change log of each partnership in `partnerships` as well, each
+/// with its own `seq` there, so that every partnership referring to the
+/// record sees it changed; the platform's log has its own event from
+/// [`record_noted`]. Only the write path calls it, holding those logs'
+/// counters in id order.
+pub fn record_shared<T: Audited>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    action: Change,
+    before: Option<&T>,
+    after: Option<&T>,
+    partnerships: &[Id],
+) -> Result<(), ApiError> {
+    let Some(subject) = after.or(before) else {
+        return Err(ApiError::internal("an audited change needs a record"));
+    };
+    let (before, after) = (to_text(before)?, to_text(after)?);
+    for &partnership_id in partnerships {
+        let (before, after) = (before.clone(), after.clone());
+        write(
+            conn,
+            actor,
+            action,
+            subject,
+            Some(partnership_id),
+            before,
+            after,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+fn to_text<T: Audited>(v: Option<&T>) -> Result<Option<String>, ApiError> {
+    v.map(|v| {
+        serde_json::to_string(v)
+            .map_err(|e| ApiError::internal(format!("audit serialisation: {e}")))
+    })
+    .transpose()
 }
 
 /// Records that `actor` was shown (`Change::Read`) or handed a rendering of
@@ -127,28 +163,29 @@ pub fn record_access<T: Audited>(
     subject: &T,
     note: String,
 ) -> Result<(), ApiError> {
-    write(conn, actor, action, subject, None, None, Some(note))
+    let log = subject.partnership_id();
+    write(conn, actor, action, subject, log, None, None, Some(note))
 }
 
+/// Writes one event into the change log of `log` (a partnership's, or the
+/// platform's for `None`).
+#[allow(clippy::too_many_arguments)]
 fn write<T: Audited>(
     conn: &mut DbConnection,
     actor: &Principal,
     action: Change,
     subject: &T,
+    log: Option<Id>,
     before_state: Option<String>,
     after_state: Option<String>,
     note: Option<String>,
 ) -> Result<(), ApiError> {
     // Last, so the scope's counter is held for as short a time as possible.
-    let seq = counter::next(
-        conn,
-        Scope::of(subject.partnership_id()),
-        counter::CHANGE_LOG,
-    )?;
+    let seq = counter::next(conn, Scope::of(log), counter::CHANGE_LOG)?;
     let event = AuditEvent {
         id: Id::new(),
         seq,
-        partnership_id: subject.partnership_id(),
+        partnership_id: log,
         actor: actor.subject.clone(),
         actor_organisation_id: actor.organisation_id,
         occurred_at: UtcTime::now(),

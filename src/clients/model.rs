@@ -9,7 +9,8 @@ use crate::db::store::{self, Expected};
 use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
-use crate::{organisations, partnerships};
+use crate::validate::Errors;
+use crate::{members, partnerships};
 
 /// An API client. Its secret is shown once, when created or rotated; only its
 /// argon2 hash is kept.
@@ -73,10 +74,17 @@ pub fn create(
             organisation_id,
         } => {
             partnerships::model::find(conn, partnership_id)?;
+            // A client acts for one of the partnership's member agencies.
             if let Some(org) = organisation_id {
-                if !organisations::model::exists(conn, org)? {
-                    return Err(ApiError::missing("organisation_id", "no such organisation"));
-                }
+                let mut errors = Errors::new();
+                members::model::check_member(
+                    conn,
+                    partnership_id,
+                    "organisation_id",
+                    org,
+                    &mut errors,
+                )?;
+                errors.finish()?;
             }
             (Some(partnership_id), Some(role), organisation_id, false)
         }

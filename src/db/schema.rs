@@ -24,6 +24,7 @@ diesel::table! {
     organisations (id) {
         id -> UuidSql,
         name -> Text,
+        name_key -> Text,
         kind -> Text,
         version -> Integer,
         created_at -> TimestampSql,

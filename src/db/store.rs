@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::counter::{self, Scope};
 use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
-use crate::db::{DbConnection, UtcTime};
+use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 
 /// A record with a version number (sent as its `ETag`).
@@ -145,6 +145,43 @@ pub fn update_noted<T: Record>(
     hold_log(conn, before)?;
     let after = write(conn, before, after, UtcTime::now())?;
     audit::record_noted(conn, actor, change, Some(before), Some(&after), note)?;
+    Ok(after)
+}
+
+/// Like [`update`] for a record of the shared registry (an organisation)
+/// that the partnerships `referrers` refer to: each of their change logs gets
+/// the event too, with its own `seq`. The caller holds the platform's log
+/// first (as every write of the registry does); the partnerships' logs are
+/// then held here in id order, whatever order `referrers` came in, so two
+/// such changes queue instead of deadlocking.
+pub fn update_shared<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    before: &T,
+    after: T,
+    expected: Expected,
+    referrers: &[Id],
+) -> Result<T, ApiError> {
+    hold_log(conn, before)?;
+    let mut logs = referrers.to_vec();
+    logs.sort_unstable();
+    logs.dedup();
+    for &partnership_id in &logs {
+        counter::hold(
+            conn,
+            Scope::Partnership(partnership_id),
+            counter::CHANGE_LOG,
+        )?;
+    }
+    let after = update_noted(conn, actor, Change::Update, before, after, expected, None)?;
+    audit::record_shared(
+        conn,
+        actor,
+        Change::Update,
+        Some(before),
+        Some(&after),
+        &logs,
+    )?;
     Ok(after)
 }
 

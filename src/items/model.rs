@@ -58,7 +58,7 @@ pub struct ItemView {
     pub redacted: bool,
 }
 
-crate::record!(AgendaItem, "agenda_item", agenda_items);
+crate::record!(AgendaItem, "agenda_item", agenda_items, unique: ["number" => "number"]);
 
 crate::versioned_view!(ItemView, item);
 

@@ -331,18 +331,7 @@ pub fn begin_edit(
     meeting: &Meeting,
 ) -> Result<(), ApiError> {
     rules::ensure_editable(meeting.minutes_status)?;
-    let claimed = diesel::update(
-        meetings::table
-            .find(meeting.id)
-            .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
-    )
-    .set(meetings::minutes_status.eq(meetings::minutes_status))
-    .execute(conn)?;
-    if claimed == 0 {
-        return Err(ApiError::conflict(
-            "the minutes were approved meanwhile and are locked",
-        ));
-    }
+    claim_open(conn, meeting.id)?;
     let current = find_any(conn, meeting.id)?;
     let after = Meeting {
         minutes_status: rules::after_edit(current.minutes_status),
@@ -350,6 +339,29 @@ pub fn begin_edit(
     };
     store::touch(conn, actor, &current, after)?;
     Ok(())
+}
+
+/// Claims a meeting whose minutes are open (none or draft) for a record
+/// written into it: an item, attendee, decision or declaration, or an action
+/// agreed there (created, or moved there). Approved or published minutes are
+/// 409, as for an edit, until reopened. The conditional `UPDATE` holds the row
+/// to the end of the transaction, so an approval either commits first (409
+/// here) or waits and takes what this write records into its snapshot.
+pub fn claim_open(conn: &mut DbConnection, meeting_id: Id) -> Result<(), ApiError> {
+    let claimed = diesel::update(
+        meetings::table
+            .find(meeting_id)
+            .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
+    )
+    .set(meetings::minutes_status.eq(meetings::minutes_status))
+    .execute(conn)?;
+    if claimed == 1 {
+        return Ok(());
+    }
+    rules::ensure_editable(find_any(conn, meeting_id)?.minutes_status)?;
+    Err(ApiError::conflict(
+        "the minutes were approved meanwhile and are locked",
+    ))
 }
 
 pub fn approve(

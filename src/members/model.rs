@@ -9,6 +9,7 @@ use crate::db::store::{self, Expected};
 use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
+use crate::validate::Errors;
 use crate::{organisations, partnerships};
 
 /// An organisation's membership of a partnership.
@@ -59,6 +60,36 @@ pub fn create(
     };
     store::insert(conn, actor, &record)?;
     Ok(record)
+}
+
+/// Notes in `errors` what is wrong with `field` naming `organisation_id` as
+/// the agency a record acts for (a client's organisation, submitted values):
+/// missing (404) when no such organisation exists, invalid (422) when it is
+/// not a member of the partnership.
+pub fn check_member(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    field: &str,
+    organisation_id: Id,
+    errors: &mut Errors,
+) -> Result<(), ApiError> {
+    let member: i64 = members::table
+        .filter(members::partnership_id.eq(partnership_id))
+        .filter(members::organisation_id.eq(organisation_id))
+        .count()
+        .get_result(conn)?;
+    if member > 0 {
+        return Ok(());
+    }
+    if organisations::model::exists(conn, organisation_id)? {
+        errors.add(
+            field,
+            "is not a member of this partnership; add it as a member first",
+        );
+    } else {
+        errors.missing(field, "no such organisation");
+    }
+    Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, partnership_id: Id, id: Id) -> Result<Member, ApiError> {

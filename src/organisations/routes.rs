@@ -1,5 +1,6 @@
 //! `/v1/organisations`: the shared registry. Any authenticated caller reads it;
-//! platform administrators and partnership admins maintain it.
+//! platform administrators and partnership admins register agencies; only a
+//! platform administrator changes one that several partnerships share.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -36,6 +37,8 @@ fn require_registry_admin(principal: &Principal) -> Result<(), ApiError> {
 }
 
 /// Register an organisation (platform administrators and partnership admins).
+/// A name already registered, compared ignoring case and runs of spaces, is
+/// 409 naming the organisation that has it.
 #[utoipa::path(
     post,
     path = "/v1/organisations",
@@ -101,7 +104,11 @@ pub async fn get_organisation(
     Ok(with_etag(StatusCode::OK, &record))
 }
 
-/// Rename or re-classify an organisation (platform administrators and partnership admins).
+/// Rename or re-classify an organisation. A platform administrator changes
+/// any; a partnership admin only one that no other partnership refers to (as
+/// a member, or by its people, clients, submitted values or actions): 403
+/// otherwise. Every partnership that refers to it finds the change in its own
+/// audit events. A name another organisation has is 409, as on registration.
 #[utoipa::path(
     patch,
     path = "/v1/organisations/{id}",

@@ -1,6 +1,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::db::Id;
 use crate::validate::{Errors, Refusal};
 
 crate::text_enum! {
@@ -43,6 +44,50 @@ pub fn validate_name(name: &str) -> Result<String, Refusal> {
     Ok(name)
 }
 
+/// What two names are compared by: lowercase, trimmed, each run of white
+/// space one space. "West  Mercia police" and "West Mercia Police" are one
+/// agency; the registry keeps one of them (`name_key`, unique), and searches
+/// and look-ups by name compare the same way.
+pub fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `text` as a literal inside a `LIKE` pattern escaped by `\`.
+pub fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Whether a caller may change (rename, re-classify) an organisation that
+/// the partnerships `referrers` refer to: a platform administrator always; a
+/// partnership admin only when no partnership but those it administers
+/// refers to it, since the others would see their records renamed by someone
+/// they never gave a role to. The reason is said without naming the others.
+pub fn may_change(
+    platform_admin: bool,
+    administered: &[Id],
+    referrers: &[Id],
+) -> Result<(), &'static str> {
+    if platform_admin || referrers.iter().all(|p| administered.contains(p)) {
+        Ok(())
+    } else {
+        Err(
+            "another partnership refers to this organisation (a member, or its people, clients \
+             or submitted values name it); only a platform administrator changes an \
+             organisation shared by several partnerships",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +107,36 @@ mod tests {
             "West Mercia Police"
         );
         assert!(validate_name(" ").is_err());
+    }
+
+    #[test]
+    fn names_compare_ignoring_case_and_runs_of_spaces() {
+        assert_eq!(
+            name_key("  West   Mercia\u{a0}POLICE "),
+            "west mercia police"
+        );
+        assert_eq!(
+            name_key("West Mercia Police"),
+            name_key("west mercia  police")
+        );
+        assert_ne!(
+            name_key("West Mercia Police"),
+            name_key("WestMercia Police")
+        );
+    }
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_escaped(r"50%_a\b"), r"50\%\_a\\b");
+    }
+
+    #[test]
+    fn only_a_platform_admin_changes_a_shared_organisation() {
+        let (own, other) = (Id::new(), Id::new());
+        assert!(may_change(false, &[own], &[]).is_ok());
+        assert!(may_change(false, &[own], &[own]).is_ok());
+        assert!(may_change(false, &[own], &[own, other]).is_err());
+        assert!(may_change(false, &[own], &[other]).is_err());
+        assert!(may_change(true, &[], &[own, other]).is_ok());
     }
 }

@@ -49,14 +49,22 @@ crate::record!(MetricValue, "metric_value", values);
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
 /// there refuses all of it. Values are then judged one by one.
-fn check_whole(conn: &mut DbConnection, form: &Submission) -> Result<String, ApiError> {
+fn check_whole(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    form: &Submission,
+) -> Result<String, ApiError> {
     let mut errors = Errors::new();
     let period = rules::parse_period(&form.period)
         .map_err(|m| errors.add("period", m))
         .unwrap_or_default();
-    if !crate::organisations::model::exists(conn, form.organisation_id)? {
-        errors.missing("organisation_id", "no such organisation");
-    }
+    crate::members::model::check_member(
+        conn,
+        partnership_id,
+        "organisation_id",
+        form.organisation_id,
+        &mut errors,
+    )?;
     if form.values.is_empty() || form.values.len() > rules::MAX_VALUES {
         errors.add(
             "values",
@@ -84,7 +92,7 @@ pub fn submit(
         Scope::Partnership(partnership_id),
         counter::CHANGE_LOG,
     )?;
-    let period = check_whole(conn, &form)?;
+    let period = check_whole(conn, partnership_id, &form)?;
     let metrics = crate::metrics::model::all(conn, partnership_id)?;
     let held: Vec<MetricValue> = values::table
         .filter(values::partnership_id.eq(partnership_id))

@@ -176,6 +176,14 @@ async fn rotation_and_revocation_stop_old_credentials() {
         )
         .await
         .expect_json(201);
+    // A submitter acts for one of the partnership's member agencies.
+    app.post_json(
+        &format!("/v1/partnerships/{a}/members"),
+        &admin,
+        &json!({"organisation_id": org["id"], "role": "statutory_partner"}),
+    )
+    .await
+    .expect_json(201);
     let path = format!("/v1/partnerships/{a}/clients");
     let problem = app
         .post_json(

@@ -7,6 +7,7 @@ mod contract_edges;
 mod crash;
 mod helpers;
 mod hostile;
+mod hostile_records;
 mod hostile_render;
 mod mechanisms;
 mod meetings;

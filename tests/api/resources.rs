@@ -341,11 +341,20 @@ async fn organisations_are_a_shared_registry() {
         .await
         .expect_json(201);
     }
+    // Shared by two partnerships: only a platform administrator renames it.
     let path = format!("/v1/organisations/{}", police["id"].as_str().unwrap());
+    app.patch_json(
+        &path,
+        &admin_a,
+        Some("\"1\""),
+        &json!({"name": "West Mercia Police Force"}),
+    )
+    .await
+    .expect_problem(403);
     let renamed = app
         .patch_json(
             &path,
-            &admin_a,
+            &app.platform_admin_token(),
             Some("\"1\""),
             &json!({"name": "West Mercia Police Force"}),
         )

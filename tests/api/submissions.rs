@@ -22,6 +22,7 @@ async fn setup(app: &TestApp) -> Setup {
     let org = |name: &'static str, kind: &'static str| {
         let app = app.clone();
         let admin = admin.clone();
+        let partnership = partnership.clone();
         async move {
             let created = app
                 .post_json(
@@ -31,6 +32,14 @@ async fn setup(app: &TestApp) -> Setup {
                 )
                 .await
                 .expect_json(201);
+            // Values are submitted for the partnership's member agencies.
+            app.post_json(
+                &format!("/v1/partnerships/{partnership}/members"),
+                &admin,
+                &json!({"organisation_id": created["id"], "role": "statutory_partner"}),
+            )
+            .await
+            .expect_json(201);
             created["id"].as_str().unwrap().to_owned()
         }
     };

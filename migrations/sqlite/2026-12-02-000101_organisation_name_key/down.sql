@@ -1,0 +1,2 @@
+DROP INDEX organisations_name_key;
+ALTER TABLE organisations DROP COLUMN name_key;
