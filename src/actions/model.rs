@@ -309,7 +309,7 @@ pub fn create(
     counter::hold(conn, scope, counter::CHANGE_LOG)?;
     // Agreed at a meeting whose minutes are approved: 409 until reopened.
     if let Some(meeting_id) = fields.meeting_id {
-        claim_open(conn, meeting_id)?;
+        claim_open(conn, partnership_id, meeting_id)?;
     }
     let number = match form.number {
         Some(number) => {
@@ -359,13 +359,14 @@ pub fn update(
     } else {
         (before.owner_ids.clone(), before.all_partners)
     };
-    // Moved to another meeting or item: not into approved minutes (409).
-    // Progress on an action already there (status, due date...) stays open.
+    // Moved to another meeting or item: neither out of approved minutes nor
+    // into them (409). Progress on an action there (status, due date...)
+    // stays open.
     let moved = (fields.meeting_id, fields.item_id) != (before.meeting_id, before.item_id);
-    if let (true, Some(meeting_id)) = (moved, fields.meeting_id) {
-        let scope = Scope::Partnership(before.partnership_id);
-        counter::hold(conn, scope, counter::CHANGE_LOG)?;
-        claim_open(conn, meeting_id)?;
+    if moved {
+        for meeting_id in [before.meeting_id, fields.meeting_id].into_iter().flatten() {
+            claim_open(conn, before.partnership_id, meeting_id)?;
+        }
     }
     let after = with_fields(before.clone(), fields, owners, Day::in_uk(now));
     store::update(conn, actor, &before, after, expected)

@@ -37,16 +37,18 @@ pub struct ClientState {
 
 /// Whether a token issued to `token`'s client is honoured now: the client
 /// is not revoked and is at the version the token was issued at. A token
-/// that carries no version (issued before versions were carried) is
-/// honoured until its client is revoked.
+/// naming a client but no version was not issued by the token endpoint
+/// (or predates versions, 15 minutes at most): refused, so that no token
+/// outlives a rotation.
 pub fn honoured(token: ClientToken, state: Option<ClientState>) -> Result<(), &'static str> {
     match state {
         None => Ok(()),
         Some(ClientState { revoked: true, .. }) => Err("the token's client has been revoked"),
-        Some(ClientState { version, .. }) if token.version.is_some_and(|v| v != version) => {
-            Err("the token's client has changed (its secret was rotated); request a new token")
-        }
-        Some(_) => Ok(()),
+        Some(ClientState { version, .. }) if token.version == Some(version) => Ok(()),
+        Some(_) => Err(
+            "the token's client has changed since it was issued (its secret was rotated); \
+             request a new token",
+        ),
     }
 }
 
@@ -146,7 +148,7 @@ mod tests {
         assert!(honoured(token(Some(1)), at(1, false)).is_ok());
         assert!(honoured(token(Some(1)), at(2, false)).is_err());
         assert!(honoured(token(Some(2)), at(2, true)).is_err());
-        assert!(honoured(token(None), at(5, false)).is_ok());
+        assert!(honoured(token(None), at(5, false)).is_err());
         assert!(honoured(token(None), at(5, true)).is_err());
         assert!(honoured(token(Some(1)), None).is_ok());
     }

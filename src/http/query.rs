@@ -90,9 +90,11 @@ impl Operations {
     }
 
     /// The query parameters of the operation answering `method` on `path`,
-    /// or `None` when the document has no such operation.
+    /// or `None` when the document has no such operation. Segments are
+    /// compared percent-decoded, as the router matches them, so
+    /// `/submission%73` is `/submissions` here too.
     pub fn declared(&self, method: &Method, path: &str) -> Option<&[String]> {
-        let parts: Vec<&str> = path.split('/').collect();
+        let parts: Vec<String> = path.split('/').map(percent_decoded).collect();
         self.0
             .iter()
             .filter(|op| op.method == method && op.segments.len() == parts.len())
@@ -104,6 +106,31 @@ impl Operations {
             })
             .map(|op| op.query.as_slice())
     }
+}
+
+/// A path segment with its `%XX` escapes decoded (invalid ones kept as sent).
+fn percent_decoded(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The longest name an answer repeats; longer ones are cut short.
@@ -196,6 +223,12 @@ mod tests {
         );
         assert_eq!(get("/v1/meetings/abc/other"), Some(vec![]));
         assert_eq!(get("/v1/meetings/record/1"), Some(vec!["a".into()]));
+        // Matched as the router matches: percent-decoded.
+        assert_eq!(
+            get("/v1/meetings/abc/item%73"),
+            Some(vec!["limit".into(), "cursor".into()])
+        );
+        assert_eq!(get("/v1/%6Deetings/record/1"), Some(vec!["a".into()]));
         assert_eq!(get("/v1/meetings//items"), None);
         assert_eq!(get("/v1/meetings/abc/items/"), None);
         assert_eq!(get("/docs/index.html"), None);

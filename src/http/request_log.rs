@@ -55,18 +55,26 @@ pub fn format_request_line(
 /// The query string with secrets replaced (see the module's documentation).
 pub fn redact_query(query: &str) -> Cow<'_, str> {
     let mut changed = false;
+    // `;` separates too: some parsers split on it, and a value must not hide
+    // behind it. Each part keeps its separator.
     let parts: Vec<Cow<'_, str>> = query
-        .split('&')
-        .map(|part| match redact_parameter(part) {
-            Some(redacted) => {
-                changed = true;
-                Cow::Owned(redacted)
+        .split_inclusive(['&', ';'])
+        .map(|part| {
+            let (body, separator) = match part.char_indices().last() {
+                Some((at, '&' | ';')) => part.split_at(at),
+                _ => (part, ""),
+            };
+            match redact_parameter(body) {
+                Some(redacted) => {
+                    changed = true;
+                    Cow::Owned(format!("{redacted}{separator}"))
+                }
+                None => Cow::Borrowed(part),
             }
-            None => Cow::Borrowed(part),
         })
         .collect();
     if changed {
-        Cow::Owned(parts.join("&"))
+        Cow::Owned(parts.concat())
     } else {
         Cow::Borrowed(query)
     }
@@ -101,9 +109,11 @@ fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&name.as_str()) || SECRET_NAME_PARTS.iter().any(|p| name.contains(p))
 }
 
+/// Whether `text` holds a JWT anywhere (`Bearer eyJ...`, `1;t=eyJ...`): a
+/// run starting `eyJ` (base64url of `{"`) with two dots after it.
 fn looks_like_jwt(text: &str) -> bool {
-    let text = text.trim();
-    text.starts_with("eyJ") && text.matches('.').count() >= 2
+    text.match_indices("eyJ")
+        .any(|(at, _)| text[at..].matches('.').count() >= 2)
 }
 
 #[cfg(test)]
@@ -148,8 +158,14 @@ mod tests {
             assert!(redacted.ends_with("=[redacted]"), "{query} -> {redacted}");
             assert!(!redacted.contains("abc"), "{query} -> {redacted}");
         }
-        // A bare JWT, under any name or none.
-        for query in [JWT.to_owned(), format!("q={JWT}"), format!("x={JWT}&y=1")] {
+        // A JWT, under any name or none, anywhere in a value, behind a `;`.
+        for query in [
+            JWT.to_owned(),
+            format!("q={JWT}"),
+            format!("x={JWT}&y=1"),
+            format!("auth=Bearer%20{JWT}"),
+            format!("x=1;access_token={JWT}"),
+        ] {
             assert!(!redact_query(&query).contains("eyJ"), "{query}");
         }
     }

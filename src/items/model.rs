@@ -195,9 +195,11 @@ pub fn page(
             .first::<i32>(conn)
             .optional()?
         else {
-            // A cursor this list did not hand out (or an item since removed)
-            // is past its end.
-            return Ok(Vec::new());
+            // A cursor this list did not hand out, or an item removed since:
+            // its place is unknown, and an empty page would read as the end.
+            return Err(ApiError::bad_request(
+                "cursor: it names no item of this agenda (removed since?); start again without it",
+            ));
         };
         query = query.filter(
             agenda_items::position.gt(last).or(agenda_items::position

@@ -11,6 +11,7 @@ use super::rules::{
 };
 use crate::audit::Change;
 use crate::auth::{Access, Principal, Role};
+use crate::db::counter;
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::store::{self, Expected};
 use crate::db::Page;
@@ -91,7 +92,7 @@ impl Meeting {
 }
 
 /// A meeting by id, whatever its partnership: callers check the role next.
-fn find_any(conn: &mut DbConnection, id: Id) -> Result<Meeting, ApiError> {
+pub fn find_any(conn: &mut DbConnection, id: Id) -> Result<Meeting, ApiError> {
     meetings::table
         .find(id)
         .select(Meeting::as_select())
@@ -331,7 +332,7 @@ pub fn begin_edit(
     meeting: &Meeting,
 ) -> Result<(), ApiError> {
     rules::ensure_editable(meeting.minutes_status)?;
-    claim_open(conn, meeting.id)?;
+    claim_open(conn, meeting.partnership_id, meeting.id)?;
     let current = find_any(conn, meeting.id)?;
     let after = Meeting {
         minutes_status: rules::after_edit(current.minutes_status),
@@ -346,8 +347,19 @@ pub fn begin_edit(
 /// agreed there (created, or moved there). Approved or published minutes are
 /// 409, as for an edit, until reopened. The conditional `UPDATE` holds the row
 /// to the end of the transaction, so an approval either commits first (409
-/// here) or waits and takes what this write records into its snapshot.
-pub fn claim_open(conn: &mut DbConnection, meeting_id: Id) -> Result<(), ApiError> {
+/// here) or waits and takes what this write records into its snapshot. The
+/// partnership's change log is held first, as by every write, so an edit and
+/// an approval (which holds it before the row) queue instead of deadlocking.
+pub fn claim_open(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    meeting_id: Id,
+) -> Result<(), ApiError> {
+    counter::hold(
+        conn,
+        counter::Scope::Partnership(partnership_id),
+        counter::CHANGE_LOG,
+    )?;
     let claimed = diesel::update(
         meetings::table
             .find(meeting_id)

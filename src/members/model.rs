@@ -48,6 +48,7 @@ pub fn create(
     if !organisations::model::exists(conn, form.organisation_id)? {
         return Err(ApiError::missing("organisation_id", "no such organisation"));
     }
+    organisations::model::hold_registry(conn)?;
     let now = UtcTime::now();
     let record = Member {
         id: Id::new(),

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::snapshot;
 use crate::auth::{Access, Principal};
-use crate::db::{self, Id, UtcTime};
+use crate::db::{self, counter, Id, UtcTime};
 use crate::error::{ApiError, TransitionErrors};
 use crate::http::etag::{self, Expected};
 use crate::http::{write, Answer, IfMatch, Json, OptionalJson};
@@ -172,7 +172,16 @@ where
         + 'static,
 {
     write(&state.pool, move |conn| {
-        let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
+        let (found, _) = model::find_for(conn, &principal, id, Access::Manage)?;
+        // The partnership's change log first, then the meeting as it stands
+        // once held: an edit racing this step either committed before (and is
+        // in what is approved) or waits for it (and meets the lock, 409).
+        counter::hold(
+            conn,
+            counter::Scope::Partnership(found.partnership_id),
+            counter::CHANGE_LOG,
+        )?;
+        let meeting = model::find_any(conn, found.id)?;
         if let Some(expected) = expected {
             etag::check(expected, meeting.version)?;
         }

@@ -157,6 +157,15 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
+/// Holds the registry's change log, as a change of an organisation does
+/// first of all: a write that makes a partnership refer to an organisation
+/// (a member, a person of it) takes it before its partnership's log, so it
+/// and a change of the organisation queue, and the change either sees the new
+/// referrer (its rule and its log) or comes before it.
+pub fn hold_registry(conn: &mut DbConnection) -> Result<(), ApiError> {
+    counter::hold(conn, Scope::Platform, counter::CHANGE_LOG)
+}
+
 /// Renames or re-classifies an organisation. Only a platform administrator
 /// changes one that a partnership the caller does not administer refers to
 /// (403); every referring partnership's change log records the change.
@@ -170,7 +179,7 @@ pub fn update(
     // The registry's log first, as every write of the registry holds it, and
     // the row read after it: a concurrent change of this organisation has
     // committed by then, so `If-Match: *` never meets a 412.
-    counter::hold(conn, Scope::Platform, counter::CHANGE_LOG)?;
+    hold_registry(conn)?;
     let before = find(conn, id)?;
     let referrers = referring_partnerships(conn, id)?;
     let administered: Vec<Id> = actor

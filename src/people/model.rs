@@ -58,7 +58,8 @@ fn check_organisation(
         Some(id) if !organisations::model::exists(conn, id)? => {
             Err(ApiError::missing("organisation_id", "no such organisation"))
         }
-        _ => Ok(()),
+        Some(_) => organisations::model::hold_registry(conn),
+        None => Ok(()),
     }
 }
 

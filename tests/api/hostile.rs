@@ -295,3 +295,158 @@ async fn a_well_formed_entity_tag_that_is_not_current_is_412() {
     let unchanged = app.get(&path, &admin).await.expect_json(200);
     assert_eq!(unchanged["version"], 2);
 }
+
+#[tokio::test]
+async fn a_percent_encoded_path_is_checked_for_unknown_parameters_too() {
+    let app = spawn_app().await;
+    let h = id_of(&app.create_partnership("herefordshire").await);
+    let admin = app.platform_admin_token();
+    // The router decodes `%70` to `p`: the same operation, the same check.
+    let problem = app
+        .get(&format!("/v1/partnerships/{h}/%70eople?initial=PG"), &admin)
+        .await
+        .expect_problem(400);
+    assert_eq!(problem["errors"][0]["field"], "initial");
+    app.get(
+        &format!("/v1/partnerships/{h}/%70eople?initials=PG"),
+        &admin,
+    )
+    .await
+    .expect_json(200);
+}
+
+#[tokio::test]
+async fn an_agenda_cursor_whose_item_was_removed_is_400_not_an_early_end() {
+    let app = spawn_app().await;
+    let h = id_of(&app.create_partnership("herefordshire").await);
+    let admin = app.platform_admin_token();
+    let group = app
+        .post_json(
+            &format!("/v1/partnerships/{h}/groups"),
+            &admin,
+            &json!({"name": "Safeguarding Partnership Board", "short_name": "SPB"}),
+        )
+        .await
+        .expect_json(201);
+    let meeting = app
+        .post_json(
+            &format!("/v1/partnerships/{h}/meetings"),
+            &admin,
+            &json!({"group_id": group["id"], "title": "Board", "starts_at": "2019-11-18T09:30:00Z"}),
+        )
+        .await
+        .expect_json(201);
+    let items = format!("/v1/meetings/{}/items", meeting["id"].as_str().unwrap());
+    for number in ["1", "2", "3"] {
+        app.post_json(
+            &items,
+            &admin,
+            &json!({"number": number, "title": format!("Item {number}")}),
+        )
+        .await
+        .expect_json(201);
+    }
+    let first = app
+        .get(&format!("{items}?limit=1"), &admin)
+        .await
+        .expect_json(200);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let removed = &first["items"][0];
+    app.delete(
+        &format!("{items}/{}", removed["id"].as_str().unwrap()),
+        &admin,
+        Some(r#""1""#),
+    )
+    .await
+    .expect_status(204);
+    let problem = app
+        .get(&format!("{items}?limit=1&cursor={cursor}"), &admin)
+        .await
+        .expect_problem(400);
+    assert!(problem["detail"].as_str().unwrap().contains("cursor"));
+}
+
+/// A board with a later meeting to approve it at, and one item.
+async fn board(app: &TestApp) -> (Value, Value, Value) {
+    let h = id_of(&app.create_partnership("herefordshire").await);
+    let admin = app.platform_admin_token();
+    let group = app
+        .post_json(
+            &format!("/v1/partnerships/{h}/groups"),
+            &admin,
+            &json!({"name": "Safeguarding Partnership Board", "short_name": "SPB"}),
+        )
+        .await
+        .expect_json(201);
+    let meeting = |starts_at: &str| json!({"group_id": group["id"], "title": "Board", "starts_at": starts_at});
+    let meetings = format!("/v1/partnerships/{h}/meetings");
+    let first = app
+        .post_json(&meetings, &admin, &meeting("2019-11-18T09:30:00Z"))
+        .await
+        .expect_json(201);
+    let later = app
+        .post_json(&meetings, &admin, &meeting("2019-12-16T09:30:00Z"))
+        .await
+        .expect_json(201);
+    let item = app
+        .post_json(
+            &format!("/v1/meetings/{}/items", first["id"].as_str().unwrap()),
+            &admin,
+            &json!({"number": "1", "title": "Budget"}),
+        )
+        .await
+        .expect_json(201);
+    (first, later, item)
+}
+
+#[tokio::test]
+async fn writes_into_one_meeting_and_its_approval_queue_instead_of_deadlocking() {
+    let app = spawn_app().await;
+    let (meeting, later, item) = board(&app).await;
+    let admin = app.platform_admin_token();
+    let m = meeting["id"].as_str().unwrap();
+    let pid = meeting["partnership_id"].as_str().unwrap();
+    let item_path = format!("/v1/meetings/{m}/items/{}", item["id"].as_str().unwrap());
+    for round in 0..12 {
+        // An action agreed under the item, a new item, an edit of the item
+        // and the approval, all at once: each locks the change log before
+        // the meeting, so none deadlocks (a deadlock answers 409 "retry").
+        let actions = format!("/v1/partnerships/{pid}/actions");
+        let action_body = json!({"item_id": item["id"], "description": format!("Action {round}"), "owners": ["ALL"]});
+        let items = format!("/v1/meetings/{m}/items");
+        let item_body = json!({"number": format!("{}", round + 2), "title": "Another item"});
+        let edit_body = json!({"title": format!("Budget {round}")});
+        let approve = format!("/v1/meetings/{m}/minutes/approve");
+        let approve_body = json!({"approved_at_meeting_id": later["id"]});
+        let (action, new_item, edit, approval) = tokio::join!(
+            app.post_json(&actions, &admin, &action_body),
+            app.post_json(&items, &admin, &item_body),
+            app.patch_json(&item_path, &admin, Some("*"), &edit_body),
+            app.post_json(&approve, &admin, &approve_body),
+        );
+        approval.expect_json(200);
+        for (what, answer, ok) in [
+            ("action", &action, 201),
+            ("item", &new_item, 201),
+            ("edit", &edit, 200),
+        ] {
+            let status = answer.status.as_u16();
+            // Either before the approval, or after it: the minutes lock.
+            if status != ok {
+                let problem = answer.expect_problem(409);
+                assert!(
+                    problem["detail"].as_str().unwrap().contains("locked")
+                        || problem["detail"].as_str().unwrap().contains("approved"),
+                    "round {round}, {what}: {problem}"
+                );
+            }
+        }
+        app.post_json(
+            &format!("/v1/meetings/{m}/minutes/reopen"),
+            &admin,
+            &json!({"reason": "next round"}),
+        )
+        .await
+        .expect_json(200);
+    }
+}

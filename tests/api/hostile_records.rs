@@ -457,6 +457,14 @@ async fn approved_minutes_take_no_new_or_moved_records_until_reopened() {
             &json!({"item_id": seed.items[BUDGET]}),
         )
         .await,
+        // Nor out of them: the minutes keep what was agreed there.
+        app.patch_json(
+            &format!("/v1/actions/{}", agreed["id"].as_str().unwrap()),
+            &admin,
+            Some(&etag(&agreed)),
+            &json!({"meeting_id": null, "item_id": null}),
+        )
+        .await,
         app.post_json(
             &format!("{item_path}/decisions"),
             &admin,
