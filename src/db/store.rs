@@ -98,6 +98,7 @@ pub trait Record: Audited + Versioned + Serialize + Clone {
     fn stamp(&mut self, version: i32, now: UtcTime);
     /// `INSERT` of the row.
     fn insert_row(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+
     /// `UPDATE ... SET <self> WHERE id = ? AND version = <at>`.
     fn update_row(&self, conn: &mut DbConnection, at: i32) -> QueryResult<usize>;
     /// `DELETE ... WHERE id = ? AND version = <self.version>`.
@@ -115,6 +116,55 @@ pub fn insert<T: Record>(
         .insert_row(conn)
         .map_err(|e| write_error(record, e))?;
     audit::record_noted(conn, actor, Change::Create, None, Some(record), None)
+}
+
+/// Rows per multi-row `INSERT` of a batch: at most 40 columns a row keeps it
+/// under SQLite's 32,766 bind parameters (PostgreSQL allows 65,535).
+const ROWS_PER_INSERT: usize = 800;
+
+/// Stores new records (each built at version 1) of one partnership as one
+/// write: its change log held once, the rows and their audit events written
+/// by multi-row `INSERT`s, the log's `seq` advanced once by their number.
+pub fn insert_many<T: Record + BatchInsert>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    records: &[T],
+) -> Result<(), ApiError> {
+    let Some(first) = records.first() else {
+        return Ok(());
+    };
+    hold_log(conn, first)?;
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        T::insert_rows(chunk, conn).map_err(|e| write_error(first, e))?;
+    }
+    let changes: Vec<(Option<&T>, Option<&T>)> = records.iter().map(|r| (None, Some(r))).collect();
+    audit::record_many(conn, actor, Change::Create, &changes)
+}
+
+/// Writes each `after` over its `before` (all of one partnership, each read
+/// in this transaction after the log was held, so current): one `UPDATE` a
+/// row, and their audit events as one batch. Answers the records as stored.
+pub fn update_many<T: Record>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    changes: Vec<(T, T)>,
+) -> Result<Vec<T>, ApiError> {
+    let Some((first, _)) = changes.first() else {
+        return Ok(Vec::new());
+    };
+    hold_log(conn, first)?;
+    let now = UtcTime::now();
+    let mut stored = Vec::with_capacity(changes.len());
+    for (before, after) in &changes {
+        stored.push(write(conn, before, after.clone(), now)?);
+    }
+    let audited: Vec<(Option<&T>, Option<&T>)> = changes
+        .iter()
+        .zip(&stored)
+        .map(|((before, _), after)| (Some(before), Some(after)))
+        .collect();
+    audit::record_many(conn, actor, Change::Update, &audited)?;
+    Ok(stored)
 }
 
 /// Writes `after` over `before` if the caller's `expected` version is
@@ -284,6 +334,39 @@ fn taken<T: Record>(record: &T, field: &str) -> ApiError {
             .trim_end()
             .to_owned(),
     )
+}
+
+/// A row type written by multi-row `INSERT`s. Its `None` fields are written
+/// as NULL (`treat_none_as_default_value = false`), as SQLite's multi-row
+/// `INSERT` has no `DEFAULT`; implement it with [`batch_insert!`](crate::batch_insert).
+pub trait BatchInsert: Sized {
+    /// One multi-row `INSERT` of `rows`.
+    fn insert_rows(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>;
+}
+
+/// Implements [`BatchInsert`] for a row type of `table`: the statement is
+/// built for each backend, as diesel builds multi-row inserts per backend.
+#[macro_export]
+macro_rules! batch_insert {
+    ($type:ty, $table:path) => {
+        impl $crate::db::store::BatchInsert for $type {
+            fn insert_rows(
+                rows: &[Self],
+                conn: &mut $crate::db::DbConnection,
+            ) -> diesel::QueryResult<usize> {
+                use diesel::RunQueryDsl;
+                use $table as table;
+                match conn {
+                    $crate::db::DbConnection::Pg(pg) => {
+                        diesel::insert_into(table::table).values(rows).execute(pg)
+                    }
+                    $crate::db::DbConnection::Sqlite(lite) => {
+                        diesel::insert_into(table::table).values(rows).execute(lite)
+                    }
+                }
+            }
+        }
+    };
 }
 
 /// Writes the [`Record`] impl (and `Audited`, `Versioned`) of a row type with

@@ -25,7 +25,11 @@ use crate::error::ApiError;
     Insertable,
     AsChangeset,
 )]
-#[diesel(table_name = metrics, treat_none_as_null = true)]
+#[diesel(
+    table_name = metrics,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct Metric {
     pub id: Id,
     pub partnership_id: Id,
@@ -41,6 +45,7 @@ pub struct Metric {
 }
 
 crate::record!(Metric, "metric", metrics, unique: ["code" => "code"]);
+crate::batch_insert!(Metric, crate::db::schema::metrics);
 
 impl Metric {
     /// Why `value` does not fit this metric, if it does not.

@@ -10,7 +10,7 @@ use super::rules::{self, ImportSummary, Step, Submission};
 use crate::auth::Principal;
 use crate::db::counter::{self, Scope};
 use crate::db::schema::metric_values as values;
-use crate::db::store::{self, Expected};
+use crate::db::store;
 use crate::db::Page;
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
@@ -29,7 +29,11 @@ use crate::validate::Errors;
     Insertable,
     AsChangeset,
 )]
-#[diesel(table_name = values, treat_none_as_null = true)]
+#[diesel(
+    table_name = values,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct MetricValue {
     pub id: Id,
     pub partnership_id: Id,
@@ -46,6 +50,7 @@ pub struct MetricValue {
 }
 
 crate::record!(MetricValue, "metric_value", values);
+crate::batch_insert!(MetricValue, crate::db::schema::metric_values);
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
 /// there refuses all of it. Values are then judged one by one.
@@ -110,17 +115,16 @@ pub fn submit(
         dry_run: form.dry_run,
         ..ImportSummary::default()
     };
-    let held: HashMap<Id, MetricValue> = held.into_iter().map(|v| (v.id, v)).collect();
+    let mut held: HashMap<Id, MetricValue> = held.into_iter().map(|v| (v.id, v)).collect();
     let now = UtcTime::now();
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
     for p in planned {
         match p.step {
             Step::Unchanged => summary.unchanged += 1,
             Step::Insert => {
                 summary.imported += 1;
-                if form.dry_run {
-                    continue;
-                }
-                let record = MetricValue {
+                inserts.push(MetricValue {
                     id: Id::new(),
                     partnership_id,
                     metric_id: p.metric_id,
@@ -132,24 +136,27 @@ pub fn submit(
                     version: 1,
                     created_at: now,
                     updated_at: now,
-                };
-                store::insert(conn, actor, &record)?;
+                });
             }
             Step::Update(id) => {
                 summary.updated += 1;
-                if form.dry_run {
-                    continue;
-                }
-                let before = held[&id].clone();
+                let before = held
+                    .remove(&id)
+                    .ok_or_else(|| ApiError::internal("a value is updated once"))?;
                 let after = MetricValue {
                     value: p.value,
                     comment: p.comment,
                     submitted_by: actor.subject.clone(),
                     ..before.clone()
                 };
-                store::update(conn, actor, &before, after, Expected::Any)?;
+                updates.push((before, after));
             }
         }
+    }
+    if !form.dry_run {
+        // One batch each: the log held once, its seq advanced once per batch.
+        store::insert_many(conn, actor, &inserts)?;
+        store::update_many(conn, actor, updates)?;
     }
     Ok(summary)
 }

@@ -10,7 +10,7 @@ use crate::db::Id;
 use crate::metrics::Metric;
 
 /// Most values one submission may carry.
-pub const MAX_VALUES: usize = 5_000;
+pub const MAX_VALUES: usize = 10_000;
 
 /// Body of `POST /v1/partnerships/{id}/submissions`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -22,7 +22,7 @@ pub struct Submission {
     pub period: String,
     /// The agency the values are for; a submitter may only name its own.
     pub organisation_id: Id,
-    #[schema(min_items = 1, max_items = 5000)]
+    #[schema(min_items = 1, max_items = 10000)]
     pub values: Vec<SubmittedValue>,
     /// Answer the summary without storing anything.
     #[serde(default)]

@@ -1,5 +1,6 @@
 mod action_access;
 mod actions;
+mod batch_writes;
 mod change_log;
 mod clients;
 mod contract;
