@@ -3,4 +3,4 @@
 pub mod model;
 pub mod routes;
 
-pub use model::{record_access, record_noted, record_shared, AuditEvent, Audited, Change};
+pub use model::{record_noted, record_shared, AuditEvent, Audited, Change};
