@@ -117,6 +117,27 @@ pub fn record_reads<'a, T: Audited + 'a>(
     write(conn, &entries)
 }
 
+/// Logs that `principal` was handed a document of `partnership_id` that is
+/// not one record (`minutes` of a meeting, the `action_log`) through `operation`.
+pub fn record_document(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    partnership_id: Id,
+    document: (&str, Id),
+    operation: &str,
+    at: UtcTime,
+) -> Result<(), ApiError> {
+    let entry = AccessEntry::new(
+        principal,
+        partnership_id,
+        Outcome::Allowed,
+        document,
+        operation,
+        at,
+    );
+    write(conn, &[entry])
+}
+
 /// Filters of the access log.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -10,7 +10,7 @@ use super::model::{self, ActionFilter};
 use super::rules::{CreateAction, CreateUpdate, UpdateAction};
 use super::updates::{self, ActionUpdate};
 use super::view::{self, ActionView};
-use crate::access::{self, AccessEntry, Outcome};
+use crate::access;
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
@@ -129,17 +129,10 @@ pub async fn list_actions(
             let rows = model::list(conn, partnership_id, role, &filter, None, None, now)?;
             let rows = view::views(conn, partnership_id, rows, now)?;
             let extras = super::csv::extras(conn, &rows)?;
-            // An export handed out: the access log records it, filters and all.
+            // An export handed out: the access log records it.
             let operation = format!("GET {} as text/csv ({} actions)", req_line, rows.len());
-            let export = AccessEntry::new(
-                &principal,
-                partnership_id,
-                Outcome::Allowed,
-                ("action_log", partnership_id),
-                &operation,
-                now,
-            );
-            access::model::write(conn, &[export])?;
+            let log = ("action_log", partnership_id);
+            access::record_document(conn, &principal, partnership_id, log, &operation, now)?;
             Ok(super::csv::render(&rows, &extras))
         })
         .await?;

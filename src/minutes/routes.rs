@@ -117,15 +117,8 @@ pub async fn get_minutes(
             if doc.redacted { " (redacted)" } else { "" }
         );
         // The minutes handed out, and each confidential item they showed.
-        let minutes = access::AccessEntry::new(
-            &principal,
-            partnership_id,
-            access::Outcome::Allowed,
-            ("minutes", meeting_id),
-            &operation,
-            now,
-        );
-        access::model::write(conn, &[minutes])?;
+        let minutes = ("minutes", meeting_id);
+        access::record_document(conn, &principal, partnership_id, minutes, &operation, now)?;
         log_confidential_reads(conn, &principal, doc.confidential_shown(), &operation, now)?;
         Ok(doc)
     })
