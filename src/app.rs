@@ -166,7 +166,12 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
                     .custom_request_replace("request_line", request_log::request_line),
             )
             // /v1 first: the hot routes match before the docs' catch-all pattern.
-            .service(web::scope("/v1").configure(crate::routes))
+            .service(
+                web::scope("/v1")
+                    // Refusals (403) of a partnership's records go to its access log.
+                    .wrap(from_fn(crate::access::refusals::middleware))
+                    .configure(crate::routes),
+            )
             .configure(crate::ops::configure)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")

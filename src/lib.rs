@@ -1,6 +1,7 @@
 //! Safeguarding Partnership API: governance records of multi-agency
 //! safeguarding partnerships behind JWT-secured REST/JSON endpoints.
 
+pub mod access;
 pub mod actions;
 pub mod app;
 pub mod attendees;
@@ -51,4 +52,5 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);
     actions::routes::configure(cfg);
+    access::routes::configure(cfg);
 }

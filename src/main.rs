@@ -187,6 +187,7 @@ fn run(command: Command) -> Result<(), String> {
                 platform_admin: true,
                 roles: BTreeMap::new(),
                 client: None,
+                checked: Default::default(),
             };
             let issued = db::transaction(&mut conn, |conn| {
                 clients::model::create(conn, &operator, &name, grant)
@@ -211,6 +212,7 @@ fn run(command: Command) -> Result<(), String> {
                 platform_admin: true,
                 roles: BTreeMap::new(),
                 client: None,
+                checked: Default::default(),
             };
             let mut loaded = Vec::new();
             for (name, text) in safeguarding_api::demo::FIXTURES {

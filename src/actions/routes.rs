@@ -10,6 +10,7 @@ use super::model::{self, ActionFilter};
 use super::rules::{CreateAction, CreateUpdate, UpdateAction};
 use super::updates::{self, ActionUpdate};
 use super::view::{self, ActionView};
+use crate::access;
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
@@ -115,6 +116,7 @@ pub async fn list_actions(
     let Tenant {
         partnership_id,
         role,
+        principal,
         ..
     } = tenant;
     let csv = wants_csv(&req)?;
@@ -122,10 +124,15 @@ pub async fn list_actions(
     let now = state.clock.now();
     let query_page = page.clone();
     if csv {
+        let req_line = req.path().to_owned();
         let body = db::read(&state.pool, move |conn| {
             let rows = model::list(conn, partnership_id, role, &filter, None, None, now)?;
             let rows = view::views(conn, partnership_id, rows, now)?;
             let extras = super::csv::extras(conn, &rows)?;
+            // An export handed out: the access log records it.
+            let operation = format!("GET {} as text/csv ({} actions)", req_line, rows.len());
+            let log = ("action_log", partnership_id);
+            access::record_document(conn, &principal, partnership_id, log, &operation, now)?;
             Ok(super::csv::render(&rows, &extras))
         })
         .await?;

@@ -3,6 +3,4 @@
 pub mod model;
 pub mod routes;
 
-pub use model::{
-    record_access, record_many, record_noted, record_shared, AuditEvent, Audited, Change,
-};
+pub use model::{record_many, record_noted, record_shared, AuditEvent, Audited, Change};

@@ -34,7 +34,7 @@ pub struct AuditEvent {
     #[schema(value_type = Option<Object>)]
     #[serde(with = "json_text")]
     pub after_state: Option<String>,
-    /// Why (a reopening's reason), or what a read or export showed.
+    /// Why (a reopening's reason).
     pub note: Option<String>,
     /// Position in the partnership's change log (or the platform's, for the
     /// shared registry): 1, 2, 3... with no gaps, in commit order, so a
@@ -75,7 +75,8 @@ pub trait Audited: Serialize {
 
 crate::text_enum! {
     /// What happened to a record (an audit event's `action`). Not the action
-    /// log's `Action`: a change is what a write did, or a disclosure.
+    /// log's `Action`: a change is what a write did. `read` and `export` are
+    /// only in events recorded before the access log held disclosures.
     pub enum Change {
         Create => "create",
         Update => "update",
@@ -154,19 +155,6 @@ fn to_text<T: Audited>(v: Option<&T>) -> Result<Option<String>, ApiError> {
             .map_err(|e| ApiError::internal(format!("audit serialisation: {e}")))
     })
     .transpose()
-}
-
-/// Records that `actor` was shown (`Change::Read`) or handed a rendering of
-/// (`Change::Export`) a record; `note` says what, e.g. the route and format.
-pub fn record_access<T: Audited>(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    action: Change,
-    subject: &T,
-    note: String,
-) -> Result<(), ApiError> {
-    let log = subject.partnership_id();
-    write(conn, actor, action, subject, log, None, None, Some(note))
 }
 
 /// Writes one event into the change log of `log` (a partnership's, or the

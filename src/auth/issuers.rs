@@ -101,6 +101,7 @@ impl RoleMapping {
                 .map(|r| BTreeMap::from([(self.partnership_id, r)]))
                 .unwrap_or_default(),
             client: None,
+            checked: Default::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The authenticated caller and the one place roles are checked.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use crate::db::Id;
 use crate::error::ApiError;
@@ -63,6 +64,26 @@ pub struct Principal {
     /// Set when the token was issued by this service to an API client: its
     /// tokens end when it is revoked or its secret rotated.
     pub client: Option<ClientToken>,
+    /// The partnership this request's access was last checked in, shared by
+    /// every copy of the request's principal: a refusal (403) is logged
+    /// against it in the access log (`access::refusals`).
+    pub checked: Checked,
+}
+
+/// The partnership a request's access was last checked in (see
+/// [`Principal::checked`]); empty until the caller is found to hold a role
+/// somewhere.
+#[derive(Debug, Clone, Default)]
+pub struct Checked(Arc<Mutex<Option<Id>>>);
+
+impl Checked {
+    fn set(&self, partnership_id: Id) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(partnership_id);
+    }
+
+    pub fn get(&self) -> Option<Id> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The API client a token of this service was issued to, and the client's
@@ -77,13 +98,25 @@ impl Principal {
     /// The caller's role in a partnership. A caller with no role there learns
     /// nothing, not even that the partnership exists: 404, never 403.
     pub fn role_in(&self, partnership_id: Id) -> Result<Role, ApiError> {
-        if self.platform_admin {
-            return Ok(Role::Admin);
+        let role = if self.platform_admin {
+            Role::Admin
+        } else {
+            self.roles
+                .get(&partnership_id)
+                .copied()
+                .ok_or_else(|| ApiError::not_found("no such partnership"))?
+        };
+        self.checked.set(partnership_id);
+        Ok(role)
+    }
+
+    /// The role the access log names for the caller in a partnership: its
+    /// own there, else `platform_admin` for a platform administrator.
+    pub fn logged_role(&self, partnership_id: Id) -> Option<&'static str> {
+        match self.roles.get(&partnership_id) {
+            Some(role) => Some(role.as_str()),
+            None => self.platform_admin.then_some("platform_admin"),
         }
-        self.roles
-            .get(&partnership_id)
-            .copied()
-            .ok_or_else(|| ApiError::not_found("no such partnership"))
     }
 
     /// Checks that the caller may do `access` in the partnership: 404 without
@@ -165,6 +198,7 @@ mod tests {
             platform_admin: false,
             roles: roles.iter().copied().collect(),
             client: None,
+            checked: Default::default(),
         }
     }
 

@@ -280,6 +280,7 @@ impl Issuer {
                     platform_admin: c.platform_admin,
                     roles: c.roles,
                     client,
+                    checked: Default::default(),
                 })
             }
         }

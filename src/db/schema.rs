@@ -342,6 +342,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    access_log (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        occurred_at -> TimestampSql,
+        subject -> Text,
+        organisation_id -> Nullable<UuidSql>,
+        role -> Nullable<Text>,
+        outcome -> Text,
+        resource_type -> Text,
+        resource_id -> UuidSql,
+        operation -> Text,
+    }
+}
+
+diesel::joinable!(access_log -> partnerships (partnership_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -362,4 +382,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     actions,
     action_updates,
     minutes_snapshots,
+    access_log,
 );

@@ -77,10 +77,11 @@ pub async fn list_decisions(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, item_id) = path.into_inner();
     let query_page = page.clone();
-    let rows = db::run(&state.pool, move |conn| {
+    let now = state.clock.now();
+    let rows = db::read(&state.pool, move |conn| {
         let (_, role, item) = item_for(conn, &principal, meeting_id, item_id, Access::Read)?;
-        let note = format!("GET /v1/meetings/{meeting_id}/items/{item_id}/decisions");
-        open_confidential(conn, &principal, role, &item, &note)?;
+        let operation = format!("GET /v1/meetings/{meeting_id}/items/{item_id}/decisions");
+        open_confidential(conn, &principal, role, &item, &operation, now)?;
         model::of_item(conn, item_id, &query_page)
     })
     .await?;

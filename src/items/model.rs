@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
-use crate::audit::{self, Change};
+use crate::access;
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{actions, agenda_items, decisions, declarations};
 use crate::db::store::{self, Expected};
@@ -269,18 +269,18 @@ pub fn delete(
     store::delete(conn, actor, &before, expected)
 }
 
-/// Logs that `actor` was shown these confidential items (DPA 2018 s.62
-/// consultation log): one `read` audit event per item, noting where.
-pub fn audit_confidential_reads<'a>(
+/// Logs in the access log that `actor` was shown these confidential items
+/// (DPA 2018 s.62 consultation log): one entry per item, naming where. Not a
+/// change: no counter, no audit event.
+pub fn log_confidential_reads<'a>(
     conn: &mut DbConnection,
     actor: &Principal,
     items: impl IntoIterator<Item = &'a AgendaItem>,
-    note: &str,
+    operation: &str,
+    at: UtcTime,
 ) -> Result<(), ApiError> {
-    for item in items.into_iter().filter(|i| i.confidential) {
-        audit::record_access(conn, actor, Change::Read, item, note.to_owned())?;
-    }
-    Ok(())
+    let shown = items.into_iter().filter(|i| i.confidential);
+    access::record_reads(conn, actor, shown, operation, at)
 }
 
 /// The meeting, the caller's role and one of its items.
@@ -297,13 +297,15 @@ pub fn item_for(
 }
 
 /// Lets the caller see one item's content: 403 for a viewer on a confidential
-/// item, and a `read` audit event for anyone else.
+/// item (logged as refused by `access::refusals`), and an access log entry
+/// for anyone else.
 pub fn open_confidential(
     conn: &mut DbConnection,
     principal: &Principal,
     role: Role,
     item: &AgendaItem,
-    note: &str,
+    operation: &str,
+    at: UtcTime,
 ) -> Result<(), ApiError> {
     if !item.confidential {
         return Ok(());
@@ -313,7 +315,7 @@ pub fn open_confidential(
             "this item is confidential; the viewer role does not see it",
         ));
     }
-    audit_confidential_reads(conn, principal, [item], note)
+    log_confidential_reads(conn, principal, [item], operation, at)
 }
 
 #[cfg(test)]

@@ -77,13 +77,14 @@ pub async fn list_items(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let query_page = page.clone();
-    let items = db::run(&state.pool, move |conn| {
+    let now = state.clock.now();
+    let items = db::read(&state.pool, move |conn| {
         let (_, role) = find_for(conn, &principal, meeting_id, Access::Read)?;
         let items = model::page(conn, meeting_id, &query_page)?;
         let sees = role.sees_confidential();
         if sees {
-            let note = format!("GET /v1/meetings/{meeting_id}/items");
-            model::audit_confidential_reads(conn, &principal, &items, &note)?;
+            let operation = format!("GET /v1/meetings/{meeting_id}/items");
+            model::log_confidential_reads(conn, &principal, &items, &operation, now)?;
         }
         Ok(items.into_iter().map(|i| i.view(sees)).collect::<Vec<_>>())
     })
@@ -106,10 +107,11 @@ pub async fn get_item(
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
-    let item = db::run(&state.pool, move |conn| {
+    let now = state.clock.now();
+    let item = db::read(&state.pool, move |conn| {
         let (_, role, item) = item_for(conn, &principal, meeting_id, id, Access::Read)?;
-        let note = format!("GET /v1/meetings/{meeting_id}/items/{id}");
-        open_confidential(conn, &principal, role, &item, &note)?;
+        let operation = format!("GET /v1/meetings/{meeting_id}/items/{id}");
+        open_confidential(conn, &principal, role, &item, &operation, now)?;
         Ok(item)
     })
     .await?;

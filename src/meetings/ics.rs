@@ -9,7 +9,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use super::model::{self, Meeting};
 use super::rules::MeetingStatus;
-use crate::audit::{self, Change};
+use crate::access;
 use crate::auth::tenant::{self, Tenant};
 use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
@@ -69,12 +69,13 @@ pub async fn feed(
         principal,
         ..
     } = tenant;
-    let text = db::run(&state.pool, move |conn| {
+    let now = state.clock.now();
+    let text = db::read(&state.pool, move |conn| {
         let partnership = crate::partnerships::model::find(conn, partnership_id)?;
         let meetings = model::all_in_time_order(conn, partnership_id)?;
-        // A rendering handed out: the disclosure log records it.
-        let note = format!("GET /v1/partnerships/{partnership_id}/meetings.ics");
-        audit::record_access(conn, &principal, Change::Export, &partnership, note)?;
+        // A rendering handed out: the access log records it.
+        let operation = format!("GET /v1/partnerships/{partnership_id}/meetings.ics");
+        access::record_reads(conn, &principal, [&partnership], &operation, now)?;
         Ok(calendar(&partnership.name, &meetings))
     })
     .await?;

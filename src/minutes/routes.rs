@@ -1,18 +1,18 @@
 //! `GET /v1/meetings/{id}/minutes` (JSON, Markdown or HTML by `Accept`) and
 //! the public copy `GET /v1/public/partnerships/{slug}/meetings/{id}/minutes`.
-//! Renderings are exports: each is audited, and every confidential item a
-//! copy shows in full leaves a `read` event.
+//! Every read of the minutes, in any format, is logged in the access log,
+//! with an entry for each confidential item a copy shows in full.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::document::MinutesDocument;
 use super::render;
-use crate::audit::{self, Change};
+use crate::access;
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, ReadErrors};
-use crate::items::model::audit_confidential_reads;
+use crate::items::model::log_confidential_reads;
 use crate::meetings::model::find_for;
 use crate::state::AppState;
 
@@ -106,19 +106,20 @@ pub async fn get_minutes(
     let id = path.into_inner();
     let format = negotiate(&req)?;
     let now = state.clock.now();
-    let doc = db::run(&state.pool, move |conn| {
+    let doc = db::read(&state.pool, move |conn| {
         let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
-        let subject = meeting.clone();
+        let meeting_id = meeting.id;
+        let partnership_id = meeting.partnership_id;
         let doc = super::snapshot::read(conn, meeting, role.sees_confidential(), now)?;
-        let note = format!(
+        let operation = format!(
             "GET /v1/meetings/{id}/minutes as {}{}",
             format.media_type().split(';').next().unwrap_or_default(),
             if doc.redacted { " (redacted)" } else { "" }
         );
-        audit_confidential_reads(conn, &principal, doc.confidential_shown(), &note)?;
-        if format != Format::Json {
-            audit::record_access(conn, &principal, Change::Export, &subject, note)?;
-        }
+        // The minutes handed out, and each confidential item they showed.
+        let minutes = ("minutes", meeting_id);
+        access::record_document(conn, &principal, partnership_id, minutes, &operation, now)?;
+        log_confidential_reads(conn, &principal, doc.confidential_shown(), &operation, now)?;
         Ok(doc)
     })
     .await?;

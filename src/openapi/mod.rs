@@ -6,8 +6,8 @@ pub mod contract;
 use utoipa::OpenApi;
 
 use crate::{
-    attendees, audit, clients, decisions, declarations, groups, items, meetings, members, metrics,
-    minutes, ops, organisations, partnerships, people, submissions,
+    access, attendees, audit, clients, decisions, declarations, groups, items, meetings, members,
+    metrics, minutes, ops, organisations, partnerships, people, submissions,
 };
 
 #[derive(OpenApi)]
@@ -94,6 +94,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         clients::routes::revoke_client,
         audit::routes::list_audit_events,
         audit::routes::list_platform_audit_events,
+        access::routes::list_access_log,
     ),
     components(schemas(
         crate::error::Problem,
@@ -111,7 +112,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         (name = "actions", description = "The action log: numbered actions, owners, dated updates, matters arising, CSV"),
         (name = "performance data", description = "Metrics, and the quarterly values agencies submit"),
         (name = "authentication", description = "API clients and the OAuth 2.0 client-credentials token endpoint"),
-        (name = "audit", description = "Who changed what, when"),
+        (name = "audit", description = "Who changed what, when (the change log); who was shown or refused what (the access log)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -29,6 +29,7 @@ fn metrics(app: &TestApp, partnership_id: Id, n: usize) {
         platform_admin: true,
         roles: BTreeMap::new(),
         client: None,
+        checked: Default::default(),
     };
     let now = UtcTime::now();
     let rows: Vec<Metric> = (0..n)

@@ -1,3 +1,4 @@
+mod access_log;
 mod action_access;
 mod actions;
 mod batch_writes;

@@ -295,48 +295,57 @@ async fn confidential_items_are_for_members_not_viewers_and_every_read_is_logged
         assert!(copy.contains("Confidential item"), "{accept}");
     }
 
-    // The consultation log: who read the confidential item, and how.
+    // The access log: who read the confidential item, and how; who was refused.
     let admin = app.platform_admin_token();
-    let reads = app
+    let log = app
         .get_all(
             &format!(
-                "/v1/partnerships/{}/audit-events?resource_id={}",
+                "/v1/partnerships/{}/access-log?resource_id={}",
                 seed.partnership_id, seed.items[HARRY]
             ),
             &admin,
         )
         .await;
-    let member_reads: Vec<&Value> = reads
+    let allowed: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "allowed").collect();
+    assert_eq!(allowed.len(), 2, "{log:?}");
+    assert!(allowed
         .iter()
-        .filter(|e| e["action"] == "read" && e["actor"] == "police-system")
-        .collect();
-    assert_eq!(member_reads.len(), 2, "{reads:?}");
-    assert!(member_reads[1]["note"]
+        .all(|e| e["subject"] == "police-system" && e["role"] == "member"));
+    assert!(allowed[1]["operation"]
         .as_str()
         .unwrap()
         .contains("text/markdown"));
-    assert!(!reads
-        .iter()
-        .any(|e| e["action"] == "read" && e["actor"] != "police-system"));
-    // The disclosure log: every rendering handed out.
-    let exports = app
+    let refused: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "refused").collect();
+    assert_eq!(refused.len(), 2, "the item and its decisions: {log:?}");
+    assert!(refused.iter().all(|e| e["role"] == "viewer"));
+    // Every copy of the minutes handed out, redacted or not.
+    let copies = app
         .get_all(
             &format!(
-                "/v1/partnerships/{}/audit-events?resource_id={}",
-                seed.partnership_id, seed.meeting_id
+                "/v1/partnerships/{}/access-log?resource_type=minutes",
+                seed.partnership_id
             ),
             &admin,
         )
         .await;
-    let exports: Vec<&Value> = exports.iter().filter(|e| e["action"] == "export").collect();
     assert_eq!(
-        exports.len(),
-        3,
-        "markdown by the member, markdown and html by the viewer"
+        copies.len(),
+        4,
+        "markdown by the member, markdown, html and json by the viewer: {copies:?}"
     );
-    assert!(exports
+    assert!(copies
         .iter()
-        .any(|e| e["note"].as_str().unwrap().contains("(redacted)")));
+        .any(|e| e["operation"].as_str().unwrap().contains("(redacted)")));
+    // None of it is a change.
+    let changes = app
+        .get_all(
+            &format!("/v1/partnerships/{}/audit-events", seed.partnership_id),
+            &admin,
+        )
+        .await;
+    assert!(changes
+        .iter()
+        .all(|e| e["action"] != "read" && e["action"] != "export"));
 }
 
 #[tokio::test]
@@ -603,15 +612,15 @@ async fn the_calendar_feed_parses_and_marks_cancellations() {
     let exports = app
         .get_all(
             &format!(
-                "/v1/partnerships/{}/audit-events?resource_id={}",
-                seed.partnership_id, seed.partnership_id
+                "/v1/partnerships/{}/access-log?resource_type=partnership",
+                seed.partnership_id
             ),
             &admin,
         )
         .await;
-    assert!(exports
-        .iter()
-        .any(|e| e["action"] == "export" && e["actor"] == "test-client"));
+    assert!(exports.iter().any(|e| e["subject"] == "test-client"
+        && e["role"] == "viewer"
+        && e["operation"].as_str().unwrap().ends_with("/meetings.ics")));
     let unfolded = icalendar::parser::unfold(&text);
     let calendar = icalendar::parser::read_calendar(&unfolded).expect("a valid calendar");
     let events: Vec<_> = calendar
