@@ -1,4 +1,5 @@
 mod action_access;
+mod action_owners;
 mod actions;
 mod change_log;
 mod clients;
