@@ -1,18 +1,22 @@
 //! Action owners as rows of `action_owners`: they keep their order, the
 //! owner filter finds them by initials, `ALL` and id (through the indexes,
-//! checked with `EXPLAIN` on PostgreSQL), and a member organisation that
-//! owns actions is not removed from the partnership.
+//! checked with `EXPLAIN` on PostgreSQL), a member organisation that owns
+//! actions is not removed from the partnership, and the migration moves the
+//! owners stored as JSON text into rows.
 
+use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult, RunQueryDsl};
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use safeguarding_api::actions::list::{list_query, ActionFilter};
 use safeguarding_api::actions::rules::{OwnerFilter, OwnerRef};
 use safeguarding_api::auth::Role;
 use safeguarding_api::db::{DbConnection, Id, MultiBackend, UtcTime};
 use serde_json::{json, Value};
 
-use crate::helpers::{id_of, spawn_app, TestApp};
+use crate::helpers::{fresh_database, id_of, spawn_app, spawn_app_on, TestApp};
 use crate::seed::{self, Seed, HEREFORDSHIRE};
 
 async fn create_action(app: &TestApp, seed: &Seed, owners: Value) -> Value {
@@ -378,4 +382,84 @@ async fn the_owner_filter_over_ten_thousand_actions_uses_the_index() {
             );
         }
     }
+}
+
+/// Rows as the service wrote them before owners were rows: a partnership,
+/// its people CB and EH, a group, an organisation, and four actions owning
+/// them in the JSON text column (CB last in the first), with or without ALL.
+const BEFORE_OWNERS_FIXTURE: &str = r#"
+INSERT INTO partnerships (id, name, slug, area, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-000000000001', 'P', 'p', 'A', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+INSERT INTO organisations (id, name, kind, created_at, updated_at, name_key) VALUES
+ ('00000000-0000-0000-0000-0000000000a1', 'Police', 'police', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', 'police');
+INSERT INTO people (id, partnership_id, full_name, initials, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-000000000001', 'Chris Baird', 'CB', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-000000000001', 'Ed Hughes', 'EH', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+INSERT INTO partnership_groups (id, partnership_id, name, short_name, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-000000000001', 'Development and Practice', 'D&P', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+INSERT INTO actions (id, partnership_id, number, description, owner_ids, all_partners, status, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-000000000001', 1, 'One', '["00000000-0000-0000-0000-0000000000b2","00000000-0000-0000-0000-0000000000c1","00000000-0000-0000-0000-0000000000a1","00000000-0000-0000-0000-0000000000b1"]', true, 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000d2', '00000000-0000-0000-0000-000000000001', 2, 'Two', '[]', true, 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000d3', '00000000-0000-0000-0000-000000000001', 3, 'Three', '["00000000-0000-0000-0000-0000000000b1"]', false, 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000d4', '00000000-0000-0000-0000-000000000001', 4, 'Four', '[]', false, 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+"#;
+
+/// Migrates `conn` up to the last migration before owners were rows.
+fn migrate_to_json_owners<C>(conn: &mut C, backend: &str)
+where
+    C: Connection + MigrationHarness<C::Backend>,
+    FileBasedMigrations: MigrationSource<C::Backend>,
+{
+    let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    let last = "20261202000102";
+    while !conn
+        .applied_migrations()
+        .unwrap()
+        .iter()
+        .any(|v| v.to_string().replace('-', "").starts_with(last))
+    {
+        let source = FileBasedMigrations::from_path(&dir).unwrap();
+        conn.run_next_migration(source).unwrap();
+    }
+    conn.batch_execute(BEFORE_OWNERS_FIXTURE).unwrap();
+}
+
+#[tokio::test]
+async fn the_migration_moves_owners_from_json_into_rows_in_order() {
+    let (url, scratch) = fresh_database();
+    if url.starts_with("postgres") {
+        migrate_to_json_owners(&mut PgConnection::establish(&url).unwrap(), "postgres");
+    } else {
+        let path = url.trim_start_matches("sqlite://");
+        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+        migrate_to_json_owners(&mut SqliteConnection::establish(path).unwrap(), "sqlite");
+    }
+    // The server runs the rest, this one included.
+    let app = spawn_app_on(url, scratch, &[]).await;
+    let admin = app.platform_admin_token();
+    let log = "/v1/partnerships/00000000-0000-0000-0000-000000000001/actions";
+    let all = app.get_all(log, &admin).await;
+    let id = |n: u8| Some(format!("00000000-0000-0000-0000-0000000000{n:02x}"));
+    let pair = |kind: &str, id: Option<String>| (kind.to_owned(), id);
+    assert_eq!(
+        owners_of(&all[0]),
+        vec![
+            pair("all_partners", None),
+            pair("person", id(0xb2)),
+            pair("group", id(0xc1)),
+            pair("organisation", id(0xa1)),
+            pair("person", id(0xb1)),
+        ]
+    );
+    assert_eq!(owners_of(&all[1]), vec![pair("all_partners", None)]);
+    assert_eq!(owners_of(&all[2]), vec![pair("person", id(0xb1))]);
+    assert!(owners_of(&all[3]).is_empty());
+    let filtered = |owner: &str| {
+        let path = format!("{log}?owner={owner}");
+        let (app, admin) = (app.clone(), admin.clone());
+        async move { numbers(&app.get_all(&path, &admin).await) }
+    };
+    assert_eq!(filtered("CB").await, vec![1, 3]);
+    assert_eq!(filtered("ALL").await, vec![1, 2]);
+    assert_eq!(filtered(&id(0xc1).unwrap()).await, vec![1]);
 }
