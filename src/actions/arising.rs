@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{self, Action};
+use super::model::{self, Action, ActionRow};
 use super::rules::ActionStatus;
 use super::updates;
 use super::view::{self, ActionView};
@@ -86,7 +86,7 @@ pub fn for_meeting(
         .filter(meetings::group_id.eq(meeting.group_id))
         .filter(meetings::starts_at.lt(meeting.starts_at))
         .select(meetings::id.nullable());
-    let mut rows: Vec<Action> = actions::table
+    let rows: Vec<ActionRow> = actions::table
         .filter(actions::partnership_id.eq(meeting.partnership_id))
         .filter(
             actions::meeting_id
@@ -95,8 +95,9 @@ pub fn for_meeting(
                 .or(actions::id.eq_any(&reported_ids)),
         )
         .order(actions::number.asc())
-        .select(Action::as_select())
+        .select(ActionRow::as_select())
         .load(conn)?;
+    let mut rows = model::with_owners(conn, rows)?;
     if !sees_confidential {
         let hidden = model::confidential_items(conn, &rows)?;
         rows.retain(|a| !hidden.contains(&a.id));
@@ -176,11 +177,12 @@ pub fn agreed_at(
     meeting: &Meeting,
     now: UtcTime,
 ) -> Result<HashMap<Option<Id>, Vec<ActionView>>, ApiError> {
-    let rows: Vec<Action> = actions::table
+    let rows: Vec<ActionRow> = actions::table
         .filter(actions::meeting_id.eq(meeting.id))
         .order(actions::number.asc())
-        .select(Action::as_select())
+        .select(ActionRow::as_select())
         .load(conn)?;
+    let rows = model::with_owners(conn, rows)?;
     let mut by_item: HashMap<Option<Id>, Vec<ActionView>> = HashMap::new();
     for view in view::views(conn, meeting.partnership_id, rows, now)? {
         by_item.entry(view.action.item_id).or_default().push(view);

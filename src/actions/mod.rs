@@ -6,8 +6,10 @@
 
 pub mod arising;
 pub mod csv;
+pub mod list;
 pub mod model;
 pub mod numbers;
+pub mod owners;
 pub mod routes;
 pub mod rules;
 pub mod updates;

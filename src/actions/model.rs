@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::owners::{self, OwnerId};
 use super::rules::{self, ActionFields, ActionStatus, CreateAction, OwnerRef, UpdateAction};
 use crate::auth::{Access, Principal, Role};
 use crate::db::counter::{self, Scope};
@@ -20,20 +21,9 @@ use crate::validate::Errors;
 /// The counter actions are numbered from, per partnership.
 pub const NUMBERS: &str = "action";
 
-/// An action of the partnership's log, as stored.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    Queryable,
-    Selectable,
-    Insertable,
-    AsChangeset,
-)]
-#[diesel(table_name = actions, treat_none_as_null = true)]
+/// An action of the partnership's log, with its owners: what the API
+/// answers and what its audit events hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Action {
     pub id: Id,
     pub partnership_id: Id,
@@ -45,7 +35,6 @@ pub struct Action {
     pub item_id: Option<Id>,
     pub description: String,
     /// The people, groups and organisations that own it (see `owners`).
-    #[diesel(serialize_as = String, deserialize_as = String)]
     pub owner_ids: IdList,
     /// Owned by all partners ("ALL").
     pub all_partners: bool,
@@ -59,17 +48,161 @@ pub struct Action {
     pub version: i32,
     pub created_at: UtcTime,
     pub updated_at: UtcTime,
+    /// The owners in order, by kind, as stored in `action_owners`; sent as
+    /// `owner_ids` and `all_partners` (set both with [`Action::owned_by`]).
+    #[serde(skip)]
+    pub owners: Vec<OwnerId>,
 }
 
-crate::record!(Action, "action", actions, unique: ["number" => "number"]);
+/// An action's row of `actions`: the action without its owners.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = actions, treat_none_as_null = true)]
+pub struct ActionRow {
+    pub id: Id,
+    pub partnership_id: Id,
+    pub number: i64,
+    pub meeting_id: Option<Id>,
+    pub item_id: Option<Id>,
+    pub description: String,
+    pub due_date: Option<Day>,
+    pub due_meeting_id: Option<Id>,
+    pub due_text: Option<String>,
+    pub status: ActionStatus,
+    pub completed_on: Option<Day>,
+    pub version: i32,
+    pub created_at: UtcTime,
+    pub updated_at: UtcTime,
+}
+
+impl Action {
+    /// The action stored in `row`, owned by `owners`.
+    pub fn from_row(row: ActionRow, owners: Vec<OwnerId>) -> Action {
+        let action = Action {
+            id: row.id,
+            partnership_id: row.partnership_id,
+            number: row.number,
+            meeting_id: row.meeting_id,
+            item_id: row.item_id,
+            description: row.description,
+            owner_ids: IdList::default(),
+            all_partners: false,
+            due_date: row.due_date,
+            due_meeting_id: row.due_meeting_id,
+            due_text: row.due_text,
+            status: row.status,
+            completed_on: row.completed_on,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            owners: Vec::new(),
+        };
+        action.owned_by(owners)
+    }
+
+    /// The action's row of `actions`.
+    pub fn row(&self) -> ActionRow {
+        ActionRow {
+            id: self.id,
+            partnership_id: self.partnership_id,
+            number: self.number,
+            meeting_id: self.meeting_id,
+            item_id: self.item_id,
+            description: self.description.clone(),
+            due_date: self.due_date,
+            due_meeting_id: self.due_meeting_id,
+            due_text: self.due_text.clone(),
+            status: self.status,
+            completed_on: self.completed_on,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// The action owned by `owners` (in this order; all partners first).
+    pub fn owned_by(self, owners: Vec<OwnerId>) -> Action {
+        Action {
+            owner_ids: IdList(owners.iter().filter_map(|o| o.id()).collect()),
+            all_partners: owners.contains(&OwnerId::AllPartners),
+            owners,
+            ..self
+        }
+    }
+}
+
+/// Actions from their rows, each with its owners (one query per thousand).
+pub fn with_owners(conn: &mut DbConnection, rows: Vec<ActionRow>) -> Result<Vec<Action>, ApiError> {
+    let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+    let mut owners = owners::of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let of_row = owners.remove(&row.id).unwrap_or_default();
+            Action::from_row(row, of_row)
+        })
+        .collect())
+}
+
+impl crate::audit::Audited for Action {
+    const RESOURCE: &'static str = "action";
+    fn id(&self) -> Id {
+        self.id
+    }
+    fn partnership_id(&self) -> Option<Id> {
+        Some(self.partnership_id)
+    }
+}
+
+impl store::Versioned for Action {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// Written by hand rather than with `record!`: an action is its row and its
+/// owners' rows, written together so the audit event (the whole `Action`)
+/// says who owns it.
+impl store::Record for Action {
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[("number", "number")];
+    fn stamp(&mut self, version: i32, now: UtcTime) {
+        self.version = version;
+        self.updated_at = now;
+    }
+    fn insert_row(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        let rows = diesel::insert_into(actions::table)
+            .values(self.row())
+            .execute(conn)?;
+        owners::insert(conn, self.id, &self.owners)?;
+        Ok(rows)
+    }
+    fn update_row(&self, conn: &mut DbConnection, at: i32) -> QueryResult<usize> {
+        let rows = diesel::update(actions::table.find(self.id).filter(actions::version.eq(at)))
+            .set(self.row())
+            .execute(conn)?;
+        if rows == 1 {
+            owners::replace(conn, self.id, &self.owners)?;
+        }
+        Ok(rows)
+    }
+    fn delete_row(&self, conn: &mut DbConnection) -> QueryResult<usize> {
+        // The owners refer to the action; a lost race (no row) rolls back.
+        owners::remove(conn, self.id)?;
+        diesel::delete(
+            actions::table
+                .find(self.id)
+                .filter(actions::version.eq(self.version)),
+        )
+        .execute(conn)
+    }
+}
 
 impl Action {
     pub fn fields(&self) -> ActionFields {
-        let mut owners: Vec<OwnerRef> =
-            self.owner_ids.0.iter().copied().map(OwnerRef::Id).collect();
-        if self.all_partners {
-            owners.insert(0, OwnerRef::AllPartners);
-        }
+        let owners = self
+            .owners
+            .iter()
+            .map(|o| o.id().map_or(OwnerRef::AllPartners, OwnerRef::Id))
+            .collect();
         ActionFields {
             meeting_id: self.meeting_id,
             item_id: self.item_id,
@@ -85,11 +218,15 @@ impl Action {
 
 /// An action by id, whatever its partnership.
 fn find_any(conn: &mut DbConnection, id: Id) -> Result<Action, ApiError> {
-    actions::table
+    let row = actions::table
         .find(id)
-        .select(Action::as_select())
+        .select(ActionRow::as_select())
         .first(conn)
         .optional()?
+        .ok_or_else(|| ApiError::not_found("no such action"))?;
+    let mut found = with_owners(conn, vec![row])?;
+    found
+        .pop()
         .ok_or_else(|| ApiError::not_found("no such action"))
 }
 
@@ -183,11 +320,12 @@ fn check_source(
 /// Resolves owners in four queries whatever their number: initials against
 /// the partnership's people (422 naming each unknown one), ids against its
 /// people, groups and member organisations (404 naming each unknown one).
+/// All partners come first, the others in the order given.
 pub fn resolve_owners(
     conn: &mut DbConnection,
     partnership_id: Id,
     owners: &[OwnerRef],
-) -> Result<(IdList, bool), ApiError> {
+) -> Result<Vec<OwnerId>, ApiError> {
     let initials: Vec<&String> = owners
         .iter()
         .filter_map(|o| match o {
@@ -209,38 +347,38 @@ pub fn resolve_owners(
             _ => None,
         })
         .collect();
-    let mut known: Vec<Id> = people::table
+    let mut known: HashMap<Id, OwnerId> = HashMap::new();
+    let persons: Vec<Id> = people::table
         .filter(people::partnership_id.eq(partnership_id))
         .filter(people::id.eq_any(&named))
         .select(people::id)
         .load(conn)?;
+    known.extend(persons.into_iter().map(|id| (id, OwnerId::Person(id))));
+    let groups: Vec<Id> = partnership_groups::table
+        .filter(partnership_groups::partnership_id.eq(partnership_id))
+        .filter(partnership_groups::id.eq_any(&named))
+        .select(partnership_groups::id)
+        .load(conn)?;
+    known.extend(groups.into_iter().map(|id| (id, OwnerId::Group(id))));
+    let members: Vec<Id> = partnership_members::table
+        .filter(partnership_members::partnership_id.eq(partnership_id))
+        .filter(partnership_members::organisation_id.eq_any(&named))
+        .select(partnership_members::organisation_id)
+        .load(conn)?;
     known.extend(
-        partnership_groups::table
-            .filter(partnership_groups::partnership_id.eq(partnership_id))
-            .filter(partnership_groups::id.eq_any(&named))
-            .select(partnership_groups::id)
-            .load::<Id>(conn)?,
-    );
-    known.extend(
-        partnership_members::table
-            .filter(partnership_members::partnership_id.eq(partnership_id))
-            .filter(partnership_members::organisation_id.eq_any(&named))
-            .select(partnership_members::organisation_id)
-            .load::<Id>(conn)?,
+        members
+            .into_iter()
+            .map(|id| (id, OwnerId::Organisation(id))),
     );
 
     let mut errors = Errors::new();
-    let mut ids = Vec::new();
-    let mut all_partners = false;
+    let mut resolved = Vec::new();
     for (i, owner) in owners.iter().enumerate() {
         let field = format!("owners[{i}]");
-        let id = match owner {
-            OwnerRef::AllPartners => {
-                all_partners = true;
-                continue;
-            }
+        let owner = match owner {
+            OwnerRef::AllPartners => OwnerId::AllPartners,
             OwnerRef::Initials(initials) => match person_of.get(initials) {
-                Some(id) => *id,
+                Some(id) => OwnerId::Person(*id),
                 None => {
                     errors.add(
                         &field,
@@ -249,34 +387,36 @@ pub fn resolve_owners(
                     continue;
                 }
             },
-            OwnerRef::Id(id) if known.contains(id) => *id,
-            OwnerRef::Id(_) => {
-                errors.missing(
-                    &field,
-                    "no such person, group or member organisation in this partnership",
-                );
-                continue;
-            }
+            OwnerRef::Id(id) => match known.get(id) {
+                Some(owner) => *owner,
+                None => {
+                    errors.missing(
+                        &field,
+                        "no such person, group or member organisation in this partnership",
+                    );
+                    continue;
+                }
+            },
         };
-        if ids.contains(&id) {
+        if resolved.contains(&owner) {
             errors.add(&field, "is named twice");
+        } else if owner == OwnerId::AllPartners {
+            resolved.insert(0, owner);
         } else {
-            ids.push(id);
+            resolved.push(owner);
         }
     }
     errors.finish()?;
-    Ok((IdList(ids), all_partners))
+    Ok(resolved)
 }
 
 /// `base` with the validated `fields` and resolved owners; completing it
 /// records `day`.
-fn with_fields(base: Action, fields: ActionFields, owners: (IdList, bool), day: Day) -> Action {
+fn with_fields(base: Action, fields: ActionFields, owners: Vec<OwnerId>, day: Day) -> Action {
     Action {
         meeting_id: fields.meeting_id,
         item_id: fields.item_id,
         description: fields.description,
-        owner_ids: owners.0,
-        all_partners: owners.1,
         due_date: fields.due_date,
         due_meeting_id: fields.due_meeting_id,
         due_text: fields.due_text,
@@ -284,6 +424,7 @@ fn with_fields(base: Action, fields: ActionFields, owners: (IdList, bool), day: 
         completed_on: rules::completed_on(base.status, fields.status, base.completed_on, day),
         ..base
     }
+    .owned_by(owners)
 }
 
 pub fn create(
@@ -301,12 +442,14 @@ pub fn create(
         ));
     }
     check_source(conn, partnership_id, &mut fields)?;
-    let owners = resolve_owners(conn, partnership_id, &fields.owners)?;
     // Taken last of all checks, in this transaction: a refused request gives
     // its number back, and concurrent creators queue here.
     let scope = Scope::Partnership(partnership_id);
-    // The change log first, as every write holds it before anything else.
+    // The change log first, as every write holds it before anything else;
+    // owners are resolved under it, so none is removed meanwhile (a
+    // membership's removal holds it too).
     counter::hold(conn, scope, counter::CHANGE_LOG)?;
+    let owners = resolve_owners(conn, partnership_id, &fields.owners)?;
     // Agreed at a meeting whose minutes are approved: 409 until reopened.
     if let Some(meeting_id) = fields.meeting_id {
         claim_open(conn, partnership_id, meeting_id)?;
@@ -328,6 +471,7 @@ pub fn create(
         description: String::new(),
         owner_ids: IdList::default(),
         all_partners: false,
+        owners: Vec::new(),
         due_date: None,
         due_meeting_id: None,
         due_text: None,
@@ -355,9 +499,12 @@ pub fn update(
     let mut fields = rules::apply(before.fields(), patch)?;
     check_source(conn, before.partnership_id, &mut fields)?;
     let owners = if owners_sent {
+        // Under the change log, as in `create`.
+        let scope = Scope::Partnership(before.partnership_id);
+        counter::hold(conn, scope, counter::CHANGE_LOG)?;
         resolve_owners(conn, before.partnership_id, &fields.owners)?
     } else {
-        (before.owner_ids.clone(), before.all_partners)
+        before.owners.clone()
     };
     // Moved to another meeting or item: neither out of approved minutes nor
     // into them (409). Progress on an action there (status, due date...)
@@ -386,138 +533,4 @@ pub fn set_status(
         ..before.clone()
     };
     store::update(conn, actor, before, after, Expected::Any)
-}
-
-/// Filters of the action log.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ActionFilter {
-    pub status: Option<ActionStatus>,
-    /// A person's id or initials, a group's or organisation's id, or `ALL`.
-    pub owner: Option<rules::OwnerFilter>,
-    /// Actions agreed at meetings of this group.
-    pub group_id: Option<Id>,
-    /// Actions agreed at this meeting.
-    pub meeting_id: Option<Id>,
-    /// Only overdue (`true`) or only not overdue (`false`) actions.
-    pub overdue: Option<bool>,
-    /// Due before this date.
-    pub due_before: Option<Day>,
-    /// Due after this date.
-    pub due_after: Option<Day>,
-    /// The action with this number (described in its schema).
-    #[param(schema_with = super::numbers::one_schema)]
-    pub number: Option<String>,
-    /// The actions with these numbers (described in its schema).
-    #[param(schema_with = super::numbers::list_schema)]
-    pub numbers: Option<String>,
-}
-
-impl ActionFilter {
-    /// The numbers `number` and `numbers` ask for (their union), if any; a
-    /// malformed one is 400 naming its parameter.
-    pub fn numbers(&self) -> Result<Option<Vec<i64>>, ApiError> {
-        super::numbers::asked(self.number.as_deref(), self.numbers.as_deref())
-            .map_err(|e| ApiError::Query(vec![e]))
-    }
-}
-
-/// One page of the log in number order (`after` a number), or the whole
-/// log (`limit` None) for exports.
-pub fn list(
-    conn: &mut DbConnection,
-    partnership_id: Id,
-    role: Role,
-    filter: &ActionFilter,
-    after: Option<i64>,
-    limit: Option<i64>,
-    now: UtcTime,
-) -> Result<Vec<Action>, ApiError> {
-    use crate::db::schema::meetings;
-    crate::partnerships::model::find(conn, partnership_id)?;
-    let mut query = actions::table
-        .filter(actions::partnership_id.eq(partnership_id))
-        .select(Action::as_select())
-        .order(actions::number.asc())
-        .into_boxed();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    if let Some(after) = after {
-        query = query.filter(actions::number.gt(after));
-    }
-    if let Some(numbers) = filter.numbers()? {
-        query = query.filter(actions::number.eq_any(numbers));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(actions::status.eq(status));
-    }
-    if let Some(owner) = &filter.owner {
-        let id = match &owner.0 {
-            OwnerRef::AllPartners => None,
-            OwnerRef::Id(id) => Some(*id),
-            // Unknown initials own nothing: the nil id matches no owner.
-            OwnerRef::Initials(initials) => Some(
-                people::table
-                    .filter(people::partnership_id.eq(partnership_id))
-                    .filter(people::initials.eq(initials))
-                    .select(people::id)
-                    .first(conn)
-                    .optional()?
-                    .unwrap_or(Id(uuid::Uuid::nil())),
-            ),
-        };
-        query = match id {
-            None => query.filter(actions::all_partners.eq(true)),
-            Some(id) => query.filter(actions::owner_ids.like(format!("%{id}%"))),
-        };
-    }
-    if let Some(group) = filter.group_id {
-        let of_group = meetings::table
-            .filter(meetings::group_id.eq(group))
-            .select(meetings::id.nullable());
-        query = query.filter(actions::meeting_id.eq_any(of_group));
-    }
-    if let Some(meeting) = filter.meeting_id {
-        query = query.filter(actions::meeting_id.eq(meeting));
-    }
-    if let Some(before) = filter.due_before {
-        query = query.filter(actions::due_date.lt(before));
-    }
-    if let Some(after) = filter.due_after {
-        query = query.filter(actions::due_date.gt(after));
-    }
-    if let Some(overdue) = filter.overdue {
-        let today = Day::in_uk(now);
-        let outstanding = [ActionStatus::Open, ActionStatus::InProgress];
-        let started = meetings::table
-            .filter(meetings::starts_at.le(now))
-            .select(meetings::id.nullable());
-        // Every part is true or false, never NULL, so `= false` is exact.
-        let past_date = actions::due_date
-            .is_not_null()
-            .and(actions::due_date.lt(today));
-        let past_meeting = actions::due_date
-            .is_null()
-            .and(actions::due_meeting_id.is_not_null())
-            .and(actions::due_meeting_id.eq_any(started));
-        let late = actions::status
-            .eq_any(outstanding)
-            .and(past_date.or(past_meeting))
-            .assume_not_null();
-        query = query.filter(late.eq(overdue));
-    }
-    if !role.sees_confidential() {
-        // Viewers do not see what was agreed under a confidential item.
-        let open_items = agenda_items::table
-            .filter(agenda_items::confidential.eq(false))
-            .select(agenda_items::id.nullable());
-        query = query.filter(
-            actions::item_id
-                .is_null()
-                .or(actions::item_id.eq_any(open_items))
-                .assume_not_null(),
-        );
-    }
-    Ok(query.load(conn)?)
 }

@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::arising::{self, MattersArising};
-use super::model::{self, ActionFilter};
+use super::list::{self, ActionFilter};
+use super::model;
 use super::rules::{CreateAction, CreateUpdate, UpdateAction};
 use super::updates::{self, ActionUpdate};
 use super::view::{self, ActionView};
@@ -126,7 +127,7 @@ pub async fn list_actions(
     if csv {
         let req_line = req.path().to_owned();
         let body = db::read(&state.pool, move |conn| {
-            let rows = model::list(conn, partnership_id, role, &filter, None, None, now)?;
+            let rows = list::list(conn, partnership_id, role, &filter, None, None, now)?;
             let rows = view::views(conn, partnership_id, rows, now)?;
             let extras = super::csv::extras(conn, &rows)?;
             // An export handed out: the access log records it.
@@ -148,7 +149,7 @@ pub async fn list_actions(
     let rows = db::read(&state.pool, move |conn| {
         let after = query_page.after_seq();
         let limit = Some(query_page.fetch());
-        let rows = model::list(conn, partnership_id, role, &filter, after, limit, now)?;
+        let rows = list::list(conn, partnership_id, role, &filter, after, limit, now)?;
         view::views(conn, partnership_id, rows, now)
     })
     .await?;

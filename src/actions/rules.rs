@@ -372,9 +372,59 @@ pub fn update_note(note: &str) -> Result<String, Refusal> {
     Ok(value.unwrap_or_default())
 }
 
+/// How many action numbers a refusal names before it counts the rest.
+const NAMED_ACTIONS: usize = 20;
+
+/// An owner of actions (`numbers`) is not removed from the partnership: it
+/// would leave them owned by something that is no longer there (409 naming
+/// the actions, so the caller can give them other owners first).
+pub fn not_owning(what: &str, numbers: &[i64]) -> Result<(), Refusal> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = numbers
+        .iter()
+        .take(NAMED_ACTIONS)
+        .map(i64::to_string)
+        .collect();
+    if numbers.len() > NAMED_ACTIONS {
+        named.push(format!("and {} more", numbers.len() - NAMED_ACTIONS));
+    }
+    let noun = if numbers.len() == 1 {
+        "action"
+    } else {
+        "actions"
+    };
+    Err(Refusal::conflict(format!(
+        "{what} owns {noun} {}: give {} other owners first",
+        named.join(", "),
+        if numbers.len() == 1 { "it" } else { "them" }
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_owner_of_actions_names_them() {
+        assert_eq!(not_owning("this organisation", &[]), Ok(()));
+        assert_eq!(
+            not_owning("this organisation", &[3]),
+            Err(Refusal::conflict(
+                "this organisation owns action 3: give it other owners first"
+            ))
+        );
+        let many: Vec<i64> = (1..=22).collect();
+        let Err(Refusal::Conflict(detail)) = not_owning("this group", &many) else {
+            panic!("refused");
+        };
+        assert!(
+            detail.starts_with("this group owns actions 1, 2, 3,"),
+            "{detail}"
+        );
+        assert!(detail.contains(", 20, and 2 more:"), "{detail}");
+    }
 
     fn day(text: &str) -> Day {
         Day(text.parse().unwrap())

@@ -9,21 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::Action;
+use super::owners::OwnerId;
 use super::rules;
 use crate::db::schema::{agenda_items, meetings, organisations, partnership_groups, people};
 use crate::db::{DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::partnerships::rules::{ReferenceFormat, ReferenceParts};
 
-crate::text_enum! {
-    /// What kind of owner: a person, a group, an organisation, or all partners.
-    pub enum OwnerKind {
-        Person => "person",
-        Group => "group",
-        Organisation => "organisation",
-        AllPartners => "all_partners",
-    }
-}
+pub use super::owners::OwnerKind;
 
 /// One owner of an action, by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -83,7 +76,7 @@ pub fn views(
     let format = ReferenceFormat::stored(&partnership.action_reference_format);
     let owner_ids: Vec<Id> = list
         .iter()
-        .flat_map(|a| a.owner_ids.0.iter().copied())
+        .flat_map(|a| a.owners.iter().filter_map(|o| o.id()))
         .collect();
     let persons: HashMap<Id, (String, String)> = people::table
         .filter(people::id.eq_any(&owner_ids))
@@ -151,31 +144,11 @@ pub fn views(
                 item: item.as_deref().map(rules::reference_item),
                 group: group.map(String::as_str),
             });
-            let mut owners = Vec::new();
-            if action.all_partners {
-                owners.push(Owner {
-                    kind: OwnerKind::AllPartners,
-                    id: None,
-                    name: "All partners".into(),
-                    initials: Some("ALL".into()),
-                });
-            }
-            for id in &action.owner_ids.0 {
-                let owner = if let Some((name, initials)) = persons.get(id) {
-                    (OwnerKind::Person, name.clone(), Some(initials.clone()))
-                } else if let Some((name, short)) = groups.get(id) {
-                    (OwnerKind::Group, name.clone(), Some(short.clone()))
-                } else {
-                    let name = orgs.get(id).cloned().unwrap_or_default();
-                    (OwnerKind::Organisation, name, None)
-                };
-                owners.push(Owner {
-                    kind: owner.0,
-                    id: Some(*id),
-                    name: owner.1,
-                    initials: owner.2,
-                });
-            }
+            let owners = action
+                .owners
+                .iter()
+                .map(|owner| named(*owner, &persons, &groups, &orgs))
+                .collect();
             let due_meeting_starts = action
                 .due_meeting_id
                 .and_then(|m| meeting_of.get(&m))
@@ -192,4 +165,31 @@ pub fn views(
             }
         })
         .collect())
+}
+
+/// An owner by name, from the names loaded for a batch.
+fn named(
+    owner: OwnerId,
+    persons: &HashMap<Id, (String, String)>,
+    groups: &HashMap<Id, (String, String)>,
+    orgs: &HashMap<Id, String>,
+) -> Owner {
+    let (name, initials) = match owner {
+        OwnerId::AllPartners => ("All partners".to_owned(), Some("ALL".to_owned())),
+        OwnerId::Person(id) => persons
+            .get(&id)
+            .map(|(name, initials)| (name.clone(), Some(initials.clone())))
+            .unwrap_or_default(),
+        OwnerId::Group(id) => groups
+            .get(&id)
+            .map(|(name, short)| (name.clone(), Some(short.clone())))
+            .unwrap_or_default(),
+        OwnerId::Organisation(id) => (orgs.get(&id).cloned().unwrap_or_default(), None),
+    };
+    Owner {
+        kind: owner.kind(),
+        id: owner.id(),
+        name,
+        initials,
+    }
 }

@@ -297,8 +297,6 @@ diesel::table! {
         meeting_id -> Nullable<UuidSql>,
         item_id -> Nullable<UuidSql>,
         description -> Text,
-        owner_ids -> Text,
-        all_partners -> Bool,
         due_date -> Nullable<Text>,
         due_meeting_id -> Nullable<UuidSql>,
         due_text -> Nullable<Text>,
@@ -362,6 +360,24 @@ diesel::table! {
 
 diesel::joinable!(access_log -> partnerships (partnership_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::UuidSql;
+
+    /// An action's owners in order: a person, a group, a member organisation
+    /// or all partners (`kind`), with the one reference its kind names.
+    action_owners (action_id, position) {
+        action_id -> UuidSql,
+        position -> Integer,
+        kind -> Text,
+        person_id -> Nullable<UuidSql>,
+        group_id -> Nullable<UuidSql>,
+        organisation_id -> Nullable<UuidSql>,
+    }
+}
+
+diesel::joinable!(action_owners -> actions (action_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -380,6 +396,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics,
     metric_values,
     actions,
+    action_owners,
     action_updates,
     minutes_snapshots,
     access_log,

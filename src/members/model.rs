@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{CreateMember, MemberRole, UpdateMember};
+use crate::actions::owners::{self, OwnerId};
 use crate::auth::Principal;
+use crate::db::counter::{self, Scope};
 use crate::db::schema::partnership_members as members;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
@@ -164,5 +166,14 @@ pub fn delete(
 ) -> Result<(), ApiError> {
     let before = find(conn, partnership_id, id)?;
     store::check(expected, before.version)?;
+    // Held before the check, so that no action can be given this owner
+    // between the check and the removal (owners are resolved under it).
+    counter::hold(
+        conn,
+        Scope::Partnership(partnership_id),
+        counter::CHANGE_LOG,
+    )?;
+    let owner = OwnerId::Organisation(before.organisation_id);
+    owners::refuse_if_owning(conn, partnership_id, owner, "this member organisation")?;
     store::delete(conn, actor, &before, expected)
 }

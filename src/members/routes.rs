@@ -141,7 +141,9 @@ pub async fn update_member(
     Ok(with_etag(StatusCode::OK, &record))
 }
 
-/// Remove a membership recorded in error (admins; audited).
+/// Remove a membership recorded in error (admins; audited). Refused (409,
+/// naming them by number) while the organisation owns actions of the
+/// partnership: give them other owners first.
 #[utoipa::path(
     delete,
     path = "/v1/partnerships/{id}/members/{member_id}",

@@ -207,7 +207,9 @@ pub fn update(
 /// a member of, and those whose people, clients, submitted values or
 /// actions (as an owner) name it.
 pub fn referring_partnerships(conn: &mut DbConnection, id: Id) -> Result<Vec<Id>, ApiError> {
-    use crate::db::schema::{actions, api_clients, metric_values, partnership_members, people};
+    use crate::db::schema::{
+        action_owners, actions, api_clients, metric_values, partnership_members, people,
+    };
     let mut found: BTreeSet<Id> = BTreeSet::new();
     found.extend(
         partnership_members::table
@@ -238,11 +240,12 @@ pub fn referring_partnerships(conn: &mut DbConnection, id: Id) -> Result<Vec<Id>
             .distinct()
             .load::<Id>(conn)?,
     );
-    // Owners are kept as a list of ids in text (an organisation only while
-    // it is a member, but the action outlives a membership).
+    let owned = action_owners::table
+        .filter(action_owners::organisation_id.eq(id))
+        .select(action_owners::action_id);
     found.extend(
         actions::table
-            .filter(actions::owner_ids.like(format!("%{id}%")))
+            .filter(actions::id.eq_any(owned))
             .select(actions::partnership_id)
             .distinct()
             .load::<Id>(conn)?,

@@ -50,6 +50,16 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with extra settings (e.g. `("MAX_BODY_BYTES", "1024")`).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (database_url, scratch) = fresh_database();
+    spawn_app_on(database_url, scratch, extra).await
+}
+
+/// Like [`spawn_app_with`], on a database the test prepared (from
+/// [`fresh_database`]); the server migrates it the rest of the way.
+pub async fn spawn_app_on(
+    database_url: String,
+    scratch: Scratch,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let postgres = database_url.starts_with("postgres");
     let mut vars: BTreeMap<String, String> = BTreeMap::from([
         ("DATABASE_URL".into(), database_url.clone()),

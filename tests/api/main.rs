@@ -1,5 +1,6 @@
 mod access_log;
 mod action_access;
+mod action_owners;
 mod actions;
 mod batch_writes;
 mod change_log;
