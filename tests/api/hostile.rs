@@ -407,7 +407,7 @@ async fn writes_into_one_meeting_and_its_approval_queue_instead_of_deadlocking()
     let m = meeting["id"].as_str().unwrap();
     let pid = meeting["partnership_id"].as_str().unwrap();
     let item_path = format!("/v1/meetings/{m}/items/{}", item["id"].as_str().unwrap());
-    for round in 0..12 {
+    for round in 0..50 {
         // An action agreed under the item, a new item, an edit of the item
         // and the approval, all at once: each locks the change log before
         // the meeting, so none deadlocks (a deadlock answers 409 "retry").
