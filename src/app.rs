@@ -28,7 +28,7 @@ pub struct Application {
 impl Application {
     /// Opens the pool, applies migrations and binds the listener.
     pub fn build(settings: Settings) -> Result<Self, String> {
-        let pool = db::build_pool(&settings.database, settings.db_pool_size)?;
+        let pool = db::build_pool(&settings.database, settings.db_pool_size, settings.db_waits)?;
         migrate_with_retry(&pool)?;
         let listener = TcpListener::bind(settings.listen_addr).map_err(|e| {
             format!(

@@ -1,5 +1,6 @@
 mod action_access;
 mod actions;
+mod bounded_waits;
 mod change_log;
 mod clients;
 mod contract;
