@@ -2,6 +2,8 @@
 //! connection holds, answers 503 problem+json with `Retry-After` within a
 //! second (the checkout and lock timeouts) instead of holding the request;
 //! reads never wait for a writer; the service recovers without a restart.
+//! And derived views (an action's `overdue`, a meeting's quorum) are sent
+//! with `Cache-Control: private, no-cache`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -236,4 +238,58 @@ async fn a_held_lock_is_503_within_the_lock_timeout_and_reads_do_not_wait() {
     app.post_json(&people, &token, &person("CD"))
         .await
         .expect_json(201);
+}
+
+#[tokio::test]
+async fn derived_views_are_private_no_cache_and_keep_their_etag() {
+    let app = spawn_app_with(&[("CLOCK_FIXED_AT", "2019-12-01T09:00:00Z")]).await;
+    let (seed, log) = crate::actions::herefordshire(&app).await;
+    let admin = app.platform_admin_token();
+    let pid = seed.partnership_id;
+    let meeting = format!("/v1/meetings/{}", seed.meeting_id);
+    let action = format!("/v1/actions/{}", log.actions[&14]["id"].as_str().unwrap());
+    let group = seed.groups["spb"];
+    // The next meeting is computed against the system clock.
+    crate::seed::schedule_board(&app, &seed, "2099-01-12T15:00:00Z", json!({})).await;
+
+    let actions = format!("/v1/partnerships/{pid}/actions");
+    // (path, Accept, whether it is one versioned record)
+    let derived = [
+        (action.clone(), "application/json", true),
+        (actions.clone(), "application/json", false),
+        (actions, "text/csv", false),
+        (meeting.clone(), "application/json", true),
+        (
+            format!("/v1/partnerships/{pid}/meetings"),
+            "application/json",
+            false,
+        ),
+        (
+            format!("{meeting}/matters-arising"),
+            "application/json",
+            false,
+        ),
+        (
+            format!("/v1/partnerships/{pid}/groups/{group}/next-meeting"),
+            "application/json",
+            true,
+        ),
+    ];
+    for (path, accept, versioned) in derived {
+        let answer = app.get_accept(&path, &admin, accept).await;
+        answer.expect_status(200);
+        assert_eq!(
+            answer.header("cache-control"),
+            Some("private, no-cache"),
+            "{path} as {accept}"
+        );
+        if versioned {
+            let etag = answer.header("etag").unwrap_or_else(|| panic!("{path}"));
+            assert!(etag.starts_with('"'), "{path}: strong ETag {etag}");
+        }
+    }
+
+    // A record whose body is its version alone says nothing of the kind.
+    let plain = app.get(&format!("/v1/partnerships/{pid}"), &admin).await;
+    assert_eq!(plain.header("cache-control"), None);
 }
