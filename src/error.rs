@@ -153,7 +153,7 @@ impl ApiError {
                     .join("; ")
             }
             Self::Unauthorized { detail, .. } => detail.clone(),
-            Self::Unavailable => "the database is unreachable; retry shortly".to_owned(),
+            Self::Unavailable => "the database is unreachable or busy; retry shortly".to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
             Self::BadRequest(d)
