@@ -28,7 +28,7 @@ pub struct Application {
 impl Application {
     /// Opens the pool, applies migrations and binds the listener.
     pub fn build(settings: Settings) -> Result<Self, String> {
-        let pool = db::build_pool(&settings.database, settings.db_pool_size)?;
+        let pool = db::build_pool(&settings.database, settings.db_pool_size, settings.db_waits)?;
         migrate_with_retry(&pool)?;
         let listener = TcpListener::bind(settings.listen_addr).map_err(|e| {
             format!(
@@ -59,7 +59,8 @@ fn migrate_with_retry(pool: &DbPool) -> Result<(), String> {
         if attempt > 0 {
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
-        match pool.get() {
+        // Start-up may wait longer for a connection than a request does.
+        match pool.get_timeout(std::time::Duration::from_secs(3)) {
             Ok(mut conn) => {
                 let applied = db::run_migrations(&mut conn)
                     .map_err(|e| format!("DATABASE_URL: migration failed: {e}"))?;

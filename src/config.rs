@@ -31,6 +31,8 @@ pub struct Settings {
     /// at, instead of the system clock.
     pub clock: crate::state::Clock,
     pub db_pool_size: u32,
+    /// How long a request waits on the database (`DB_*_TIMEOUT_*`).
+    pub db_waits: crate::db::Waits,
     pub workers: usize,
 }
 
@@ -132,6 +134,8 @@ impl Settings {
             return Err(bad("DB_POOL_SIZE", "must be at least 1"));
         }
 
+        let db_waits = db_waits(&lookup)?;
+
         Ok(Settings {
             database,
             listen_addr,
@@ -144,6 +148,7 @@ impl Settings {
             cors_allowed_origins,
             clock,
             db_pool_size,
+            db_waits,
             workers,
         })
     }
@@ -288,6 +293,32 @@ fn write_private(file: &std::path::Path, contents: &str) -> std::io::Result<()> 
     options.open(file)?.write_all(contents.as_bytes())
 }
 
+/// The database wait bounds; each at least 1 (0 would mean "wait forever"
+/// to PostgreSQL).
+fn db_waits(lookup: &impl Fn(&str) -> Option<String>) -> Result<crate::db::Waits, ConfigError> {
+    use std::time::Duration;
+    let defaults = crate::db::Waits::default();
+    let positive = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
+        match parse_number(lookup, variable, default)? {
+            0 => Err(bad(variable, "must be at least 1")),
+            n => Ok(n),
+        }
+    };
+    let millis = |d: Duration| d.as_millis() as u64;
+    Ok(crate::db::Waits {
+        checkout: Duration::from_millis(positive(
+            "DB_CHECKOUT_TIMEOUT_MS",
+            millis(defaults.checkout),
+        )?),
+        lock: Duration::from_millis(positive("DB_LOCK_TIMEOUT_MS", millis(defaults.lock))?),
+        statement: Duration::from_millis(positive(
+            "DB_STATEMENT_TIMEOUT_MS",
+            millis(defaults.statement),
+        )?),
+        connect_seconds: positive("DB_CONNECT_TIMEOUT_S", defaults.connect_seconds)?,
+    })
+}
+
 fn parse_number<T: std::str::FromStr>(
     lookup: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
@@ -320,6 +351,24 @@ mod tests {
         let s = settings(&[SECRET]).unwrap();
         assert_eq!(s.database, Backend::Sqlite("data/safeguarding.db".into()));
         assert_eq!(s.listen_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn database_waits_default_under_a_second_and_are_never_unbounded() {
+        let s = settings(&[SECRET]).unwrap();
+        assert_eq!(s.db_waits, crate::db::Waits::default());
+        assert!(s.db_waits.checkout < std::time::Duration::from_secs(1));
+        let s = settings(&[SECRET, ("DB_LOCK_TIMEOUT_MS", "250")]).unwrap();
+        assert_eq!(s.db_waits.lock, std::time::Duration::from_millis(250));
+        for variable in [
+            "DB_CHECKOUT_TIMEOUT_MS",
+            "DB_LOCK_TIMEOUT_MS",
+            "DB_STATEMENT_TIMEOUT_MS",
+            "DB_CONNECT_TIMEOUT_S",
+        ] {
+            let err = settings(&[SECRET, (variable, "0")]).unwrap_err();
+            assert_eq!(err.variable, variable);
+        }
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl ApiError {
                     .join("; ")
             }
             Self::Unauthorized { detail, .. } => detail.clone(),
-            Self::Unavailable => "the database is unreachable; retry shortly".to_owned(),
+            Self::Unavailable => "the database is unreachable or busy; retry shortly".to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
             Self::BadRequest(d)
@@ -273,6 +273,14 @@ impl From<DieselError> for ApiError {
                     } else if message.contains("database is locked") || message.contains("busy") {
                         log::warn!("database busy: {message}");
                         ApiError::Unavailable
+                    } else if message.starts_with("canceling statement due to")
+                        || message.starts_with("could not obtain lock")
+                    {
+                        // PostgreSQL's lock_timeout (55P03 lock_not_available)
+                        // or statement_timeout (57014 query_canceled) ran out:
+                        // busy, not broken; nothing was written.
+                        log::warn!("database wait ran out: {message}");
+                        ApiError::Unavailable
                     } else if message.contains("server closed the connection")
                         || message.contains("terminating connection")
                         || message.contains("no connection to the server")
@@ -308,34 +316,55 @@ mod tests {
         assert!(problem.kind.ends_with("validation-error"));
     }
 
+    struct Info(&'static str);
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(kind: DatabaseErrorKind, message: &'static str) -> ApiError {
+        ApiError::from(DieselError::DatabaseError(kind, Box::new(Info(message))))
+    }
+
     #[test]
     fn unique_violation_is_conflict() {
-        struct Info;
-        impl diesel::result::DatabaseErrorInformation for Info {
-            fn message(&self) -> &str {
-                "duplicate key value violates unique constraint"
-            }
-            fn details(&self) -> Option<&str> {
-                None
-            }
-            fn hint(&self) -> Option<&str> {
-                None
-            }
-            fn table_name(&self) -> Option<&str> {
-                None
-            }
-            fn column_name(&self) -> Option<&str> {
-                None
-            }
-            fn constraint_name(&self) -> Option<&str> {
-                None
-            }
-            fn statement_position(&self) -> Option<i32> {
-                None
-            }
+        let err = database_error(
+            DatabaseErrorKind::UniqueViolation,
+            "duplicate key value violates unique constraint",
+        );
+        assert!(matches!(err, ApiError::Conflict(_)));
+    }
+
+    #[test]
+    fn a_wait_that_ran_out_is_unavailable() {
+        for message in [
+            "canceling statement due to lock timeout",        // 55P03
+            "could not obtain lock on row in relation \"x\"", // 55P03 NOWAIT
+            "canceling statement due to statement timeout",   // 57014
+            "database is locked",                             // SQLITE_BUSY
+        ] {
+            let err = database_error(DatabaseErrorKind::Unknown, message);
+            assert!(matches!(err, ApiError::Unavailable), "{message}");
         }
-        let err = DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(Info));
-        assert!(matches!(ApiError::from(err), ApiError::Conflict(_)));
     }
 }
 

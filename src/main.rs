@@ -148,7 +148,7 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Migrate => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
-            let pool = db::build_pool(&settings.database, 1)?;
+            let pool = db::build_pool(&settings.database, 1, settings.db_waits)?;
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
@@ -176,7 +176,7 @@ fn run(command: Command) -> Result<(), String> {
                 _ => return Err("give --platform-admin, or --partnership ID --role ROLE".into()),
             };
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
-            let pool = db::build_pool(&settings.database, 1)?;
+            let pool = db::build_pool(&settings.database, 1, settings.db_waits)?;
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
@@ -201,7 +201,7 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Demo => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
-            let pool = db::build_pool(&settings.database, 1)?;
+            let pool = db::build_pool(&settings.database, 1, settings.db_waits)?;
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;

@@ -16,7 +16,7 @@ use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
+use crate::http::{derived_view, with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -98,7 +98,7 @@ fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
     tag = "actions",
     params(("id" = Id, Path, description = "Partnership id"), ActionFilter, crate::http::pagination::PageQuery),
     responses(
-        (status = 200, description = "One page of actions, or the whole log as CSV", content(
+        (status = 200, description = "One page of actions, or the whole log as CSV", headers(("Cache-Control" = String, description = "private, no-cache: derived fields change without the version")), content(
             (Paginated<ActionView> = "application/json"),
             (String = "text/csv"),
         )),
@@ -137,14 +137,16 @@ pub async fn list_actions(
             Ok(super::csv::render(&rows, &extras))
         })
         .await?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((header::VARY, "Accept"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"action-log.csv\"",
-            ))
-            .body(body));
+        return Ok(derived_view(
+            HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((header::VARY, "Accept"))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"action-log.csv\"",
+                ))
+                .body(body),
+        ));
     }
     let rows = db::read(&state.pool, move |conn| {
         let after = query_page.after_seq();
@@ -153,9 +155,11 @@ pub async fn list_actions(
         view::views(conn, partnership_id, rows, now)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::VARY, "Accept"))
-        .json(page.finish(rows, |a| Page::position(a.action.number))))
+    Ok(derived_view(
+        HttpResponse::Ok()
+            .insert_header((header::VARY, "Accept"))
+            .json(page.finish(rows, |a| Page::position(a.action.number))),
+    ))
 }
 
 /// Read one action.
@@ -164,7 +168,7 @@ pub async fn list_actions(
     path = "/v1/actions/{id}",
     tag = "actions",
     params(("id" = Id, Path, description = "Action id")),
-    responses((status = 200, description = "The action", body = ActionView, headers(("ETag" = String))), ReadErrors),
+    responses((status = 200, description = "The action", body = ActionView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn get_action(
@@ -179,7 +183,7 @@ pub async fn get_action(
         one(conn, action, now)
     })
     .await?;
-    Ok(with_etag(StatusCode::OK, &view))
+    Ok(derived_view(with_etag(StatusCode::OK, &view)))
 }
 
 /// Change an action: its description, owners, deadline, source or status
@@ -297,7 +301,7 @@ pub async fn get_update(
     path = "/v1/meetings/{id}/matters-arising",
     tag = "actions",
     params(("id" = Id, Path, description = "Meeting id")),
-    responses((status = 200, description = "The matters arising", body = MattersArising), ReadErrors),
+    responses((status = 200, description = "The matters arising", body = MattersArising, headers(("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn matters_arising(
@@ -312,5 +316,5 @@ pub async fn matters_arising(
         arising::for_meeting(conn, &meeting, role.sees_confidential(), now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(review))
+    Ok(derived_view(HttpResponse::Ok().json(review)))
 }

@@ -6,8 +6,7 @@ pub mod page;
 pub mod schema;
 pub mod store;
 pub mod types;
-
-use std::time::Duration;
+pub mod waits;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -18,6 +17,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use page::Page;
 pub use types::{Day, Id, IdList, UtcTime};
+pub use waits::Waits;
 
 use crate::error::ApiError;
 
@@ -91,15 +91,17 @@ impl Backend {
 }
 
 /// r2d2 manager that opens the backend named by the URL (never by trial) and
-/// applies the SQLite pragmas every connection needs.
+/// applies the settings every connection needs (the SQLite pragmas, the
+/// PostgreSQL timeouts).
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     backend: Backend,
+    waits: Waits,
 }
 
 impl ConnectionManager {
-    pub fn new(backend: Backend) -> Self {
-        Self { backend }
+    pub fn new(backend: Backend, waits: Waits) -> Self {
+        Self { backend, waits }
     }
 }
 
@@ -124,18 +126,20 @@ impl ManageConnection for ConnectionManager {
 impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.backend {
-            Backend::Postgres(url) => PgConnection::establish(url)
+            Backend::Postgres(url) => PgConnection::establish(&self.waits.postgres_url(url))
                 .map(DbConnection::Pg)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the one writer; busy_timeout makes a
-                // second writer wait instead of failing; foreign keys are off by default.
-                conn.batch_execute(
+                // second writer wait (a bounded time) instead of failing; foreign
+                // keys are off by default.
+                conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                    self.waits.busy_timeout_ms()
+                ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -145,7 +149,7 @@ impl ConnectionManager {
 
 /// Builds the pool. Connections are opened lazily, so the service starts (and
 /// answers `/readyz` with 503) while the database is still coming up.
-pub fn build_pool(backend: &Backend, max_size: u32) -> Result<DbPool, String> {
+pub fn build_pool(backend: &Backend, max_size: u32, waits: Waits) -> Result<DbPool, String> {
     if let Backend::Sqlite(path) = backend {
         if path != ":memory:" {
             if let Some(dir) = std::path::Path::new(path).parent() {
@@ -164,19 +168,32 @@ pub fn build_pool(backend: &Backend, max_size: u32) -> Result<DbPool, String> {
     Ok(Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
-        .connection_timeout(Duration::from_secs(3))
+        .connection_timeout(waits.checkout)
         .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::new(backend.clone())))
+        .build_unchecked(ConnectionManager::new(backend.clone(), waits)))
 }
 
 /// Applies the embedded migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
     let applied = match conn {
-        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Pg(c) => {
+            // A migration may rewrite a large table: no request timeouts for
+            // it; RESET returns to the connection's own (see [`Waits`]).
+            c.batch_execute("SET lock_timeout = 0; SET statement_timeout = 0")
+                .map_err(|e| e.to_string())?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+            c.batch_execute("RESET lock_timeout; RESET statement_timeout")
+                .map_err(|e| e.to_string())?;
+            applied
+        }
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.iter().map(|v| v.to_string()).collect()),
     }
     .map_err(|e| e.to_string())?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+    Ok(applied)
 }
 
 /// Runs `f` inside one transaction. On SQLite the transaction takes the write
@@ -213,16 +230,10 @@ where
     }
 }
 
-fn checkout(pool: &DbPool) -> Result<PooledConn, ApiError> {
-    pool.get().map_err(|e| {
-        log::warn!("database unavailable: {e}");
-        ApiError::Unavailable
-    })
-}
-
-/// After an "unavailable" error the connection is likely dead: let the pool discard it.
+/// After an "unavailable" error the connection may be dead: let the pool
+/// discard it unless it still answers (a lock wait that ran out leaves it whole).
 fn mark_if_lost<T>(conn: &mut PooledConn, result: &Result<T, ApiError>) {
-    if matches!(result, Err(ApiError::Unavailable)) {
+    if matches!(result, Err(ApiError::Unavailable)) && conn.batch_execute("SELECT 1").is_err() {
         conn.lost = true;
     }
 }
@@ -235,9 +246,9 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    let (pool, asked) = (pool.clone(), waits::Asked::now());
     actix_web::web::block(move || {
-        let mut conn = checkout(&pool)?;
+        let mut conn = waits::checkout(&pool, asked)?;
         let result = transaction(&mut conn, f);
         mark_if_lost(&mut conn, &result);
         result
@@ -252,9 +263,9 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    let (pool, asked) = (pool.clone(), waits::Asked::now());
     actix_web::web::block(move || {
-        let mut conn = checkout(&pool)?;
+        let mut conn = waits::checkout(&pool, asked)?;
         let result = f(&mut conn);
         mark_if_lost(&mut conn, &result);
         result

@@ -90,6 +90,21 @@ pub fn with_etag<T: Serialize + Versioned>(status: StatusCode, record: &T) -> Ht
     Answer::with_etag(status, record).map_or_else(|e| e.error_response(), HttpResponse::from)
 }
 
+/// `Cache-Control` of a derived view: a body that changes without its
+/// record's version (an action's `overdue`, a meeting's quorum). A cache may
+/// keep it but must ask again before each use; the version ETag stays strong,
+/// so `If-Match` works as for any record.
+pub const DERIVED_VIEW: &str = "private, no-cache";
+
+/// `response` marked as a derived view ([`DERIVED_VIEW`]).
+pub fn derived_view(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(DERIVED_VIEW),
+    );
+    response
+}
+
 /// The `If-Match` header of a request, if any.
 #[derive(Debug, Clone)]
 pub struct IfMatch(Option<String>);

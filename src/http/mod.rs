@@ -16,7 +16,7 @@ pub mod request_log;
 pub mod security_headers;
 pub mod telemetry;
 
-pub use etag::{with_etag, Answer, IfMatch, Versioned};
+pub use etag::{derived_view, with_etag, Answer, IfMatch, Versioned};
 pub use idempotency::write;
 pub use json::{Json, OptionalJson};
 pub use pagination::{Page, Paginated};

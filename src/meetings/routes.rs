@@ -10,7 +10,7 @@ use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
-use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
+use crate::http::{derived_view, with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,7 +70,7 @@ pub async fn create_meeting(
     path = "/v1/partnerships/{id}/meetings",
     tag = "meetings",
     params(("id" = Id, Path, description = "Partnership id"), MeetingFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of meetings", body = Paginated<MeetingView>), ListErrors),
+    responses((status = 200, description = "One page of meetings", body = Paginated<MeetingView>, headers(("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_meetings(
@@ -86,7 +86,9 @@ pub async fn list_meetings(
         model::views(conn, rows)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page.finish(rows, |m| m.meeting.id)))
+    Ok(derived_view(
+        HttpResponse::Ok().json(page.finish(rows, |m| m.meeting.id)),
+    ))
 }
 
 /// The group's next scheduled meeting; 204 when none is scheduled (404 is
@@ -97,7 +99,7 @@ pub async fn list_meetings(
     tag = "meetings",
     params(("id" = Id, Path, description = "Partnership id"), ("group_id" = Id, Path, description = "Group id")),
     responses(
-        (status = 200, description = "The next meeting", body = MeetingView, headers(("ETag" = String))),
+        (status = 200, description = "The next meeting", body = MeetingView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))),
         (status = 204, description = "No meeting of the group is scheduled"),
         ReadErrors,
     ),
@@ -117,7 +119,7 @@ pub async fn next_meeting(
     })
     .await?;
     Ok(match view {
-        Some(view) => with_etag(StatusCode::OK, &view),
+        Some(view) => derived_view(with_etag(StatusCode::OK, &view)),
         None => HttpResponse::NoContent().finish(),
     })
 }
@@ -128,7 +130,7 @@ pub async fn next_meeting(
     path = "/v1/meetings/{id}",
     tag = "meetings",
     params(("id" = Id, Path, description = "Meeting id")),
-    responses((status = 200, description = "The meeting", body = MeetingView, headers(("ETag" = String))), ReadErrors),
+    responses((status = 200, description = "The meeting", body = MeetingView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn get_meeting(
@@ -142,7 +144,7 @@ pub async fn get_meeting(
         model::view(conn, meeting)
     })
     .await?;
-    Ok(with_etag(StatusCode::OK, &view))
+    Ok(derived_view(with_etag(StatusCode::OK, &view)))
 }
 
 /// Change a meeting: reschedule, move, mark held or cancelled (admins). 409

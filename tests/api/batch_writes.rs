@@ -21,7 +21,7 @@ fn code(i: usize) -> String {
 /// request), through the store's own batch insert.
 fn metrics(app: &TestApp, partnership_id: Id, n: usize) {
     let backend = Backend::from_url(&app.database_url).unwrap();
-    let pool = db::build_pool(&backend, 1).unwrap();
+    let pool = db::build_pool(&backend, 1, Default::default()).unwrap();
     let mut conn = pool.get().unwrap();
     let actor = Principal {
         subject: "test-setup".to_owned(),

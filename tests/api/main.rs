@@ -3,6 +3,7 @@ mod action_access;
 mod action_owners;
 mod actions;
 mod batch_writes;
+mod bounded_waits;
 mod change_log;
 mod clients;
 mod contract;

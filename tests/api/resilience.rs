@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{create_postgres_database, id_of, spawn_app_with, with_database_name};
+use crate::helpers::{
+    create_postgres_database, id_of, spawn_app_with, with_database_name, TestApp,
+};
 
 /// A TCP proxy to PostgreSQL that can drop every connection and refuse new ones.
 struct Proxy {
@@ -56,7 +58,7 @@ impl Proxy {
 }
 
 /// `host:port` of a postgres URL.
-fn authority(url: &str) -> String {
+pub fn authority(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let host_port = rest.split(['/', '?']).next().unwrap_or(rest);
     let host_port = host_port.rsplit('@').next().unwrap_or(host_port);
@@ -67,6 +69,25 @@ fn authority(url: &str) -> String {
     }
 }
 
+/// An app on a new database of the server of `server_url`, reached through
+/// a proxy listening on `port`, with one partnership that reads back: the
+/// app, the partnership's path and a platform admin's token.
+pub async fn app_behind_proxy(server_url: &str, port: u16) -> (TestApp, String, String) {
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    create_postgres_database(server_url, &name);
+    let authority = authority(server_url);
+    let via_proxy = with_database_name(
+        &server_url.replace(&authority, &format!("127.0.0.1:{port}")),
+        &name,
+    );
+    let app = spawn_app_with(&[("DATABASE_URL", via_proxy.as_str())]).await;
+    let p = id_of(&app.create_partnership("herefordshire").await);
+    let token = app.platform_admin_token();
+    let path = format!("/v1/partnerships/{p}");
+    app.get(&path, &token).await.expect_json(200);
+    (app, path, token)
+}
+
 // Multi-threaded: start-up blocks one thread while the proxy must keep serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_is_503_until_it_returns() {
@@ -74,22 +95,8 @@ async fn a_lost_database_is_503_until_it_returns() {
         eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL)");
         return;
     };
-    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-    create_postgres_database(&server_url, &name);
     let proxy = Proxy::start(authority(&server_url)).await;
-    let via_proxy = with_database_name(
-        &server_url.replace(
-            &authority(&server_url),
-            &format!("127.0.0.1:{}", proxy.port),
-        ),
-        &name,
-    );
-    let app = spawn_app_with(&[("DATABASE_URL", via_proxy.as_str())]).await;
-
-    let p = id_of(&app.create_partnership("herefordshire").await);
-    let token = app.platform_admin_token();
-    let path = format!("/v1/partnerships/{p}");
-    app.get(&path, &token).await.expect_json(200);
+    let (app, path, token) = app_behind_proxy(&server_url, proxy.port).await;
 
     proxy.cut();
     for _ in 0..2 {
