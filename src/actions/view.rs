@@ -74,9 +74,13 @@ pub fn views(
     }
     let partnership = crate::partnerships::model::find(conn, partnership_id)?;
     let format = ReferenceFormat::stored(&partnership.action_reference_format);
+    // Each id once: a log of thousands of actions names a few dozen owners,
+    // meetings and items, well under the backends' bind-parameter limits.
     let owner_ids: Vec<Id> = list
         .iter()
         .flat_map(|a| a.owners.iter().filter_map(|o| o.id()))
+        .collect::<std::collections::BTreeSet<Id>>()
+        .into_iter()
         .collect();
     let persons: HashMap<Id, (String, String)> = people::table
         .filter(people::id.eq_any(&owner_ids))
@@ -106,6 +110,8 @@ pub fn views(
         .iter()
         .flat_map(|a| [a.meeting_id, a.due_meeting_id])
         .flatten()
+        .collect::<std::collections::BTreeSet<Id>>()
+        .into_iter()
         .collect();
     let meeting_of: HashMap<Id, (UtcTime, Id)> = meetings::table
         .filter(meetings::id.eq_any(&meeting_ids))
@@ -114,7 +120,12 @@ pub fn views(
         .into_iter()
         .map(|(id, starts, group)| (id, (starts, group)))
         .collect();
-    let item_ids: Vec<Id> = list.iter().filter_map(|a| a.item_id).collect();
+    let item_ids: Vec<Id> = list
+        .iter()
+        .filter_map(|a| a.item_id)
+        .collect::<std::collections::BTreeSet<Id>>()
+        .into_iter()
+        .collect();
     let item_of: HashMap<Id, (Option<String>, String, bool)> = agenda_items::table
         .filter(agenda_items::id.eq_any(&item_ids))
         .select((

@@ -30,7 +30,10 @@ impl Default for Waits {
     fn default() -> Self {
         Waits {
             checkout: Duration::from_millis(800),
-            lock: Duration::from_millis(1000),
+            // Above PostgreSQL's deadlock_timeout (1 s by default), so a
+            // deadlock is detected (a retryable 409) before a lock wait
+            // runs out (503).
+            lock: Duration::from_millis(2000),
             statement: Duration::from_millis(5000),
             connect_seconds: 2,
         }
