@@ -8,4 +8,4 @@ pub mod model;
 pub mod refusals;
 pub mod routes;
 
-pub use model::{record_document, record_reads, AccessEntry, Outcome};
+pub use model::{record_document, record_reads, AccessEntry, AccessOutcome};

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 crate::text_enum! {
     /// Whether the caller was shown the record (`allowed`) or refused (`refused`, a 403).
-    pub enum Outcome {
+    pub enum AccessOutcome {
         Allowed => "allowed",
         Refused => "refused",
     }
@@ -35,7 +35,7 @@ pub struct AccessEntry {
     /// `viewer`, or `platform_admin` for a platform administrator without
     /// one; `null` for disclosures carried over from the change log.
     pub role: Option<String>,
-    #[schema(value_type = Outcome)]
+    #[schema(value_type = AccessOutcome)]
     pub outcome: String,
     /// `agenda_item`, `meeting`, `minutes`, `partnership`, `action_log`, ... (as in
     /// the change log, with `minutes` and `action_log` for those documents).
@@ -51,7 +51,7 @@ impl AccessEntry {
     pub fn new(
         principal: &Principal,
         partnership_id: Id,
-        outcome: Outcome,
+        outcome: AccessOutcome,
         (resource_type, resource_id): (&str, Id),
         operation: &str,
         at: UtcTime,
@@ -107,7 +107,7 @@ pub fn record_reads<'a, T: Audited + 'a>(
             Some(AccessEntry::new(
                 principal,
                 partnership_id,
-                Outcome::Allowed,
+                AccessOutcome::Allowed,
                 what,
                 operation,
                 at,
@@ -130,7 +130,7 @@ pub fn record_document(
     let entry = AccessEntry::new(
         principal,
         partnership_id,
-        Outcome::Allowed,
+        AccessOutcome::Allowed,
         document,
         operation,
         at,
@@ -143,7 +143,7 @@ pub fn record_document(
 #[into_params(parameter_in = Query)]
 pub struct AccessFilter {
     /// `allowed` or `refused`.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<AccessOutcome>,
     /// e.g. `item`, `minutes`, `action`.
     pub resource_type: Option<crate::validate::FilterText>,
     pub resource_id: Option<Id>,

@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
 
-use super::model::{self, AccessEntry, Outcome};
+use super::model::{self, AccessEntry, AccessOutcome};
 use crate::auth::Principal;
 use crate::db::{self, Id};
 use crate::state::AppState;
@@ -52,7 +52,7 @@ fn refusal(req: &HttpRequest) -> Option<(AccessEntry, web::Data<AppState>)> {
     let entry = AccessEntry::new(
         &principal,
         partnership_id,
-        Outcome::Refused,
+        AccessOutcome::Refused,
         (&resource_type, resource_id),
         &operation,
         state.clock.now(),

@@ -345,6 +345,9 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
         "the seed leaves an audit trail to compare"
     );
 
+    let access_log = format!("/v1/partnerships/{}/access-log", a["partnerships"]);
+    let disclosures_before = app.get_all(&access_log, &admin_a).await.len();
+
     let mut findings = Vec::new();
     for op in &ops {
         let foreign = fill(&op.path, |_, kind| a[kind].clone());
@@ -381,7 +384,14 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
         }
     }
 
-    // Nothing B tried changed A or left a trace in A's audit trail.
+    // Nothing B tried changed A or left a trace in A's audit trail, nor in
+    // A's access log (B was told nothing, so nothing was disclosed or refused).
+    let disclosures_after = app.get_all(&access_log, &admin_a).await.len();
+    if disclosures_after != disclosures_before {
+        findings.push(format!(
+            "A's access log went from {disclosures_before} to {disclosures_after} entries"
+        ));
+    }
     let events_after = audit_count(&app, &a, &admin_a).await;
     let after = snapshot(&app, &ops, &a, &admin_a).await;
     for (path, was) in &before {
