@@ -337,7 +337,7 @@ pub fn load(
                 left_at: None,
                 attended_item_ids: None,
             };
-            attendees::model::create(conn, actor, &meeting, form)?;
+            attendees::model::create(conn, actor, &meeting, form, now)?;
         }
         if let Some(k) = m.key {
             meetings_by_key.insert(k, meeting.id);

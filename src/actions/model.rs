@@ -461,7 +461,7 @@ pub fn create(
         }
         None => counter::next(conn, scope, NUMBERS)?,
     };
-    let stamp = UtcTime::now();
+    let stamp = now;
     let new = Action {
         id: Id::new(),
         partnership_id,

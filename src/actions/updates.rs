@@ -75,7 +75,7 @@ pub fn create(
         ))?;
     }
     let noted_on = form.noted_on.unwrap_or(Day::in_uk(now));
-    let stamp = UtcTime::now();
+    let stamp = now;
     let update = ActionUpdate {
         id: Id::new(),
         action_id: action.id,

@@ -114,11 +114,11 @@ pub fn create(
     actor: &Principal,
     meeting: &Meeting,
     form: CreateAttendee,
+    now: UtcTime,
 ) -> Result<Attendee, ApiError> {
     let fields = rules::from_create(form)?;
     check_references(conn, meeting, &fields)?;
     begin_edit(conn, actor, meeting)?;
-    let now = UtcTime::now();
     let record = Attendee {
         id: Id::new(),
         meeting_id: meeting.id,

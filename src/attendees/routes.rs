@@ -46,9 +46,10 @@ pub async fn create_attendee(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        let record = model::create(conn, &principal, &meeting, form)?;
+        let record = model::create(conn, &principal, &meeting, form, now)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
             &record,

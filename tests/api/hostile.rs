@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use safeguarding_api::auth::Role;
+use safeguarding_api::db::Id;
 use serde_json::{json, Value};
 
 use crate::helpers::{command_line, id_of, spawn_app, spawn_app_with, Answer, TestApp};
@@ -70,22 +71,7 @@ async fn a_replay_under_a_top_level_id_runs_the_operations_own_checks_first() {
     let h = id_of(&app.create_partnership("herefordshire").await);
     let n = id_of(&app.create_partnership("nottinghamshire").await);
     let admin = app.mint(SHARED_SUBJECT, None, false, &[(h, Role::Admin)], 600);
-    let group = app
-        .post_json(
-            &format!("/v1/partnerships/{h}/groups"),
-            &admin,
-            &json!({"name": "Safeguarding Partnership Board", "short_name": "SPB"}),
-        )
-        .await
-        .expect_json(201);
-    let meeting = app
-        .post_json(
-            &format!("/v1/partnerships/{h}/meetings"),
-            &admin,
-            &json!({"group_id": group["id"], "title": "Board", "starts_at": "2019-11-18T09:30:00Z"}),
-        )
-        .await
-        .expect_json(201);
+    let meeting = &board_meetings(&app, h, &admin, &["2019-11-18T09:30:00Z"]).await[0];
     let items = format!("/v1/meetings/{}/items", meeting["id"].as_str().unwrap());
     let item = json!({"number": "1", "title": "Welcome and apologies"});
     let first = post_keyed(&app, &items, &admin, "item-1", &item).await;
@@ -320,22 +306,7 @@ async fn an_agenda_cursor_whose_item_was_removed_is_400_not_an_early_end() {
     let app = spawn_app().await;
     let h = id_of(&app.create_partnership("herefordshire").await);
     let admin = app.platform_admin_token();
-    let group = app
-        .post_json(
-            &format!("/v1/partnerships/{h}/groups"),
-            &admin,
-            &json!({"name": "Safeguarding Partnership Board", "short_name": "SPB"}),
-        )
-        .await
-        .expect_json(201);
-    let meeting = app
-        .post_json(
-            &format!("/v1/partnerships/{h}/meetings"),
-            &admin,
-            &json!({"group_id": group["id"], "title": "Board", "starts_at": "2019-11-18T09:30:00Z"}),
-        )
-        .await
-        .expect_json(201);
+    let meeting = &board_meetings(&app, h, &admin, &["2019-11-18T09:30:00Z"]).await[0];
     let items = format!("/v1/meetings/{}/items", meeting["id"].as_str().unwrap());
     for number in ["1", "2", "3"] {
         app.post_json(
@@ -366,28 +337,44 @@ async fn an_agenda_cursor_whose_item_was_removed_is_400_not_an_early_end() {
     assert!(problem["detail"].as_str().unwrap().contains("cursor"));
 }
 
-/// A board with a later meeting to approve it at, and one item.
-async fn board(app: &TestApp) -> (Value, Value, Value) {
-    let h = id_of(&app.create_partnership("herefordshire").await);
-    let admin = app.platform_admin_token();
+/// A group of partnership `h` and its meetings starting at `starts`.
+async fn board_meetings(app: &TestApp, h: Id, admin: &str, starts: &[&str]) -> Vec<Value> {
     let group = app
         .post_json(
             &format!("/v1/partnerships/{h}/groups"),
-            &admin,
+            admin,
             &json!({"name": "Safeguarding Partnership Board", "short_name": "SPB"}),
         )
         .await
         .expect_json(201);
-    let meeting = |starts_at: &str| json!({"group_id": group["id"], "title": "Board", "starts_at": starts_at});
-    let meetings = format!("/v1/partnerships/{h}/meetings");
-    let first = app
-        .post_json(&meetings, &admin, &meeting("2019-11-18T09:30:00Z"))
-        .await
-        .expect_json(201);
-    let later = app
-        .post_json(&meetings, &admin, &meeting("2019-12-16T09:30:00Z"))
-        .await
-        .expect_json(201);
+    let mut meetings = Vec::new();
+    for starts_at in starts {
+        let meeting = app
+            .post_json(
+                &format!("/v1/partnerships/{h}/meetings"),
+                admin,
+                &json!({"group_id": group["id"], "title": "Board", "starts_at": starts_at}),
+            )
+            .await
+            .expect_json(201);
+        meetings.push(meeting);
+    }
+    meetings
+}
+
+/// A board with a later meeting to approve it at, and one item.
+async fn board(app: &TestApp) -> (Value, Value, Value) {
+    let h = id_of(&app.create_partnership("herefordshire").await);
+    let admin = app.platform_admin_token();
+    let mut meetings = board_meetings(
+        app,
+        h,
+        &admin,
+        &["2019-11-18T09:30:00Z", "2019-12-16T09:30:00Z"],
+    )
+    .await;
+    let later = meetings.pop().expect("two meetings");
+    let first = meetings.pop().expect("two meetings");
     let item = app
         .post_json(
             &format!("/v1/meetings/{}/items", first["id"].as_str().unwrap()),
