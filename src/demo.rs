@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use crate::actions::rules::{CreateAction, CreateUpdate};
 use crate::attendees::rules::{Attendance, AttendeeRole, CreateAttendee};
-use crate::auth::{Principal, Role};
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::auth::tenant::{Contribute, Manage, Tenant};
+use crate::auth::Principal;
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::decisions::rules::{CreateDecision, Outcome};
 use crate::error::ApiError;
 use crate::items::rules::CreateItem;
@@ -170,7 +171,7 @@ fn key(map: &HashMap<String, Id>, what: &str, key: &str) -> Result<Id, ApiError>
 /// Loads one fixture in the caller's transaction. Organisations already in
 /// the shared registry (same name) are reused.
 pub fn load(
-    conn: &mut DbConnection,
+    db: &mut DbConnection,
     actor: &Principal,
     fixture: Fixture,
 ) -> Result<Loaded, ApiError> {
@@ -178,8 +179,15 @@ pub fn load(
         actions, attendees, groups, items, meetings, members, organisations, partnerships, people,
     };
 
-    let partnership = partnerships::model::create(conn, actor, fixture.partnership)?;
+    let now = UtcTime::now();
+    let partnership = partnerships::model::create(db, actor, fixture.partnership, now)?;
     let pid = partnership.id;
+    let tenant = Tenant::<Manage>::check(actor.clone(), pid)?;
+    let contributor = Tenant::<Contribute>::check(actor.clone(), pid)?;
+    // The registry's write scope and the partnership's: organisations,
+    // members and people refer to the registry.
+    let mut tx = Tx::hold_all(db, &organisations::model::referring_scope(pid), now)?;
+    let conn = &mut tx;
     let mut orgs = HashMap::new();
     for o in fixture.organisations {
         let id = match organisations::model::find_by_name(conn, &o.name)? {
@@ -197,7 +205,7 @@ pub fn load(
                 organisation_id: id,
                 role,
             };
-            members::model::create(conn, actor, pid, form)?;
+            members::model::create(conn, &tenant, form)?;
         }
         orgs.insert(o.key, id);
     }
@@ -213,10 +221,7 @@ pub fn load(
             job_title: p.job_title,
             organisation_id,
         };
-        persons.insert(
-            p.initials,
-            people::model::create(conn, actor, pid, form)?.id,
-        );
+        persons.insert(p.initials, people::model::create(conn, &tenant, form)?.id);
     }
     // Parents before children, whatever the order in the file.
     let mut groups_by_key = HashMap::new();
@@ -234,7 +239,7 @@ pub fn load(
                         short_name: g.short_name.clone(),
                         parent_group_id: parent.flatten(),
                     };
-                    let id = groups::model::create(conn, actor, pid, form)?.id;
+                    let id = groups::model::create(conn, &tenant, form)?.id;
                     groups_by_key.insert(g.key, id);
                     groups_by_short.insert(g.short_name, id);
                 }
@@ -258,7 +263,6 @@ pub fn load(
             .map(|id| id.to_string())
             .ok_or_else(|| ApiError::internal(format!("fixture names an unknown owner {written}")))
     };
-    let now = UtcTime::now();
     let mut meeting_ids = Vec::new();
     let mut meetings_by_key: HashMap<String, Id> = HashMap::new();
     let mut items_by_meeting: HashMap<(Id, String), Id> = HashMap::new();
@@ -280,7 +284,7 @@ pub fn load(
             previous_meeting_id: None,
             no_declarations: Some(m.no_declarations),
         };
-        let mut meeting = meetings::model::create(conn, actor, pid, form)?;
+        let mut meeting = meetings::model::create(conn, &tenant, form)?;
         for item in m.items {
             meeting = meetings::model::find_in(conn, pid, meeting.id)?;
             let number = item.number.clone();
@@ -365,7 +369,7 @@ pub fn load(
             due_text: None,
             status: None,
         };
-        let mut action = actions::model::create(conn, actor, Role::Admin, pid, form, now)?;
+        let mut action = actions::model::create(conn, &contributor, form)?;
         for u in logged.updates {
             let form = CreateUpdate {
                 noted_on: Some(u.noted_on),
@@ -377,8 +381,11 @@ pub fn load(
             action = actions::updates::create(conn, actor, action, form, now)?.1;
         }
     }
+    drop(tx);
     for (on, form) in agreed {
-        actions::model::create(conn, actor, Role::Admin, pid, form, on)?;
+        // Recorded on the meeting's day, as they were.
+        let mut tx = Tx::of(db, &contributor, on)?;
+        actions::model::create(&mut tx, &contributor, form)?;
     }
     Ok(Loaded {
         partnership_id: pid,

@@ -189,8 +189,10 @@ fn run(command: Command) -> Result<(), String> {
                 client: None,
                 checked: Default::default(),
             };
+            let now = settings.clock.now();
             let issued = db::transaction(&mut conn, |conn| {
-                clients::model::create(conn, &operator, &name, grant)
+                let mut tx = db::Tx::hold(conn, grant.scope(), now)?;
+                clients::model::create(&mut tx, &operator, &name, grant)
             })
             .map_err(|e| e.problem().detail)?;
             println!(

@@ -9,11 +9,12 @@ use utoipa::ToSchema;
 
 use super::owners::{self, OwnerId};
 use super::rules::{self, ActionFields, ActionStatus, CreateAction, OwnerRef, UpdateAction};
+use crate::auth::tenant::{Contribute, Tenant};
 use crate::auth::{Access, Principal, Role};
-use crate::db::counter::{self, Scope};
+use crate::db::counter::Scope;
 use crate::db::schema::{actions, agenda_items, partnership_groups, partnership_members, people};
 use crate::db::store::{self, Expected};
-use crate::db::{Day, DbConnection, Id, IdList, UtcTime};
+use crate::db::{Day, DbConnection, Id, IdList, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::claim_open;
 use crate::validate::Errors;
@@ -427,39 +428,36 @@ fn with_fields(base: Action, fields: ActionFields, owners: Vec<OwnerId>, day: Da
     .owned_by(owners)
 }
 
+/// Records a new action of the tenant's partnership, in the write scope `tx`
+/// opened for it.
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    role: Role,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Contribute>,
     form: CreateAction,
-    now: UtcTime,
 ) -> Result<Action, ApiError> {
+    let (actor, partnership_id, now) = (&tenant.principal, tenant.partnership_id, tx.now());
     let mut fields = rules::from_create(&form)?;
-    if form.number.is_some() && role != Role::Admin {
+    if form.number.is_some() && tenant.role != Role::Admin {
         return Err(ApiError::forbidden(
             "only an admin imports an action with its own number",
         ));
     }
-    check_source(conn, partnership_id, &mut fields)?;
-    // Taken last of all checks, in this transaction: a refused request gives
-    // its number back, and concurrent creators queue here.
-    let scope = Scope::Partnership(partnership_id);
-    // The change log first, as every write holds it before anything else;
-    // owners are resolved under it, so none is removed meanwhile (a
-    // membership's removal holds it too).
-    counter::hold(conn, scope, counter::CHANGE_LOG)?;
-    let owners = resolve_owners(conn, partnership_id, &fields.owners)?;
+    check_source(tx, partnership_id, &mut fields)?;
+    // Owners are resolved in the write scope, so none is removed meanwhile
+    // (a membership's removal holds the change log too).
+    let owners = resolve_owners(tx, partnership_id, &fields.owners)?;
     // Agreed at a meeting whose minutes are approved: 409 until reopened.
     if let Some(meeting_id) = fields.meeting_id {
-        claim_open(conn, partnership_id, meeting_id)?;
+        claim_open(tx, meeting_id)?;
     }
+    // Taken last of all checks: a refused request gives its number back.
+    let scope = Scope::Partnership(partnership_id);
     let number = match form.number {
         Some(number) => {
-            counter::raise(conn, scope, NUMBERS, number)?;
+            tx.raise(scope, NUMBERS, number)?;
             number
         }
-        None => counter::next(conn, scope, NUMBERS)?,
+        None => tx.next(scope, NUMBERS)?,
     };
     let stamp = now;
     let new = Action {
@@ -482,27 +480,25 @@ pub fn create(
         updated_at: stamp,
     };
     let record = with_fields(new, fields, owners, Day::in_uk(now));
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
+/// Changes an action, in the write scope of its partnership.
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: Action,
     expected: Expected,
     patch: UpdateAction,
-    now: UtcTime,
 ) -> Result<Action, ApiError> {
     store::check(expected, before.version)?;
+    let now = tx.now();
     let owners_sent = patch.owners.is_some();
     let mut fields = rules::apply(before.fields(), patch)?;
-    check_source(conn, before.partnership_id, &mut fields)?;
+    check_source(tx, before.partnership_id, &mut fields)?;
     let owners = if owners_sent {
-        // Under the change log, as in `create`.
-        let scope = Scope::Partnership(before.partnership_id);
-        counter::hold(conn, scope, counter::CHANGE_LOG)?;
-        resolve_owners(conn, before.partnership_id, &fields.owners)?
+        resolve_owners(tx, before.partnership_id, &fields.owners)?
     } else {
         before.owners.clone()
     };
@@ -512,16 +508,16 @@ pub fn update(
     let moved = (fields.meeting_id, fields.item_id) != (before.meeting_id, before.item_id);
     if moved {
         for meeting_id in [before.meeting_id, fields.meeting_id].into_iter().flatten() {
-            claim_open(conn, before.partnership_id, meeting_id)?;
+            claim_open(tx, meeting_id)?;
         }
     }
     let after = with_fields(before.clone(), fields, owners, Day::in_uk(now));
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Moves an action to `status` as an update dated `on` says.
 pub fn set_status(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: &Action,
     status: ActionStatus,
@@ -532,5 +528,5 @@ pub fn set_status(
         completed_on: rules::completed_on(before.status, status, before.completed_on, on),
         ..before.clone()
     };
-    store::update(conn, actor, before, after, Expected::Any)
+    store::update(tx, actor, before, after, Expected::Any)
 }

@@ -112,7 +112,11 @@ pub fn of(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<HashMap<Id, Vec<Ow
 }
 
 /// Stores `owners` as the owners of the new action `action_id`, in order.
-pub fn insert(conn: &mut DbConnection, action_id: Id, owners: &[OwnerId]) -> QueryResult<()> {
+pub(super) fn insert(
+    conn: &mut DbConnection,
+    action_id: Id,
+    owners: &[OwnerId],
+) -> QueryResult<()> {
     let rows: Vec<OwnerRow> = owners
         .iter()
         .enumerate()
@@ -130,7 +134,11 @@ pub fn insert(conn: &mut DbConnection, action_id: Id, owners: &[OwnerId]) -> Que
 
 /// Makes `owners` the owners of the action `action_id`, in this order;
 /// writes nothing when they are the ones stored.
-pub fn replace(conn: &mut DbConnection, action_id: Id, owners: &[OwnerId]) -> QueryResult<()> {
+pub(super) fn replace(
+    conn: &mut DbConnection,
+    action_id: Id,
+    owners: &[OwnerId],
+) -> QueryResult<()> {
     let stored = of(conn, &[action_id])?
         .remove(&action_id)
         .unwrap_or_default();
@@ -142,7 +150,7 @@ pub fn replace(conn: &mut DbConnection, action_id: Id, owners: &[OwnerId]) -> Qu
 }
 
 /// Removes the owners of the action `action_id`.
-pub fn remove(conn: &mut DbConnection, action_id: Id) -> QueryResult<usize> {
+pub(super) fn remove(conn: &mut DbConnection, action_id: Id) -> QueryResult<usize> {
     diesel::delete(action_owners::table.filter(action_owners::action_id.eq(action_id)))
         .execute(conn)
 }

@@ -14,6 +14,7 @@ use super::view::{self, ActionView};
 use crate::access;
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{derived_view, with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -55,17 +56,12 @@ pub async fn create_action(
     tenant: Tenant<tenant::Contribute>,
     body: Json<CreateAction>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        role,
-        ..
-    } = tenant;
     let form = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let record = model::create(conn, &principal, role, partnership_id, form, now)?;
-        let view = one(conn, record, now)?;
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        let record = model::create(&mut tx, &tenant, form)?;
+        let view = one(&mut tx, record, now)?;
         Answer::created(format!("/v1/actions/{}", view.action.id), &view)
     })
     .await
@@ -210,8 +206,9 @@ pub async fn update_action(
     let now = state.clock.now();
     let view = db::run(&state.pool, move |conn| {
         let (before, _) = model::find_for(conn, &principal, id, Access::Contribute)?;
-        let after = model::update(conn, &principal, before, expected, patch, now)?;
-        one(conn, after, now)
+        let mut tx = Tx::of_record(conn, Some(before.partnership_id), now)?;
+        let after = model::update(&mut tx, &principal, before, expected, patch)?;
+        one(&mut tx, after, now)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &view))
@@ -239,7 +236,8 @@ pub async fn create_update(
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (action, _) = model::find_for(conn, &principal, id, Access::Contribute)?;
-        let (update, _) = updates::create(conn, &principal, action, form, now)?;
+        let mut tx = Tx::of_record(conn, Some(action.partnership_id), now)?;
+        let (update, _) = updates::create(&mut tx, &principal, action, form, now)?;
         Answer::created(format!("/v1/actions/{id}/updates/{}", update.id), &update)
     })
     .await

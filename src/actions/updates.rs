@@ -11,7 +11,7 @@ use super::rules::{self, ActionStatus, CreateUpdate};
 use crate::auth::Principal;
 use crate::db::schema::action_updates;
 use crate::db::store;
-use crate::db::{Day, DbConnection, Id, UtcTime};
+use crate::db::{Day, DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// One update of an action, as stored.
@@ -54,7 +54,7 @@ crate::record!(ActionUpdate, "action_update", action_updates);
 /// Records an update on `action` and moves the
 /// action to the update's status; completing it records the update's date.
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     action: Action,
     form: CreateUpdate,
@@ -63,13 +63,13 @@ pub fn create(
     let note = rules::update_note(&form.note)?;
     let pid = action.partnership_id;
     if let Some(person) = form.author_person_id {
-        crate::people::model::find(conn, pid, person).map_err(ApiError::missing_as(
+        crate::people::model::find(tx, pid, person).map_err(ApiError::missing_as(
             "author_person_id",
             "no such person in this partnership",
         ))?;
     }
     if let Some(meeting) = form.reported_at_meeting_id {
-        crate::meetings::model::find_in(conn, pid, meeting).map_err(ApiError::missing_as(
+        crate::meetings::model::find_in(tx, pid, meeting).map_err(ApiError::missing_as(
             "reported_at_meeting_id",
             "no such meeting in this partnership",
         ))?;
@@ -90,13 +90,13 @@ pub fn create(
         created_at: stamp,
         updated_at: stamp,
     };
-    store::insert(conn, actor, &update)?;
+    store::insert(tx, actor, &update)?;
     // Read again now that the write holds the partnership's change log: a
     // concurrent update that committed meanwhile is not overwritten.
-    let action = model::reload(conn, action.id)?;
+    let action = model::reload(tx, action.id)?;
     let action = match form.status {
         Some(status) if status != action.status => {
-            model::set_status(conn, actor, &action, status, noted_on)?
+            model::set_status(tx, actor, &action, status, noted_on)?
         }
         _ => action,
     };

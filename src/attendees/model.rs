@@ -12,7 +12,7 @@ use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, IdList, UtcTime};
+use crate::db::{DbConnection, Id, IdList, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, Meeting};
 
@@ -110,15 +110,15 @@ fn check_references(
 }
 
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     form: CreateAttendee,
     now: UtcTime,
 ) -> Result<Attendee, ApiError> {
     let fields = rules::from_create(form)?;
-    check_references(conn, meeting, &fields)?;
-    begin_edit(conn, actor, meeting)?;
+    check_references(tx, meeting, &fields)?;
+    begin_edit(tx, actor, meeting)?;
     let record = Attendee {
         id: Id::new(),
         meeting_id: meeting.id,
@@ -136,7 +136,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -203,18 +203,18 @@ pub fn all(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Attendee>, Api
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     id: Id,
     expected: Expected,
     patch: UpdateAttendee,
 ) -> Result<Attendee, ApiError> {
-    let before = find(conn, meeting.id, id)?;
+    let before = find(tx, meeting.id, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
-    check_references(conn, meeting, &fields)?;
-    begin_edit(conn, actor, meeting)?;
+    check_references(tx, meeting, &fields)?;
+    begin_edit(tx, actor, meeting)?;
     let after = Attendee {
         guest_organisation: fields.guest_organisation,
         attendance: fields.attendance,
@@ -225,19 +225,19 @@ pub fn update(
         attended_item_ids: IdList(fields.attended_item_ids),
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Removes an attendee recorded in error.
 pub fn delete(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     id: Id,
     expected: Expected,
 ) -> Result<(), ApiError> {
-    let before = find(conn, meeting.id, id)?;
+    let before = find(tx, meeting.id, id)?;
     store::check(expected, before.version)?;
-    begin_edit(conn, actor, meeting)?;
-    store::delete(conn, actor, &before, expected)
+    begin_edit(tx, actor, meeting)?;
+    store::delete(tx, actor, &before, expected)
 }

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, Attendee};
 use super::rules::{CreateAttendee, UpdateAttendee};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -49,7 +50,8 @@ pub async fn create_attendee(
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        let record = model::create(conn, &principal, &meeting, form, now)?;
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let record = model::create(&mut tx, &principal, &meeting, form, now)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
             &record,
@@ -133,9 +135,11 @@ pub async fn update_attendee(
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::update(conn, &principal, &meeting, id, expected, patch)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::update(&mut tx, &principal, &meeting, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))
@@ -162,9 +166,11 @@ pub async fn delete_attendee(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::delete(conn, &principal, &meeting, id, expected)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::delete(&mut tx, &principal, &meeting, id, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::db::counter::{self, Scope};
 use crate::db::schema::audit_events;
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// Who changed what, when, with the record before and after.
@@ -93,7 +93,7 @@ crate::text_enum! {
 /// the states around it, `note` says why); only the write path
 /// (`db::store`) calls it, inside the change's transaction.
 pub fn record_noted<T: Audited>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     action: Change,
     before: Option<&T>,
@@ -104,7 +104,7 @@ pub fn record_noted<T: Audited>(
         return Err(ApiError::internal("an audited change needs a record"));
     };
     write(
-        conn,
+        tx,
         actor,
         action,
         subject,
@@ -122,7 +122,7 @@ pub fn record_noted<T: Audited>(
 /// [`record_noted`]. Only the write path calls it, holding those logs'
 /// counters in id order.
 pub fn record_shared<T: Audited>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     action: Change,
     before: Option<&T>,
@@ -136,7 +136,7 @@ pub fn record_shared<T: Audited>(
     for &partnership_id in partnerships {
         let (before, after) = (before.clone(), after.clone());
         write(
-            conn,
+            tx,
             actor,
             action,
             subject,
@@ -167,7 +167,7 @@ const EVENTS_PER_INSERT: usize = 1_000;
 /// and/or `after`) as one: the change log's counter advances once by their
 /// number, and the events are written by multi-row `INSERT`s, in order.
 pub fn record_many<T: Audited>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     action: Change,
     changes: &[(Option<&T>, Option<&T>)],
@@ -180,8 +180,8 @@ pub fn record_many<T: Audited>(
         return Ok(());
     };
     let n = i64::try_from(changes.len()).map_err(|e| ApiError::internal(e.to_string()))?;
-    let last = counter::advance(conn, Scope::of(log), counter::CHANGE_LOG, n)?;
-    let now = UtcTime::now();
+    let last = tx.advance(Scope::of(log), counter::CHANGE_LOG, n)?;
+    let now = tx.now();
     let mut events = Vec::with_capacity(changes.len());
     for (seq, (before, after)) in (last - n + 1..).zip(changes) {
         let subject = after
@@ -206,14 +206,14 @@ pub fn record_many<T: Audited>(
         });
     }
     for chunk in events.chunks(EVENTS_PER_INSERT) {
-        <AuditEvent as crate::db::store::BatchInsert>::insert_rows(chunk, conn)?;
+        <AuditEvent as crate::db::store::BatchInsert>::insert_rows(chunk, tx)?;
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 fn write<T: Audited>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     action: Change,
     subject: &T,
@@ -223,14 +223,14 @@ fn write<T: Audited>(
     note: Option<String>,
 ) -> Result<(), ApiError> {
     // Last, so the scope's counter is held for as short a time as possible.
-    let seq = counter::next(conn, Scope::of(log), counter::CHANGE_LOG)?;
+    let seq = tx.next(Scope::of(log), counter::CHANGE_LOG)?;
     let event = AuditEvent {
         id: Id::new(),
         seq,
         partnership_id: log,
         actor: actor.subject.clone(),
         actor_organisation_id: actor.organisation_id,
-        occurred_at: UtcTime::now(),
+        occurred_at: tx.now(),
         action: action.as_str().to_owned(),
         resource_type: T::RESOURCE.to_owned(),
         resource_id: subject.id(),
@@ -240,7 +240,7 @@ fn write<T: Audited>(
     };
     diesel::insert_into(audit_events::table)
         .values(&event)
-        .execute(conn)?;
+        .execute(&mut **tx)?;
     Ok(())
 }
 

@@ -3,11 +3,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateClient};
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::{Principal, Role};
+use crate::db::counter::Scope;
 use crate::db::schema::api_clients as clients;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 use crate::{members, partnerships};
@@ -60,8 +62,18 @@ pub enum Grant {
     },
 }
 
+impl Grant {
+    /// The write scope a client of this grant is created in.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Grant::PlatformAdmin => Scope::Platform,
+            Grant::Partnership { partnership_id, .. } => Scope::Partnership(*partnership_id),
+        }
+    }
+}
+
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     name: &str,
     grant: Grant,
@@ -73,12 +85,12 @@ pub fn create(
             role,
             organisation_id,
         } => {
-            partnerships::model::find(conn, partnership_id)?;
+            partnerships::model::find(tx, partnership_id)?;
             // A client acts for one of the partnership's member agencies.
             if let Some(org) = organisation_id {
                 let mut errors = Errors::new();
                 members::model::check_member(
-                    conn,
+                    tx,
                     partnership_id,
                     "organisation_id",
                     org,
@@ -90,7 +102,7 @@ pub fn create(
         }
     };
     let secret = rules::new_secret()?;
-    let now = UtcTime::now();
+    let now = tx.now();
     let client = ApiClient {
         id: Id::new(),
         partnership_id,
@@ -104,7 +116,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &client)?;
+    store::insert(tx, actor, &client)?;
     Ok(IssuedClient {
         client_id: client.id,
         client,
@@ -113,18 +125,18 @@ pub fn create(
 }
 
 pub fn create_for_partnership(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreateClient,
 ) -> Result<IssuedClient, ApiError> {
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
     let name = rules::validate(&form)?;
     let grant = Grant::Partnership {
         partnership_id,
         role: form.role,
         organisation_id: form.organisation_id,
     };
-    create(conn, actor, &name, grant)
+    create(tx, actor, &name, grant)
 }
 
 /// Any client by id, for the token endpoint.
@@ -167,12 +179,12 @@ pub fn list(
 
 /// Replaces the secret; the old one stops working at once.
 pub fn rotate_secret(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
 ) -> Result<IssuedClient, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     if before.revoked_at.is_some() {
         return Err(ApiError::conflict("the client is revoked"));
     }
@@ -181,7 +193,7 @@ pub fn rotate_secret(
         secret_hash: rules::hash_secret(&secret)?,
         ..before.clone()
     };
-    let after = store::update(conn, actor, &before, after, Expected::Any)?;
+    let after = store::update(tx, actor, &before, after, Expected::Any)?;
     Ok(IssuedClient {
         client_id: after.id,
         client: after,
@@ -191,18 +203,18 @@ pub fn rotate_secret(
 
 /// Revokes a client: no new token is issued to it.
 pub fn revoke(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
 ) -> Result<ApiClient, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     if before.revoked_at.is_some() {
         return Ok(before);
     }
     let after = ApiClient {
-        revoked_at: Some(UtcTime::now()),
+        revoked_at: Some(tx.now()),
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, Expected::Any)
+    store::update(tx, actor, &before, after, Expected::Any)
 }

@@ -7,6 +7,8 @@ use super::live::LiveClients;
 use super::model::{self, ApiClient, IssuedClient};
 use super::rules::CreateClient;
 use crate::auth::tenant::{self, Tenant};
+use crate::db::counter::Scope;
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors};
 use crate::http::{with_etag, write, Answer, Json, Page, Paginated};
@@ -50,14 +52,12 @@ pub async fn create_client(
     tenant: Tenant<tenant::Manage>,
     body: Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        ..
-    } = tenant;
+    let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let issued = model::create_for_partnership(conn, &principal, partnership_id, form)?;
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        let issued = model::create_for_partnership(&mut tx, &tenant, form)?;
         Ok(Answer::created(
             format!(
                 "/v1/partnerships/{partnership_id}/clients/{}",
@@ -137,8 +137,10 @@ pub async fn rotate_client_secret(
         ..
     } = tenant;
     let (_, id) = path.into_inner();
+    let now = state.clock.now();
     let answer = write(&state.pool, move |conn| {
-        let issued = model::rotate_secret(conn, &principal, partnership_id, id)?;
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        let issued = model::rotate_secret(&mut tx, &principal, partnership_id, id)?;
         Ok(Answer::with_etag(StatusCode::OK, &issued)?.no_store())
     })
     .await;
@@ -168,8 +170,10 @@ pub async fn revoke_client(
         ..
     } = tenant;
     let (_, id) = path.into_inner();
+    let now = state.clock.now();
     let answer = write(&state.pool, move |conn| {
-        let client = model::revoke(conn, &principal, partnership_id, id)?;
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        let client = model::revoke(&mut tx, &principal, partnership_id, id)?;
         Answer::with_etag(StatusCode::OK, &client)
     })
     .await;

@@ -17,10 +17,11 @@ use crate::error::ApiError;
 pub const CHANGE_LOG: &str = "audit";
 
 /// Whose numbers: a partnership's, or the platform's (the shared registry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered as locks are taken: the platform first, then partnerships by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
-    Partnership(Id),
     Platform,
+    Partnership(Id),
 }
 
 impl Scope {
@@ -39,28 +40,37 @@ impl Scope {
 /// Takes the lock of `name` in `scope` without taking a number, so that a
 /// write holds its scope's counter before it locks any row: two writes of
 /// one partnership then queue on the counter instead of each holding a row
-/// the other needs (a deadlock on PostgreSQL). A no-op when the counter does
-/// not exist yet (its first number creates it) and on SQLite (one writer).
-pub fn hold(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<(), ApiError> {
-    diesel::update(
-        c::counters
-            .filter(c::scope.eq(scope.key()))
-            .filter(c::name.eq(name)),
-    )
-    .set(c::value.eq(c::value))
-    .execute(conn)?;
+/// the other needs (a deadlock on PostgreSQL). The counter is created at 0
+/// when it does not exist yet, so the first two writes of a scope queue too.
+/// Called by [`super::tx::Tx`] only: a write holds its scope by opening one.
+pub(super) fn hold(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<(), ApiError> {
+    let row = (c::scope.eq(scope.key()), c::name.eq(name), c::value.eq(0));
+    match conn {
+        DbConnection::Pg(pg) => diesel::insert_into(c::counters)
+            .values(row)
+            .on_conflict((c::scope, c::name))
+            .do_update()
+            .set(c::value.eq(c::value))
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(c::counters)
+            .values(row)
+            .on_conflict((c::scope, c::name))
+            .do_update()
+            .set(c::value.eq(c::value))
+            .execute(lite)?,
+    };
     Ok(())
-}
-
-/// The next number of `name` in `scope`: 1 for the first.
-pub fn next(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<i64, ApiError> {
-    advance(conn, scope, name, 1)
 }
 
 /// Takes the next `n` numbers of `name` in `scope` in one statement and
 /// answers the last of them (the first is `last - n + 1`): a batch of n
 /// records numbers its events without n round trips.
-pub fn advance(conn: &mut DbConnection, scope: Scope, name: &str, n: i64) -> Result<i64, ApiError> {
+pub(super) fn advance(
+    conn: &mut DbConnection,
+    scope: Scope,
+    name: &str,
+    n: i64,
+) -> Result<i64, ApiError> {
     if n < 1 {
         return Err(ApiError::internal("a counter advances by at least one"));
     }
@@ -87,8 +97,8 @@ pub fn advance(conn: &mut DbConnection, scope: Scope, name: &str, n: i64) -> Res
 
 /// Makes sure the next number of `name` in `scope` follows `at_least` (a
 /// number given from outside, e.g. an action imported from an existing log),
-/// holding the counter as [`next`] does.
-pub fn raise(
+/// holding the counter as [`advance`] does.
+pub(super) fn raise(
     conn: &mut DbConnection,
     scope: Scope,
     name: &str,

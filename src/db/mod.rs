@@ -5,6 +5,7 @@ pub mod counter;
 pub mod page;
 pub mod schema;
 pub mod store;
+pub mod tx;
 pub mod types;
 pub mod waits;
 
@@ -16,6 +17,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use page::Page;
+pub use tx::Tx;
 pub use types::{Day, Id, IdList, UtcTime};
 pub use waits::Waits;
 

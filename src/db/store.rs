@@ -8,7 +8,8 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use serde::Serialize;
 
-use super::counter::{self, Scope};
+use super::counter::Scope;
+use super::tx::Tx;
 use crate::audit::{self, Audited, Change};
 use crate::auth::Principal;
 use crate::db::{DbConnection, Id, UtcTime};
@@ -106,16 +107,10 @@ pub trait Record: Audited + Versioned + Serialize + Clone {
 }
 
 /// Stores a new record (built at version 1) and audits its creation.
-pub fn insert<T: Record>(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    record: &T,
-) -> Result<(), ApiError> {
-    hold_log(conn, record)?;
-    record
-        .insert_row(conn)
-        .map_err(|e| write_error(record, e))?;
-    audit::record_noted(conn, actor, Change::Create, None, Some(record), None)
+pub fn insert<T: Record>(tx: &mut Tx<'_>, actor: &Principal, record: &T) -> Result<(), ApiError> {
+    in_scope(tx, record)?;
+    record.insert_row(tx).map_err(|e| write_error(record, e))?;
+    audit::record_noted(tx, actor, Change::Create, None, Some(record), None)
 }
 
 /// Rows per multi-row `INSERT` of a batch: at most 40 columns a row keeps it
@@ -126,44 +121,43 @@ const ROWS_PER_INSERT: usize = 800;
 /// write: its change log held once, the rows and their audit events written
 /// by multi-row `INSERT`s, the log's `seq` advanced once by their number.
 pub fn insert_many<T: Record + BatchInsert>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     records: &[T],
 ) -> Result<(), ApiError> {
     let Some(first) = records.first() else {
         return Ok(());
     };
-    hold_log(conn, first)?;
+    in_scope(tx, first)?;
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        T::insert_rows(chunk, conn).map_err(|e| write_error(first, e))?;
+        T::insert_rows(chunk, tx).map_err(|e| write_error(first, e))?;
     }
     let changes: Vec<(Option<&T>, Option<&T>)> = records.iter().map(|r| (None, Some(r))).collect();
-    audit::record_many(conn, actor, Change::Create, &changes)
+    audit::record_many(tx, actor, Change::Create, &changes)
 }
 
 /// Writes each `after` over its `before` (all of one partnership, each read
 /// in this transaction after the log was held, so current): one `UPDATE` a
 /// row, and their audit events as one batch. Answers the records as stored.
 pub fn update_many<T: Record>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     changes: Vec<(T, T)>,
 ) -> Result<Vec<T>, ApiError> {
     let Some((first, _)) = changes.first() else {
         return Ok(Vec::new());
     };
-    hold_log(conn, first)?;
-    let now = UtcTime::now();
+    in_scope(tx, first)?;
     let mut stored = Vec::with_capacity(changes.len());
     for (before, after) in &changes {
-        stored.push(write(conn, before, after.clone(), now)?);
+        stored.push(write(tx, before, after.clone())?);
     }
     let audited: Vec<(Option<&T>, Option<&T>)> = changes
         .iter()
         .zip(&stored)
         .map(|((before, _), after)| (Some(before), Some(after)))
         .collect();
-    audit::record_many(conn, actor, Change::Update, &audited)?;
+    audit::record_many(tx, actor, Change::Update, &audited)?;
     Ok(stored)
 }
 
@@ -171,19 +165,19 @@ pub fn update_many<T: Record>(
 /// current and nobody changed the row meanwhile (412 otherwise), with the
 /// next version and `updated_at` now; audits the change. Answers `after` as stored.
 pub fn update<T: Record>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: &T,
     after: T,
     expected: Expected,
 ) -> Result<T, ApiError> {
-    update_noted(conn, actor, Change::Update, before, after, expected, None)
+    update_noted(tx, actor, Change::Update, before, after, expected, None)
 }
 
 /// Like [`update`], audited as `change` (approve, publish, reopen...) with a
 /// note saying why.
 pub fn update_noted<T: Record>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     change: Change,
     before: &T,
@@ -192,46 +186,34 @@ pub fn update_noted<T: Record>(
     note: Option<String>,
 ) -> Result<T, ApiError> {
     check(expected, before.version())?;
-    hold_log(conn, before)?;
-    let after = write(conn, before, after, UtcTime::now())?;
-    audit::record_noted(conn, actor, change, Some(before), Some(&after), note)?;
+    in_scope(tx, before)?;
+    let after = write(tx, before, after)?;
+    audit::record_noted(tx, actor, change, Some(before), Some(&after), note)?;
     Ok(after)
 }
 
 /// Like [`update`] for a record of the shared registry (an organisation)
 /// that the partnerships `referrers` refer to: each of their change logs gets
-/// the event too, with its own `seq`. The caller holds the platform's log
-/// first (as every write of the registry does); the partnerships' logs are
-/// then held here in id order, whatever order `referrers` came in, so two
-/// such changes queue instead of deadlocking.
+/// the event too, with its own `seq`. The caller's write scope is the
+/// platform's (as every write of the registry is); the partnerships' logs
+/// are added to it here, in lock order whatever order `referrers` came in,
+/// so two such changes queue instead of deadlocking.
 pub fn update_shared<T: Record>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: &T,
     after: T,
     expected: Expected,
     referrers: &[Id],
 ) -> Result<T, ApiError> {
-    hold_log(conn, before)?;
+    in_scope(tx, before)?;
     let mut logs = referrers.to_vec();
     logs.sort_unstable();
     logs.dedup();
-    for &partnership_id in &logs {
-        counter::hold(
-            conn,
-            Scope::Partnership(partnership_id),
-            counter::CHANGE_LOG,
-        )?;
-    }
-    let after = update_noted(conn, actor, Change::Update, before, after, expected, None)?;
-    audit::record_shared(
-        conn,
-        actor,
-        Change::Update,
-        Some(before),
-        Some(&after),
-        &logs,
-    )?;
+    let scopes: Vec<Scope> = logs.iter().copied().map(Scope::Partnership).collect();
+    tx.also_hold(&scopes)?;
+    let after = update_noted(tx, actor, Change::Update, before, after, expected, None)?;
+    audit::record_shared(tx, actor, Change::Update, Some(before), Some(&after), &logs)?;
     Ok(after)
 }
 
@@ -240,25 +222,17 @@ pub fn update_shared<T: Record>(
 /// itself changed beyond its version. `before` must be the current row, read
 /// after the caller claimed it in this transaction.
 pub fn touch<T: Record + PartialEq>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: &T,
     after: T,
 ) -> Result<T, ApiError> {
-    let now = UtcTime::now();
-    hold_log(conn, before)?;
-    let after = write(conn, before, after, now)?;
+    in_scope(tx, before)?;
+    let after = write(tx, before, after)?;
     let mut unchanged = before.clone();
-    unchanged.stamp(after.version(), now);
+    unchanged.stamp(after.version(), tx.now());
     if unchanged != after {
-        audit::record_noted(
-            conn,
-            actor,
-            Change::Update,
-            Some(before),
-            Some(&after),
-            None,
-        )?;
+        audit::record_noted(tx, actor, Change::Update, Some(before), Some(&after), None)?;
     }
     Ok(after)
 }
@@ -266,36 +240,29 @@ pub fn touch<T: Record + PartialEq>(
 /// Removes a record created in error if `expected` and the row are still at
 /// `before`'s version (412 otherwise); the audit event keeps what it was.
 pub fn delete<T: Record>(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: &T,
     expected: Expected,
 ) -> Result<(), ApiError> {
     check(expected, before.version())?;
-    hold_log(conn, before)?;
-    ensure_changed(before.delete_row(conn)?)?;
-    audit::record_noted(conn, actor, Change::Delete, Some(before), None, None)
+    in_scope(tx, before)?;
+    ensure_changed(before.delete_row(tx)?)?;
+    audit::record_noted(tx, actor, Change::Delete, Some(before), None, None)
 }
 
-/// Every write holds its scope's change-log counter before touching a row
-/// (see [`counter::hold`]): the audit event it writes last numbers from it.
-fn hold_log<T: Record>(conn: &mut DbConnection, record: &T) -> Result<(), ApiError> {
-    counter::hold(
-        conn,
-        Scope::of(record.partnership_id()),
-        counter::CHANGE_LOG,
-    )
+/// A record is written only in the write scope of its partnership (or the
+/// platform's): the `Tx` held that change log before any row.
+fn in_scope<T: Record>(tx: &Tx<'_>, record: &T) -> Result<(), ApiError> {
+    tx.ensure_holds(Scope::of(record.partnership_id()))
 }
 
-fn write<T: Record>(
-    conn: &mut DbConnection,
-    before: &T,
-    mut after: T,
-    now: UtcTime,
-) -> Result<T, ApiError> {
-    after.stamp(before.version() + 1, now);
+/// Stamps `after` with the next version and the transaction's time, and
+/// writes it over `before` if the row is still at `before`'s version.
+fn write<T: Record>(tx: &mut Tx<'_>, before: &T, mut after: T) -> Result<T, ApiError> {
+    after.stamp(before.version() + 1, tx.now());
     let changed = after
-        .update_row(conn, before.version())
+        .update_row(tx, before.version())
         .map_err(|e| write_error(&after, e))?;
     ensure_changed(changed)?;
     Ok(after)

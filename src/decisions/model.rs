@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::db::schema::decisions;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::items::model::AgendaItem;
 use crate::meetings::model::{begin_edit, Meeting};
@@ -43,15 +43,15 @@ pub struct Decision {
 crate::record!(Decision, "decision", decisions);
 
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     item: &AgendaItem,
     form: CreateDecision,
 ) -> Result<Decision, ApiError> {
     let text = rules::decision_text(&form.text)?;
-    begin_edit(conn, actor, meeting)?;
-    let now = UtcTime::now();
+    begin_edit(tx, actor, meeting)?;
+    let now = tx.now();
     let record = Decision {
         id: Id::new(),
         item_id: item.id,
@@ -63,7 +63,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -105,7 +105,7 @@ pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Decisio
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     item: &AgendaItem,
@@ -113,32 +113,32 @@ pub fn update(
     expected: Expected,
     patch: UpdateDecision,
 ) -> Result<Decision, ApiError> {
-    let before = find(conn, item.id, id)?;
+    let before = find(tx, item.id, id)?;
     store::check(expected, before.version)?;
     let text = match &patch.text {
         Some(t) => rules::decision_text(t)?,
         None => before.text.clone(),
     };
-    begin_edit(conn, actor, meeting)?;
+    begin_edit(tx, actor, meeting)?;
     let after = Decision {
         outcome: patch.outcome.unwrap_or(before.outcome),
         text,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Removes a decision recorded in error.
 pub fn delete(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     item: &AgendaItem,
     id: Id,
     expected: Expected,
 ) -> Result<(), ApiError> {
-    let before = find(conn, item.id, id)?;
+    let before = find(tx, item.id, id)?;
     store::check(expected, before.version)?;
-    begin_edit(conn, actor, meeting)?;
-    store::delete(conn, actor, &before, expected)
+    begin_edit(tx, actor, meeting)?;
+    store::delete(tx, actor, &before, expected)
 }

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, Decision};
 use super::rules::{CreateDecision, UpdateDecision};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -46,9 +47,11 @@ pub async fn create_decision(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, item_id) = path.into_inner();
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _, item) = item_for(conn, &principal, meeting_id, item_id, Access::Manage)?;
-        let record = model::create(conn, &principal, &meeting, &item, form)?;
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let record = model::create(&mut tx, &principal, &meeting, &item, form)?;
         Answer::created(
             format!(
                 "/v1/meetings/{meeting_id}/items/{item_id}/decisions/{}",
@@ -113,9 +116,11 @@ pub async fn update_decision(
     let (meeting_id, item_id, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let (meeting, _, item) = item_for(conn, &principal, meeting_id, item_id, Access::Manage)?;
-        model::update(conn, &principal, &meeting, &item, id, expected, patch)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::update(&mut tx, &principal, &meeting, &item, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))
@@ -143,9 +148,11 @@ pub async fn delete_decision(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, item_id, id) = path.into_inner();
     let expected = if_match.required()?;
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
         let (meeting, _, item) = item_for(conn, &principal, meeting_id, item_id, Access::Manage)?;
-        model::delete(conn, &principal, &meeting, &item, id, expected)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::delete(&mut tx, &principal, &meeting, &item, id, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::db::schema::declarations;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, Meeting};
 use crate::validate::Errors;
@@ -53,7 +53,7 @@ pub struct CreateDeclaration {
 crate::record!(Declaration, "declaration", declarations);
 
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     form: CreateDeclaration,
@@ -63,11 +63,11 @@ pub fn create(
     if text.is_none() {
         errors.add("text", "must not be blank");
     }
-    if crate::people::model::find(conn, meeting.partnership_id, form.person_id).is_err() {
+    if crate::people::model::find(tx, meeting.partnership_id, form.person_id).is_err() {
         errors.missing("person_id", "no such person in this partnership");
     }
     if let Some(item) = form.item_id {
-        if crate::items::model::find(conn, meeting.id, item).is_err() {
+        if crate::items::model::find(tx, meeting.id, item).is_err() {
             errors.missing("item_id", "no such item in this meeting");
         }
     }
@@ -77,8 +77,8 @@ pub fn create(
             "the minutes record that there were no declarations; clear no_declarations first",
         ));
     }
-    begin_edit(conn, actor, meeting)?;
-    let now = UtcTime::now();
+    begin_edit(tx, actor, meeting)?;
+    let now = tx.now();
     let record = Declaration {
         id: Id::new(),
         meeting_id: meeting.id,
@@ -90,7 +90,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -142,7 +142,7 @@ pub fn of_meeting(conn: &mut DbConnection, meeting_id: Id) -> Result<Vec<Declara
 
 /// Removes a declaration recorded in error.
 pub fn delete(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     id: Id,
@@ -152,12 +152,12 @@ pub fn delete(
         .filter(declarations::meeting_id.eq(meeting.id))
         .filter(declarations::id.eq(id))
         .select(Declaration::as_select())
-        .first(conn)
+        .first(&mut **tx)
         .optional()?
         .ok_or_else(|| ApiError::not_found("no such declaration"))?;
     store::check(expected, before.version)?;
-    begin_edit(conn, actor, meeting)?;
-    store::delete(conn, actor, &before, expected)
+    begin_edit(tx, actor, meeting)?;
+    store::delete(tx, actor, &before, expected)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use super::model::{self, CreateDeclaration, Declaration};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors};
 use crate::http::{write, Answer, IfMatch, Json, Page, Paginated};
@@ -43,9 +44,11 @@ pub async fn create_declaration(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        let record = model::create(conn, &principal, &meeting, form)?;
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let record = model::create(&mut tx, &principal, &meeting, form)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/declarations/{}", record.id),
             &record,
@@ -111,9 +114,11 @@ pub async fn delete_declaration(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::delete(conn, &principal, &meeting, id, expected)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::delete(&mut tx, &principal, &meeting, id, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateGroup, GroupFields, UpdateGroup};
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::partnerships;
 
@@ -66,15 +67,15 @@ fn check_parent(
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreateGroup,
 ) -> Result<Group, ApiError> {
-    partnerships::model::find(conn, partnership_id)?;
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    partnerships::model::find(tx, partnership_id)?;
     let fields = rules::validate(&form.name, &form.short_name, form.parent_group_id)?;
-    check_parent(conn, partnership_id, fields.parent_group_id)?;
-    let now = UtcTime::now();
+    check_parent(tx, partnership_id, fields.parent_group_id)?;
+    let now = tx.now();
     let record = Group {
         id: Id::new(),
         partnership_id,
@@ -85,7 +86,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -136,25 +137,25 @@ pub fn list(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
     expected: Expected,
     patch: UpdateGroup,
 ) -> Result<Group, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     if let Some(parent) = fields
         .parent_group_id
         .filter(|p| Some(*p) != before.parent_group_id)
     {
-        check_parent(conn, partnership_id, Some(parent))?;
+        check_parent(tx, partnership_id, Some(parent))?;
         let parent_of: HashMap<Id, Option<Id>> = groups::table
             .filter(groups::partnership_id.eq(partnership_id))
             .select((groups::id, groups::parent_group_id))
-            .load::<(Id, Option<Id>)>(conn)?
+            .load::<(Id, Option<Id>)>(&mut **tx)?
             .into_iter()
             .collect();
         if rules::creates_cycle(id, parent, &parent_of) {
@@ -171,5 +172,5 @@ pub fn update(
         parent_group_id: fields.parent_group_id,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }

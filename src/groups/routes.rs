@@ -6,6 +6,8 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, Group, GroupFilter};
 use super::rules::{CreateGroup, UpdateGroup};
 use crate::auth::tenant::{self, Tenant};
+use crate::db::counter::Scope;
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -41,14 +43,12 @@ pub async fn create_group(
     tenant: Tenant<tenant::Manage>,
     body: Json<CreateGroup>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        ..
-    } = tenant;
+    let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let record = model::create(conn, &principal, partnership_id, form)?;
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/groups/{}", record.id),
             &record,
@@ -133,8 +133,10 @@ pub async fn update_group(
     let (_, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
-        model::update(conn, &principal, partnership_id, id, expected, patch)
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        model::update(&mut tx, &principal, partnership_id, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))

@@ -10,7 +10,7 @@ use crate::access;
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{actions, agenda_items, decisions, declarations};
 use crate::db::store::{self, Expected};
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, find_for, Meeting};
 
@@ -110,28 +110,28 @@ fn check_presenter(
 }
 
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     form: CreateItem,
 ) -> Result<AgendaItem, ApiError> {
     let fields = rules::from_create(form)?;
-    check_presenter(conn, meeting, &fields)?;
+    check_presenter(tx, meeting, &fields)?;
     let (count, last): (i64, Option<i32>) = agenda_items::table
         .filter(agenda_items::meeting_id.eq(meeting.id))
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::max(agenda_items::position),
         ))
-        .first(conn)?;
+        .first(&mut **tx)?;
     if count >= rules::MAX_ITEMS_PER_MEETING {
         return Err(ApiError::conflict(format!(
             "a meeting has at most {} items",
             rules::MAX_ITEMS_PER_MEETING
         )));
     }
-    begin_edit(conn, actor, meeting)?;
-    let now = UtcTime::now();
+    begin_edit(tx, actor, meeting)?;
+    let now = tx.now();
     let record = AgendaItem {
         id: Id::new(),
         meeting_id: meeting.id,
@@ -149,7 +149,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -211,18 +211,18 @@ pub fn page(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     id: Id,
     expected: Expected,
     patch: UpdateItem,
 ) -> Result<AgendaItem, ApiError> {
-    let before = find(conn, meeting.id, id)?;
+    let before = find(tx, meeting.id, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
-    check_presenter(conn, meeting, &fields)?;
-    begin_edit(conn, actor, meeting)?;
+    check_presenter(tx, meeting, &fields)?;
+    begin_edit(tx, actor, meeting)?;
     let after = AgendaItem {
         number: fields.number,
         title: fields.title,
@@ -233,40 +233,40 @@ pub fn update(
         position: fields.order.unwrap_or(before.position),
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Removes an item added in error; its decisions and declarations go first.
 pub fn delete(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
     id: Id,
     expected: Expected,
 ) -> Result<(), ApiError> {
-    let before = find(conn, meeting.id, id)?;
+    let before = find(tx, meeting.id, id)?;
     store::check(expected, before.version)?;
     // Counted once the edit holds the partnership's change log, so that no
     // decision, declaration or action is recorded on the item meanwhile.
-    begin_edit(conn, actor, meeting)?;
+    begin_edit(tx, actor, meeting)?;
     let decided: i64 = decisions::table
         .filter(decisions::item_id.eq(id))
         .count()
-        .get_result(conn)?;
+        .get_result(&mut **tx)?;
     let declared: i64 = declarations::table
         .filter(declarations::item_id.eq(id))
         .count()
-        .get_result(conn)?;
+        .get_result(&mut **tx)?;
     let agreed: i64 = actions::table
         .filter(actions::item_id.eq(id))
         .count()
-        .get_result(conn)?;
+        .get_result(&mut **tx)?;
     if decided + declared + agreed > 0 {
         return Err(ApiError::conflict(
             "the item has decisions, declarations or actions; delete those first (or move the actions)",
         ));
     }
-    store::delete(conn, actor, &before, expected)
+    store::delete(tx, actor, &before, expected)
 }
 
 /// Logs in the access log that `actor` was shown these confidential items

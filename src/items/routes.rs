@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, item_for, open_confidential, ItemView};
 use super::rules::{CreateItem, UpdateItem};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -48,9 +49,11 @@ pub async fn create_item(
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        let record = model::create(conn, &principal, &meeting, form)?;
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let record = model::create(&mut tx, &principal, &meeting, form)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/items/{}", record.id),
             &record.view(true),
@@ -143,9 +146,11 @@ pub async fn update_item(
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::update(conn, &principal, &meeting, id, expected, patch)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::update(&mut tx, &principal, &meeting, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record.view(true)))
@@ -173,9 +178,11 @@ pub async fn delete_item(
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
-        model::delete(conn, &principal, &meeting, id, expected)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        model::delete(&mut tx, &principal, &meeting, id, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -10,12 +10,12 @@ use super::rules::{
     self, CreateMeeting, MeetingFields, MeetingStatus, MinutesStatus, QuorumEntry, UpdateMeeting,
 };
 use crate::audit::Change;
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::{Access, Principal, Role};
-use crate::db::counter;
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::members::rules::MemberRole;
 
@@ -165,12 +165,12 @@ pub fn latest_before(
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreateMeeting,
 ) -> Result<Meeting, ApiError> {
-    crate::partnerships::model::find(conn, partnership_id)?;
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    crate::partnerships::model::find(tx, partnership_id)?;
     let id = Id::new();
     let mut fields = rules::validate(MeetingFields {
         group_id: form.group_id,
@@ -182,11 +182,11 @@ pub fn create(
         previous_meeting_id: form.previous_meeting_id,
         no_declarations: form.no_declarations.unwrap_or(false),
     })?;
-    check_references(conn, partnership_id, id, &fields)?;
+    check_references(tx, partnership_id, id, &fields)?;
     if fields.previous_meeting_id.is_none() {
-        fields.previous_meeting_id = latest_before(conn, fields.group_id, fields.starts_at)?;
+        fields.previous_meeting_id = latest_before(tx, fields.group_id, fields.starts_at)?;
     }
-    let now = UtcTime::now();
+    let now = tx.now();
     let record = Meeting {
         id,
         partnership_id,
@@ -205,7 +205,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -284,7 +284,7 @@ pub fn next_of_group(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: Meeting,
     expected: Expected,
@@ -293,12 +293,12 @@ pub fn update(
     store::check(expected, before.version)?;
     rules::ensure_editable(before.minutes_status)?;
     let fields = rules::apply(before.fields(), patch)?;
-    check_references(conn, before.partnership_id, before.id, &fields)?;
+    check_references(tx, before.partnership_id, before.id, &fields)?;
     if fields.no_declarations && !before.no_declarations {
         let made: i64 = declarations::table
             .filter(declarations::meeting_id.eq(before.id))
             .count()
-            .get_result(conn)?;
+            .get_result(&mut **tx)?;
         if made > 0 {
             return Err(ApiError::conflict(
                 "declarations are recorded for this meeting; remove them before recording none",
@@ -316,7 +316,7 @@ pub fn update(
         no_declarations: fields.no_declarations,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Called before any part of the minutes (attendees, items, decisions,
@@ -326,19 +326,15 @@ pub fn update(
 /// holds it to the end of the transaction): a concurrent approval either
 /// commits first (this edit gets 409) or finds the meeting changed (the
 /// approval gets 412), so nothing slips into approved minutes.
-pub fn begin_edit(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    meeting: &Meeting,
-) -> Result<(), ApiError> {
+pub fn begin_edit(tx: &mut Tx<'_>, actor: &Principal, meeting: &Meeting) -> Result<(), ApiError> {
     rules::ensure_editable(meeting.minutes_status)?;
-    claim_open(conn, meeting.partnership_id, meeting.id)?;
-    let current = find_any(conn, meeting.id)?;
+    claim_open(tx, meeting.id)?;
+    let current = find_any(tx, meeting.id)?;
     let after = Meeting {
         minutes_status: rules::after_edit(current.minutes_status),
         ..current.clone()
     };
-    store::touch(conn, actor, &current, after)?;
+    store::touch(tx, actor, &current, after)?;
     Ok(())
 }
 
@@ -348,43 +344,34 @@ pub fn begin_edit(
 /// 409, as for an edit, until reopened. The conditional `UPDATE` holds the row
 /// to the end of the transaction, so an approval either commits first (409
 /// here) or waits and takes what this write records into its snapshot. The
-/// partnership's change log is held first, as by every write, so an edit and
-/// an approval (which holds it before the row) queue instead of deadlocking.
-pub fn claim_open(
-    conn: &mut DbConnection,
-    partnership_id: Id,
-    meeting_id: Id,
-) -> Result<(), ApiError> {
-    counter::hold(
-        conn,
-        counter::Scope::Partnership(partnership_id),
-        counter::CHANGE_LOG,
-    )?;
+/// write scope `tx` already holds the partnership's change log, as an
+/// approval does before the row, so the two queue instead of deadlocking.
+pub fn claim_open(tx: &mut Tx<'_>, meeting_id: Id) -> Result<(), ApiError> {
     let claimed = diesel::update(
         meetings::table
             .find(meeting_id)
             .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
     )
     .set(meetings::minutes_status.eq(meetings::minutes_status))
-    .execute(conn)?;
+    .execute(&mut **tx)?;
     if claimed == 1 {
         return Ok(());
     }
-    rules::ensure_editable(find_any(conn, meeting_id)?.minutes_status)?;
+    rules::ensure_editable(find_any(tx, meeting_id)?.minutes_status)?;
     Err(ApiError::conflict(
         "the minutes were approved meanwhile and are locked",
     ))
 }
 
 pub fn approve(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: Meeting,
     approved_at: Id,
 ) -> Result<Meeting, ApiError> {
     let minutes_status = rules::approve(before.minutes_status, before.status)?;
     let ok = approved_at != before.id
-        && find_in(conn, before.partnership_id, approved_at)
+        && find_in(tx, before.partnership_id, approved_at)
             .is_ok_and(|m| m.starts_at >= before.starts_at);
     if !ok {
         return Err(ApiError::field(
@@ -398,7 +385,7 @@ pub fn approve(
         ..before.clone()
     };
     store::update_noted(
-        conn,
+        tx,
         actor,
         Change::Approve,
         &before,
@@ -409,7 +396,7 @@ pub fn approve(
 }
 
 pub fn publish(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: Meeting,
     release_at: Option<UtcTime>,
@@ -420,7 +407,7 @@ pub fn publish(
         ..before.clone()
     };
     store::update_noted(
-        conn,
+        tx,
         actor,
         Change::Publish,
         &before,
@@ -431,7 +418,7 @@ pub fn publish(
 }
 
 pub fn reopen(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     before: Meeting,
     reason: String,
@@ -443,7 +430,7 @@ pub fn reopen(
         ..before.clone()
     };
     store::update_noted(
-        conn,
+        tx,
         actor,
         Change::Reopen,
         &before,

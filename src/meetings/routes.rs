@@ -8,6 +8,7 @@ use super::model::{self, MeetingFilter, MeetingView};
 use super::rules::{CreateMeeting, UpdateMeeting};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Principal};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{derived_view, with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -50,15 +51,12 @@ pub async fn create_meeting(
     tenant: Tenant<tenant::Manage>,
     body: Json<CreateMeeting>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        ..
-    } = tenant;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let meeting = model::create(conn, &principal, partnership_id, form)?;
-        let view = model::view(conn, meeting)?;
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        let meeting = model::create(&mut tx, &tenant, form)?;
+        let view = model::view(&mut tx, meeting)?;
         Answer::created(format!("/v1/meetings/{}", view.meeting.id), &view)
     })
     .await
@@ -171,10 +169,12 @@ pub async fn update_meeting(
     let id = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let view = db::run(&state.pool, move |conn| {
         let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
-        let meeting = model::update(conn, &principal, meeting, expected, patch)?;
-        model::view(conn, meeting)
+        let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let meeting = model::update(&mut tx, &principal, meeting, expected, patch)?;
+        model::view(&mut tx, meeting)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &view))

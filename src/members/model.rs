@@ -4,12 +4,12 @@ use utoipa::ToSchema;
 
 use super::rules::{CreateMember, MemberRole, UpdateMember};
 use crate::actions::owners::{self, OwnerId};
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::Principal;
-use crate::db::counter::{self, Scope};
 use crate::db::schema::partnership_members as members;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 use crate::{organisations, partnerships};
@@ -41,17 +41,17 @@ pub struct Member {
 crate::record!(Member, "member", members, unique: ["organisation_id" => "organisation_id"]);
 
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreateMember,
 ) -> Result<Member, ApiError> {
-    partnerships::model::find(conn, partnership_id)?;
-    if !organisations::model::exists(conn, form.organisation_id)? {
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    partnerships::model::find(tx, partnership_id)?;
+    if !organisations::model::exists(tx, form.organisation_id)? {
         return Err(ApiError::missing("organisation_id", "no such organisation"));
     }
-    organisations::model::hold_registry(conn)?;
-    let now = UtcTime::now();
+    organisations::model::ensure_registry_held(tx)?;
+    let now = tx.now();
     let record = Member {
         id: Id::new(),
         partnership_id,
@@ -61,7 +61,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -140,40 +140,36 @@ pub fn list(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
     expected: Expected,
     patch: UpdateMember,
 ) -> Result<Member, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     store::check(expected, before.version)?;
     let after = Member {
         role: patch.role.unwrap_or(before.role),
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }
 
 /// Removes a membership recorded in error; the audit event keeps what it was.
 pub fn delete(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
     expected: Expected,
 ) -> Result<(), ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     store::check(expected, before.version)?;
-    // Held before the check, so that no action can be given this owner
-    // between the check and the removal (owners are resolved under it).
-    counter::hold(
-        conn,
-        Scope::Partnership(partnership_id),
-        counter::CHANGE_LOG,
-    )?;
+    // The write scope is held before the check, so that no action can be
+    // given this owner between the check and the removal (owners are
+    // resolved in it).
     let owner = OwnerId::Organisation(before.organisation_id);
-    owners::refuse_if_owning(conn, partnership_id, owner, "this member organisation")?;
-    store::delete(conn, actor, &before, expected)
+    owners::refuse_if_owning(tx, partnership_id, owner, "this member organisation")?;
+    store::delete(tx, actor, &before, expected)
 }

@@ -6,9 +6,12 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, Member, MemberFilter};
 use super::rules::{CreateMember, UpdateMember};
 use crate::auth::tenant::{self, Tenant};
+use crate::db::counter::Scope;
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
+use crate::organisations::model::referring_scope;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,14 +45,12 @@ pub async fn create_member(
     tenant: Tenant<tenant::Manage>,
     body: Json<CreateMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        ..
-    } = tenant;
+    let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let record = model::create(conn, &principal, partnership_id, form)?;
+        let mut tx = Tx::hold_all(conn, &referring_scope(partnership_id), now)?;
+        let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/members/{}", record.id),
             &record,
@@ -134,8 +135,10 @@ pub async fn update_member(
     let (_, id) = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
-        model::update(conn, &principal, partnership_id, id, expected, patch)
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        model::update(&mut tx, &principal, partnership_id, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))
@@ -169,8 +172,10 @@ pub async fn delete_member(
     } = tenant;
     let (_, id) = path.into_inner();
     let expected = if_match.required()?;
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
-        model::delete(conn, &principal, partnership_id, id, expected)
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        model::delete(&mut tx, &principal, partnership_id, id, expected)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

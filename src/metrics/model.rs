@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::Principal;
 use crate::db::schema::metrics;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// A metric agencies report on.
@@ -55,12 +56,12 @@ impl Metric {
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreateMetric,
 ) -> Result<Metric, ApiError> {
-    crate::partnerships::model::find(conn, partnership_id)?;
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    crate::partnerships::model::find(tx, partnership_id)?;
     let fields = rules::validate(MetricFields {
         code: form.code,
         name: form.name,
@@ -68,7 +69,7 @@ pub fn create(
         min_value: form.min_value,
         max_value: form.max_value,
     })?;
-    let now = UtcTime::now();
+    let now = tx.now();
     let record = Metric {
         id: Id::new(),
         partnership_id,
@@ -81,7 +82,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -122,14 +123,14 @@ pub fn all(conn: &mut DbConnection, partnership_id: Id) -> Result<Vec<Metric>, A
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
     expected: Expected,
     patch: UpdateMetric,
 ) -> Result<Metric, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(
         MetricFields {
@@ -148,5 +149,5 @@ pub fn update(
         max_value: fields.max_value,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::snapshot;
 use crate::auth::{Access, Principal};
-use crate::db::{self, counter, Id, UtcTime};
+use crate::db::{Id, Tx, UtcTime};
 use crate::error::{ApiError, TransitionErrors};
 use crate::http::etag::{self, Expected};
 use crate::http::{write, Answer, IfMatch, Json, OptionalJson};
@@ -69,15 +69,14 @@ pub async fn approve(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let at = body.into_inner().approved_at_meeting_id;
-    let now = state.clock.now();
     lifecycle(
         state,
         principal,
         id,
         if_match.optional()?,
-        move |conn, principal, meeting| {
-            let approved = model::approve(conn, principal, meeting, at)?;
-            snapshot::take(conn, &approved, now)?;
+        move |tx, principal, meeting| {
+            let approved = model::approve(tx, principal, meeting, at)?;
+            snapshot::take(tx, &approved)?;
             Ok(approved)
         },
     )
@@ -110,7 +109,7 @@ pub async fn publish(
         principal,
         id,
         if_match.optional()?,
-        move |conn, principal, meeting| model::publish(conn, principal, meeting, release_at),
+        move |tx, principal, meeting| model::publish(tx, principal, meeting, release_at),
     )
     .await
 }
@@ -145,9 +144,9 @@ pub async fn reopen(
         principal,
         id,
         expected,
-        move |conn, principal, meeting| {
-            let reopened = model::reopen(conn, principal, meeting, reason)?;
-            snapshot::discard(conn, reopened.id)?;
+        move |tx, principal, meeting| {
+            let reopened = model::reopen(tx, principal, meeting, reason)?;
+            snapshot::discard(tx, reopened.id)?;
             Ok(reopened)
         },
     )
@@ -163,30 +162,23 @@ async fn lifecycle<F>(
     step: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(
-            &mut db::DbConnection,
-            &Principal,
-            model::Meeting,
-        ) -> Result<model::Meeting, ApiError>
+    F: FnOnce(&mut Tx<'_>, &Principal, model::Meeting) -> Result<model::Meeting, ApiError>
         + Send
         + 'static,
 {
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (found, _) = model::find_for(conn, &principal, id, Access::Manage)?;
-        // The partnership's change log first, then the meeting as it stands
+        // The partnership's write scope first, then the meeting as it stands
         // once held: an edit racing this step either committed before (and is
         // in what is approved) or waits for it (and meets the lock, 409).
-        counter::hold(
-            conn,
-            counter::Scope::Partnership(found.partnership_id),
-            counter::CHANGE_LOG,
-        )?;
-        let meeting = model::find_any(conn, found.id)?;
+        let mut tx = Tx::of_record(conn, Some(found.partnership_id), now)?;
+        let meeting = model::find_any(&mut tx, found.id)?;
         if let Some(expected) = expected {
             etag::check(expected, meeting.version)?;
         }
-        let meeting = step(conn, &principal, meeting)?;
-        Answer::with_etag(StatusCode::OK, &model::view(conn, meeting)?)
+        let meeting = step(&mut tx, &principal, meeting)?;
+        Answer::with_etag(StatusCode::OK, &model::view(&mut tx, meeting)?)
     })
     .await
 }

@@ -9,19 +9,19 @@ use diesel::prelude::*;
 
 use super::document::{self, MinutesDocument};
 use crate::db::schema::minutes_snapshots;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::Meeting;
 use crate::meetings::rules::MinutesStatus;
 
 /// Freezes the minutes of `meeting` (just approved, in this transaction).
-pub fn take(conn: &mut DbConnection, meeting: &Meeting, now: UtcTime) -> Result<(), ApiError> {
-    let mut doc = document::assemble(conn, meeting.clone(), now)?;
-    let taken_at = UtcTime::now();
+pub fn take(tx: &mut Tx<'_>, meeting: &Meeting) -> Result<(), ApiError> {
+    let taken_at = tx.now();
+    let mut doc = document::assemble(tx, meeting.clone(), taken_at)?;
     doc.snapshot_taken_at = Some(taken_at);
     let text = serde_json::to_string(&doc)
         .map_err(|e| ApiError::internal(format!("snapshot of minutes: {e}")))?;
-    discard(conn, meeting.id)?;
+    discard(tx, meeting.id)?;
     diesel::insert_into(minutes_snapshots::table)
         .values((
             minutes_snapshots::meeting_id.eq(meeting.id),
@@ -29,7 +29,7 @@ pub fn take(conn: &mut DbConnection, meeting: &Meeting, now: UtcTime) -> Result<
             minutes_snapshots::document.eq(text),
             minutes_snapshots::taken_at.eq(taken_at),
         ))
-        .execute(conn)?;
+        .execute(&mut **tx)?;
     Ok(())
 }
 
@@ -76,7 +76,7 @@ pub fn read(
 }
 
 /// Unfreezes the minutes of a meeting being reopened.
-pub fn discard(conn: &mut DbConnection, meeting_id: Id) -> Result<(), ApiError> {
-    diesel::delete(minutes_snapshots::table.find(meeting_id)).execute(conn)?;
+pub fn discard(tx: &mut Tx<'_>, meeting_id: Id) -> Result<(), ApiError> {
+    diesel::delete(minutes_snapshots::table.find(meeting_id)).execute(&mut **tx)?;
     Ok(())
 }

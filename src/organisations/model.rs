@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use super::rules::{self, CreateOrganisation, OrganisationKind, UpdateOrganisation};
 
 use crate::auth::{Principal, Role};
-use crate::db::counter::{self, Scope};
+use crate::db::counter::Scope;
 use crate::db::schema::organisations;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// An agency: council, police force, NHS body, school, charity...
@@ -49,14 +49,14 @@ crate::record!(
 );
 
 pub fn create(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     form: CreateOrganisation,
 ) -> Result<Organisation, ApiError> {
     let name = rules::validate_name(&form.name)?;
     let name_key = rules::name_key(&name);
-    ensure_name_free(conn, &name, &name_key, None)?;
-    let now = UtcTime::now();
+    ensure_name_free(tx, &name, &name_key, None)?;
+    let now = tx.now();
     let record = Organisation {
         id: Id::new(),
         name,
@@ -68,7 +68,7 @@ pub fn create(
     };
     // Two creations of one name at once: the unique `name_key` refuses the
     // second (409 naming `name`) when the check above could not see the first.
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -157,31 +157,37 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// Holds the registry's change log, as a change of an organisation does
-/// first of all: a write that makes a partnership refer to an organisation
-/// (a member, a person of it) takes it before its partnership's log, so it
-/// and a change of the organisation queue, and the change either sees the new
-/// referrer (its rule and its log) or comes before it.
-pub fn hold_registry(conn: &mut DbConnection) -> Result<(), ApiError> {
-    counter::hold(conn, Scope::Platform, counter::CHANGE_LOG)
+/// The write scope of a write that may make `partnership_id` refer to an
+/// organisation of the registry (a member, a person of it): the registry's
+/// change log, as a change of an organisation holds first of all, then the
+/// partnership's. It and a change of the organisation queue, and the change
+/// either sees the new referrer (its rule and its log) or comes before it.
+pub fn referring_scope(partnership_id: Id) -> [Scope; 2] {
+    [Scope::Platform, Scope::Partnership(partnership_id)]
+}
+
+/// Refuses (as the bug it would be) a write that refers to the registry
+/// outside a [`referring_scope`].
+pub fn ensure_registry_held(tx: &Tx<'_>) -> Result<(), ApiError> {
+    tx.ensure_holds(Scope::Platform)
 }
 
 /// Renames or re-classifies an organisation. Only a platform administrator
 /// changes one that a partnership the caller does not administer refers to
 /// (403); every referring partnership's change log records the change.
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     id: Id,
     expected: Expected,
     patch: UpdateOrganisation,
 ) -> Result<Organisation, ApiError> {
-    // The registry's log first, as every write of the registry holds it, and
-    // the row read after it: a concurrent change of this organisation has
-    // committed by then, so `If-Match: *` never meets a 412.
-    hold_registry(conn)?;
-    let before = find(conn, id)?;
-    let referrers = referring_partnerships(conn, id)?;
+    // The registry's log is held (the route opened the platform's write
+    // scope) before the row is read: a concurrent change of this organisation
+    // has committed by then, so `If-Match: *` never meets a 412.
+    ensure_registry_held(tx)?;
+    let before = find(tx, id)?;
+    let referrers = referring_partnerships(tx, id)?;
     let administered: Vec<Id> = actor
         .roles
         .iter()
@@ -193,14 +199,14 @@ pub fn update(
     store::check(expected, before.version)?;
     let name = rules::validate_name(patch.name.as_deref().unwrap_or(&before.name))?;
     let name_key = rules::name_key(&name);
-    ensure_name_free(conn, &name, &name_key, Some(id))?;
+    ensure_name_free(tx, &name, &name_key, Some(id))?;
     let after = Organisation {
         name,
         name_key,
         kind: patch.kind.unwrap_or(before.kind),
         ..before.clone()
     };
-    store::update_shared(conn, actor, &before, after, expected, &referrers)
+    store::update_shared(tx, actor, &before, after, expected, &referrers)
 }
 
 /// The partnerships that refer to an organisation, in id order: those it is

@@ -8,6 +8,8 @@ use actix_web::{web, HttpResponse};
 use super::model::{self, Organisation, OrganisationFilter};
 use super::rules::{CreateOrganisation, UpdateOrganisation};
 use crate::auth::Principal;
+use crate::db::counter::Scope;
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -55,8 +57,10 @@ pub async fn create_organisation(
 ) -> Result<HttpResponse, ApiError> {
     require_registry_admin(&principal)?;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let record = model::create(conn, &principal, form)?;
+        let mut tx = Tx::hold(conn, Scope::Platform, now)?;
+        let record = model::create(&mut tx, &principal, form)?;
         Answer::created(format!("/v1/organisations/{}", record.id), &record)
     })
     .await
@@ -132,8 +136,10 @@ pub async fn update_organisation(
     let id = path.into_inner();
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
-        model::update(conn, &principal, id, expected, patch)
+        let mut tx = Tx::hold(conn, Scope::Platform, now)?;
+        model::update(&mut tx, &principal, id, expected, patch)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))

@@ -6,10 +6,11 @@ use utoipa::ToSchema;
 
 use super::rules::{self, CreatePartnership, PartnershipFields, UpdatePartnership};
 use crate::auth::Principal;
+use crate::db::counter::Scope;
 use crate::db::schema::partnerships;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// A safeguarding partnership.
@@ -52,10 +53,13 @@ impl Partnership {
     }
 }
 
+/// Creates a partnership. Its write scope is its own change log, opened here
+/// once its id is minted: the creation is the log's first event.
 pub fn create(
     conn: &mut DbConnection,
     actor: &Principal,
     form: CreatePartnership,
+    now: UtcTime,
 ) -> Result<Partnership, ApiError> {
     let fields = rules::validate(
         &form.name,
@@ -65,9 +69,10 @@ pub fn create(
             .as_deref()
             .unwrap_or(rules::DEFAULT_REFERENCE_FORMAT),
     )?;
-    let now = UtcTime::now();
+    let id = Id::new();
+    let mut tx = Tx::hold(conn, Scope::Partnership(id), now)?;
     let record = Partnership {
-        id: Id::new(),
+        id,
         name: fields.name,
         slug: fields.slug,
         area: fields.area,
@@ -76,7 +81,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(&mut tx, actor, &record)?;
     Ok(record)
 }
 
@@ -142,13 +147,13 @@ pub fn list(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     id: Id,
     expected: Expected,
     patch: UpdatePartnership,
 ) -> Result<Partnership, ApiError> {
-    let before = find(conn, id)?;
+    let before = find(tx, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     let after = Partnership {
@@ -158,5 +163,5 @@ pub fn update(
         action_reference_format: fields.action_reference_format,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }

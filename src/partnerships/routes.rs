@@ -7,6 +7,7 @@ use super::model::{self, Partnership, PartnershipFilter};
 use super::rules::{CreatePartnership, UpdatePartnership};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::Principal;
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
@@ -42,8 +43,9 @@ pub async fn create_partnership(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_platform_admin()?;
     let form = body.into_inner();
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let record = model::create(conn, &principal, form)?;
+        let record = model::create(conn, &principal, form, now)?;
         Answer::created(format!("/v1/partnerships/{}", record.id), &record)
     })
     .await
@@ -113,15 +115,18 @@ pub async fn update_partnership(
     if_match: IfMatch,
     body: Json<UpdatePartnership>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id: id,
-        principal,
-        ..
-    } = tenant;
     let expected = if_match.required()?;
     let patch = body.into_inner();
+    let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
-        model::update(conn, &principal, id, expected, patch)
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        model::update(
+            &mut tx,
+            &tenant.principal,
+            tenant.partnership_id,
+            expected,
+            patch,
+        )
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &record))

@@ -3,11 +3,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, CreatePerson, PersonFields, UpdatePerson};
+use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::Principal;
 use crate::db::schema::people;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::{organisations, partnerships};
 
@@ -50,34 +51,31 @@ impl Person {
     }
 }
 
-fn check_organisation(
-    conn: &mut DbConnection,
-    organisation_id: Option<Id>,
-) -> Result<(), ApiError> {
+fn check_organisation(tx: &mut Tx<'_>, organisation_id: Option<Id>) -> Result<(), ApiError> {
     match organisation_id {
-        Some(id) if !organisations::model::exists(conn, id)? => {
+        Some(id) if !organisations::model::exists(tx, id)? => {
             Err(ApiError::missing("organisation_id", "no such organisation"))
         }
-        Some(_) => organisations::model::hold_registry(conn),
+        Some(_) => organisations::model::ensure_registry_held(tx),
         None => Ok(()),
     }
 }
 
 pub fn create(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Manage>,
     form: CreatePerson,
 ) -> Result<Person, ApiError> {
-    partnerships::model::find(conn, partnership_id)?;
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    partnerships::model::find(tx, partnership_id)?;
     let fields = rules::validate(
         &form.full_name,
         &form.initials,
         form.job_title.as_deref(),
         form.organisation_id,
     )?;
-    check_organisation(conn, fields.organisation_id)?;
-    let now = UtcTime::now();
+    check_organisation(tx, fields.organisation_id)?;
+    let now = tx.now();
     let record = Person {
         id: Id::new(),
         partnership_id,
@@ -89,7 +87,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    store::insert(conn, actor, &record)?;
+    store::insert(tx, actor, &record)?;
     Ok(record)
 }
 
@@ -139,18 +137,18 @@ pub fn list(
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Principal,
     partnership_id: Id,
     id: Id,
     expected: Expected,
     patch: UpdatePerson,
 ) -> Result<Person, ApiError> {
-    let before = find(conn, partnership_id, id)?;
+    let before = find(tx, partnership_id, id)?;
     store::check(expected, before.version)?;
     let fields = rules::apply(before.fields(), patch)?;
     if fields.organisation_id != before.organisation_id {
-        check_organisation(conn, fields.organisation_id)?;
+        check_organisation(tx, fields.organisation_id)?;
     }
     let after = Person {
         full_name: fields.full_name,
@@ -159,5 +157,5 @@ pub fn update(
         organisation_id: fields.organisation_id,
         ..before.clone()
     };
-    store::update(conn, actor, &before, after, expected)
+    store::update(tx, actor, &before, after, expected)
 }

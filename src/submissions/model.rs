@@ -7,12 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::{self, ImportSummary, Step, Submission};
-use crate::auth::Principal;
-use crate::db::counter::{self, Scope};
+use crate::auth::tenant::{Submit, Tenant};
 use crate::db::schema::metric_values as values;
 use crate::db::store;
 use crate::db::Page;
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -83,28 +82,23 @@ fn check_whole(
 /// Imports a submission in the caller's transaction; with `dry_run`, only
 /// answers what would happen.
 pub fn submit(
-    conn: &mut DbConnection,
-    actor: &Principal,
-    partnership_id: Id,
+    tx: &mut Tx<'_>,
+    tenant: &Tenant<Submit>,
     form: Submission,
 ) -> Result<ImportSummary, ApiError> {
-    crate::partnerships::model::find(conn, partnership_id)?;
-    // Hold the partnership's change log before reading what is held: a
-    // resubmission racing this one then waits, and reads what it committed,
-    // rather than updating a value under it (412).
-    counter::hold(
-        conn,
-        Scope::Partnership(partnership_id),
-        counter::CHANGE_LOG,
-    )?;
-    let period = check_whole(conn, partnership_id, &form)?;
-    let metrics = crate::metrics::model::all(conn, partnership_id)?;
+    let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
+    crate::partnerships::model::find(tx, partnership_id)?;
+    // The write scope is held before what is held is read: a resubmission
+    // racing this one waits, and reads what it committed, rather than
+    // updating a value under it (412).
+    let period = check_whole(tx, partnership_id, &form)?;
+    let metrics = crate::metrics::model::all(tx, partnership_id)?;
     let held: Vec<MetricValue> = values::table
         .filter(values::partnership_id.eq(partnership_id))
         .filter(values::organisation_id.eq(form.organisation_id))
         .filter(values::period.eq(&period))
         .select(MetricValue::as_select())
-        .load(conn)?;
+        .load(&mut **tx)?;
     let existing: HashMap<Id, (Id, f64, Option<String>)> = held
         .iter()
         .map(|v| (v.metric_id, (v.id, v.value, v.comment.clone())))
@@ -116,7 +110,7 @@ pub fn submit(
         ..ImportSummary::default()
     };
     let mut held: HashMap<Id, MetricValue> = held.into_iter().map(|v| (v.id, v)).collect();
-    let now = UtcTime::now();
+    let now = tx.now();
     let mut inserts = Vec::new();
     let mut updates = Vec::new();
     for p in planned {
@@ -155,8 +149,8 @@ pub fn submit(
     }
     if !form.dry_run {
         // One batch each: the log held once, its seq advanced once per batch.
-        store::insert_many(conn, actor, &inserts)?;
-        store::update_many(conn, actor, updates)?;
+        store::insert_many(tx, actor, &inserts)?;
+        store::update_many(tx, actor, updates)?;
     }
     Ok(summary)
 }

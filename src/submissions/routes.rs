@@ -8,6 +8,7 @@ use super::model::{self, MetricValue, ValueFilter};
 use super::rules::{ImportSummary, Submission};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Role};
+use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, ListErrors, TransitionErrors};
 use crate::http::{write, Answer, Json, Page, Paginated};
@@ -43,15 +44,15 @@ pub async fn submit(
     tenant: Tenant<tenant::Submit>,
     body: Json<Submission>,
 ) -> Result<HttpResponse, ApiError> {
-    let Tenant {
-        partnership_id,
-        principal,
-        ..
-    } = tenant;
+    let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
-    principal.require_submission(partnership_id, form.organisation_id)?;
+    tenant
+        .principal
+        .require_submission(partnership_id, form.organisation_id)?;
+    let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let summary = model::submit(conn, &principal, partnership_id, form)?;
+        let mut tx = Tx::of(conn, &tenant, now)?;
+        let summary = model::submit(&mut tx, &tenant, form)?;
         Answer::json(StatusCode::OK, &summary)
     })
     .await

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use safeguarding_api::auth::Principal;
+use safeguarding_api::db::counter::Scope;
 use safeguarding_api::db::{self, store, Backend, Id, UtcTime};
 use safeguarding_api::metrics::model::Metric;
 use safeguarding_api::metrics::rules::Unit;
@@ -46,7 +47,11 @@ fn metrics(app: &TestApp, partnership_id: Id, n: usize) {
             updated_at: now,
         })
         .collect();
-    db::transaction(&mut conn, |c| store::insert_many(c, &actor, &rows)).unwrap();
+    db::transaction(&mut conn, |c| {
+        let mut tx = db::Tx::hold(c, Scope::Partnership(partnership_id), now)?;
+        store::insert_many(&mut tx, &actor, &rows)
+    })
+    .unwrap();
 }
 
 async fn change_log(app: &TestApp, partnership: &str) -> Vec<i64> {
