@@ -123,7 +123,10 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         std::time::Duration::from_secs(settings.token_failure_window_seconds),
     ));
     let live_clients = web::Data::new(LiveClients::default());
-    let body_limit = BodyLimit(settings.max_body_bytes);
+    let body_limit = BodyLimit {
+        normal: settings.max_body_bytes,
+        bulk: settings.max_bulk_body_bytes,
+    };
     let openapi = crate::openapi::document();
     let operations = web::Data::new(query::Operations::from_document(&openapi));
     let cors_origins = settings.cors_allowed_origins.clone();

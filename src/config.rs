@@ -25,6 +25,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest body of a bulk route (a submission), in bytes.
+    pub max_bulk_body_bytes: usize,
     /// Browser origins allowed to call the service (CORS); none by default.
     pub cors_allowed_origins: Vec<String>,
     /// `CLOCK_FIXED_AT` (RFC 3339): the instant derived facts are computed
@@ -99,6 +101,7 @@ impl Settings {
         };
 
         let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
+        let max_bulk_body_bytes = parse_number(&lookup, "MAX_BULK_BODY_BYTES", 16_777_216)?;
         let cors_allowed_origins = lookup("CORS_ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -145,6 +148,7 @@ impl Settings {
             token_failure_window_seconds,
             trust_forwarded_for,
             max_body_bytes,
+            max_bulk_body_bytes,
             cors_allowed_origins,
             clock,
             db_pool_size,

@@ -126,12 +126,14 @@ pub fn for_meeting(
         .iter()
         .filter_map(|u| u.author_person_id)
         .collect();
-    let authors: HashMap<Id, String> = people::table
-        .filter(people::id.eq_any(&author_ids))
-        .select((people::id, people::full_name))
-        .load::<(Id, String)>(conn)?
-        .into_iter()
-        .collect();
+    let authors: HashMap<Id, String> = crate::db::by_ids(author_ids, |ids| {
+        people::table
+            .filter(people::id.eq_any(ids))
+            .select((people::id, people::full_name))
+            .load::<(Id, String)>(conn)
+    })?
+    .into_iter()
+    .collect();
     let mut reported: HashMap<Id, Vec<ReportedUpdate>> = HashMap::new();
     for u in reported_here {
         reported

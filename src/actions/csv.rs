@@ -36,20 +36,21 @@ pub struct Extras {
 
 pub fn extras(conn: &mut DbConnection, list: &[ActionView]) -> Result<Extras, ApiError> {
     let ids: Vec<Id> = list.iter().map(|v| v.action.id).collect();
-    let meeting_ids: Vec<Id> = list
+    let meeting_ids = list
         .iter()
         .flat_map(|v| [v.action.meeting_id, v.action.due_meeting_id])
-        .flatten()
-        .collect();
-    let meeting_day = meetings::table
-        .filter(meetings::id.eq_any(&meeting_ids))
-        .select((meetings::id, meetings::starts_at))
-        .load::<(Id, UtcTime)>(conn)?
-        .into_iter()
-        .map(|(id, starts)| (id, Day::in_uk(starts)))
-        .collect();
+        .flatten();
+    let meeting_day = crate::db::by_ids(meeting_ids, |ids| {
+        meetings::table
+            .filter(meetings::id.eq_any(ids))
+            .select((meetings::id, meetings::starts_at))
+            .load::<(Id, UtcTime)>(conn)
+    })?
+    .into_iter()
+    .map(|(id, starts)| (id, Day::in_uk(starts)))
+    .collect();
     let mut latest = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(crate::db::IDS_PER_QUERY) {
         let updates: Vec<ActionUpdate> = action_updates::table
             .filter(action_updates::action_id.eq_any(chunk))
             .order((action_updates::noted_on.asc(), action_updates::id.asc()))

@@ -263,11 +263,13 @@ pub fn confidential_items(conn: &mut DbConnection, list: &[Action]) -> Result<Ve
     if item_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let secret: Vec<Id> = agenda_items::table
-        .filter(agenda_items::id.eq_any(&item_ids))
-        .filter(agenda_items::confidential.eq(true))
-        .select(agenda_items::id)
-        .load(conn)?;
+    let secret: Vec<Id> = crate::db::by_ids(item_ids, |ids| {
+        agenda_items::table
+            .filter(agenda_items::id.eq_any(ids))
+            .filter(agenda_items::confidential.eq(true))
+            .select(agenda_items::id)
+            .load(conn)
+    })?;
     Ok(list
         .iter()
         .filter(|a| a.item_id.is_some_and(|i| secret.contains(&i)))

@@ -89,14 +89,11 @@ impl OwnerRow {
     }
 }
 
-/// Ids per `eq_any`: far under SQLite's and PostgreSQL's bind limits.
-const CHUNK: usize = 1000;
-
 /// The owners of each of the actions `ids`, in order; an action without
 /// owners is absent.
 pub fn of(conn: &mut DbConnection, ids: &[Id]) -> QueryResult<HashMap<Id, Vec<OwnerId>>> {
     let mut owners: HashMap<Id, Vec<OwnerId>> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(crate::db::IDS_PER_QUERY) {
         let rows: Vec<OwnerRow> = action_owners::table
             .filter(action_owners::action_id.eq_any(chunk))
             .order((action_owners::action_id, action_owners::position))

@@ -74,18 +74,19 @@ pub fn views(
     }
     let partnership = crate::partnerships::model::find(conn, partnership_id)?;
     let format = ReferenceFormat::stored(&partnership.action_reference_format);
-    // Each id once: a log of thousands of actions names a few dozen owners,
-    // meetings and items, well under the backends' bind-parameter limits.
+    // Each id once, in chunks (`db::by_ids`): a whole log's meetings and
+    // items stay under the backends' bind-parameter limits.
     let owner_ids: Vec<Id> = list
         .iter()
         .flat_map(|a| a.owners.iter().filter_map(|o| o.id()))
-        .collect::<std::collections::BTreeSet<Id>>()
-        .into_iter()
         .collect();
-    let persons: HashMap<Id, (String, String)> = people::table
-        .filter(people::id.eq_any(&owner_ids))
-        .select((people::id, people::full_name, people::initials))
-        .load::<(Id, String, String)>(conn)?
+    let persons: HashMap<Id, (String, String)> =
+        crate::db::by_ids(owner_ids.iter().copied(), |ids| {
+            people::table
+                .filter(people::id.eq_any(ids))
+                .select((people::id, people::full_name, people::initials))
+                .load::<(Id, String, String)>(conn)
+        })?
         .into_iter()
         .map(|(id, name, initials)| (id, (name, initials)))
         .collect();
@@ -100,41 +101,40 @@ pub fn views(
         .into_iter()
         .map(|(id, name, short)| (id, (name, short)))
         .collect();
-    let orgs: HashMap<Id, String> = organisations::table
-        .filter(organisations::id.eq_any(&owner_ids))
-        .select((organisations::id, organisations::name))
-        .load::<(Id, String)>(conn)?
-        .into_iter()
-        .collect();
-    let meeting_ids: Vec<Id> = list
+    let orgs: HashMap<Id, String> = crate::db::by_ids(owner_ids, |ids| {
+        organisations::table
+            .filter(organisations::id.eq_any(ids))
+            .select((organisations::id, organisations::name))
+            .load::<(Id, String)>(conn)
+    })?
+    .into_iter()
+    .collect();
+    let meeting_ids = list
         .iter()
         .flat_map(|a| [a.meeting_id, a.due_meeting_id])
-        .flatten()
-        .collect::<std::collections::BTreeSet<Id>>()
-        .into_iter()
-        .collect();
-    let meeting_of: HashMap<Id, (UtcTime, Id)> = meetings::table
-        .filter(meetings::id.eq_any(&meeting_ids))
-        .select((meetings::id, meetings::starts_at, meetings::group_id))
-        .load::<(Id, UtcTime, Id)>(conn)?
-        .into_iter()
-        .map(|(id, starts, group)| (id, (starts, group)))
-        .collect();
-    let item_ids: Vec<Id> = list
-        .iter()
-        .filter_map(|a| a.item_id)
-        .collect::<std::collections::BTreeSet<Id>>()
-        .into_iter()
-        .collect();
-    let item_of: HashMap<Id, (Option<String>, String, bool)> = agenda_items::table
-        .filter(agenda_items::id.eq_any(&item_ids))
-        .select((
-            agenda_items::id,
-            agenda_items::number,
-            agenda_items::title,
-            agenda_items::confidential,
-        ))
-        .load::<(Id, Option<String>, String, bool)>(conn)?
+        .flatten();
+    let meeting_of: HashMap<Id, (UtcTime, Id)> = crate::db::by_ids(meeting_ids, |ids| {
+        meetings::table
+            .filter(meetings::id.eq_any(ids))
+            .select((meetings::id, meetings::starts_at, meetings::group_id))
+            .load::<(Id, UtcTime, Id)>(conn)
+    })?
+    .into_iter()
+    .map(|(id, starts, group)| (id, (starts, group)))
+    .collect();
+    let item_ids = list.iter().filter_map(|a| a.item_id);
+    let item_of: HashMap<Id, (Option<String>, String, bool)> =
+        crate::db::by_ids(item_ids, |ids| {
+            agenda_items::table
+                .filter(agenda_items::id.eq_any(ids))
+                .select((
+                    agenda_items::id,
+                    agenda_items::number,
+                    agenda_items::title,
+                    agenda_items::confidential,
+                ))
+                .load::<(Id, Option<String>, String, bool)>(conn)
+        })?
         .into_iter()
         .map(|(id, number, title, confidential)| (id, (number, title, confidential)))
         .collect();

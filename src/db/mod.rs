@@ -240,6 +240,29 @@ fn mark_if_lost<T>(conn: &mut PooledConn, result: &Result<T, ApiError>) {
     }
 }
 
+/// Ids per `eq_any`: far under SQLite's (32,766) and PostgreSQL's (65,535)
+/// bind-parameter limits.
+pub const IDS_PER_QUERY: usize = 1_000;
+
+/// Runs `load` over `ids`, each once, in chunks of [`IDS_PER_QUERY`], and
+/// answers all the rows: a list built from data (the meetings and items of a
+/// whole action log) never outgrows one statement.
+pub fn by_ids<T>(
+    ids: impl IntoIterator<Item = Id>,
+    mut load: impl FnMut(&[Id]) -> diesel::QueryResult<Vec<T>>,
+) -> diesel::QueryResult<Vec<T>> {
+    let ids: Vec<Id> = ids
+        .into_iter()
+        .collect::<std::collections::BTreeSet<Id>>()
+        .into_iter()
+        .collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        rows.extend(load(chunk)?);
+    }
+    Ok(rows)
+}
+
 /// The one way request handlers reach the database: take a pooled connection
 /// on the blocking thread pool and run `f` in one transaction, so a request
 /// either writes everything or nothing.

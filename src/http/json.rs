@@ -10,9 +10,18 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 
-/// The largest body accepted, set once at start-up.
+/// The largest bodies accepted, set once at start-up: `normal` for every
+/// route, `bulk` for the routes marked [`Bulk`] (a submission of up to
+/// 10,000 values with their comments).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    pub normal: usize,
+    pub bulk: usize,
+}
+
+/// Marks a resource whose body may be as large as `BodyLimit::bulk`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bulk;
 
 /// Like `actix_web::web::Json`, but malformed JSON is a 400 and a wrong type,
 /// missing field or unknown enum value is a 422 naming the field.
@@ -29,7 +38,15 @@ impl<T> Json<T> {
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
     use futures_util::StreamExt;
 
-    let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
+    let limits = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit {
+        normal: 1 << 20,
+        bulk: 1 << 20,
+    });
+    let limit = if req.app_data::<Bulk>().is_some() {
+        limits.bulk
+    } else {
+        limits.normal
+    };
     let too_large = || ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"));
     let declared = req
         .headers()

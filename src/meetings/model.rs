@@ -450,23 +450,27 @@ pub fn views(conn: &mut DbConnection, list: Vec<Meeting>) -> Result<Vec<MeetingV
         .filter(partnership_members::role.eq(MemberRole::StatutoryPartner))
         .select(partnership_members::organisation_id)
         .load(conn)?;
-    let ids: Vec<Id> = list.iter().map(|m| m.id).collect();
-    let rows: Vec<(Id, String, Option<Id>, Option<Id>)> = attendees::table
-        .filter(attendees::meeting_id.eq_any(&ids))
-        .select((
-            attendees::meeting_id,
-            attendees::attendance,
-            attendees::person_id,
-            attendees::deputising_for_person_id,
-        ))
-        .load(conn)?;
-    let person_ids: Vec<Id> = rows.iter().flat_map(|r| [r.2, r.3]).flatten().collect();
-    let organisation_of: HashMap<Id, Option<Id>> = people::table
-        .filter(people::id.eq_any(&person_ids))
-        .select((people::id, people::organisation_id))
-        .load::<(Id, Option<Id>)>(conn)?
-        .into_iter()
-        .collect();
+    let rows: Vec<(Id, String, Option<Id>, Option<Id>)> =
+        crate::db::by_ids(list.iter().map(|m| m.id), |ids| {
+            attendees::table
+                .filter(attendees::meeting_id.eq_any(ids))
+                .select((
+                    attendees::meeting_id,
+                    attendees::attendance,
+                    attendees::person_id,
+                    attendees::deputising_for_person_id,
+                ))
+                .load(conn)
+        })?;
+    let person_ids = rows.iter().flat_map(|r| [r.2, r.3]).flatten();
+    let organisation_of: HashMap<Id, Option<Id>> = crate::db::by_ids(person_ids, |ids| {
+        people::table
+            .filter(people::id.eq_any(ids))
+            .select((people::id, people::organisation_id))
+            .load::<(Id, Option<Id>)>(conn)
+    })?
+    .into_iter()
+    .collect();
     let org = |p: Option<Id>| p.and_then(|p| organisation_of.get(&p).copied().flatten());
     let mut entries: HashMap<Id, Vec<QuorumEntry>> = HashMap::new();
     for (meeting_id, attendance, person, deputising) in rows {

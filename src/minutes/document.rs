@@ -113,13 +113,15 @@ fn names(conn: &mut DbConnection, partnership_id: Id) -> Result<Names, ApiError>
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let org_ids: Vec<Id> = people.values().filter_map(|p| p.organisation_id).collect();
-    let organisations = organisations::table
-        .filter(organisations::id.eq_any(&org_ids))
-        .select((organisations::id, organisations::name))
-        .load::<(Id, String)>(conn)?
-        .into_iter()
-        .collect();
+    let org_ids = people.values().filter_map(|p| p.organisation_id);
+    let organisations = crate::db::by_ids(org_ids, |ids| {
+        organisations::table
+            .filter(organisations::id.eq_any(ids))
+            .select((organisations::id, organisations::name))
+            .load::<(Id, String)>(conn)
+    })?
+    .into_iter()
+    .collect();
     Ok(Names {
         people,
         organisations,

@@ -89,12 +89,21 @@ async fn a_ten_thousand_value_submission_is_one_batch_in_the_change_log() {
     metrics(&app, id_of(&partnership), VALUES);
 
     let submissions = format!("/v1/partnerships/{pid}/submissions");
+    // Each value with a comment, as agencies send them: the body is over
+    // 1 MiB, which a submission may be (MAX_BULK_BODY_BYTES) and others not.
+    let comment = "Quarter 2 2019/20, as reported to the Board; figures validated by the agency's performance team.";
     let submit = |offset: usize| {
         let values: Vec<Value> = (0..VALUES)
-            .map(|i| json!({"metric": code(i), "value": i + offset}))
+            .map(|i| json!({"metric": code(i), "value": i + offset, "comment": comment}))
             .collect();
         json!({"period": "2019-20-Q2", "organisation_id": police["id"], "values": values})
     };
+    let size = serde_json::to_vec(&submit(0)).unwrap().len();
+    assert!(size > 1 << 20, "the body is {size} bytes");
+    let too_large = json!({"name": "x".repeat(size), "kind": "police"});
+    app.post_json("/v1/organisations", &admin, &too_large)
+        .await
+        .expect_problem(413);
     let before = change_log(&app, &pid).await;
     let summary = app
         .post_json(&submissions, &admin, &submit(0))
