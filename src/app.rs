@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::json::BodyLimit;
+use crate::http::shares::{self, Shares};
 use crate::http::telemetry::{self, Telemetry};
 use crate::http::{fallback, idempotency, query, request_log, security_headers};
 use crate::state::AppState;
@@ -115,6 +116,14 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         clock: settings.clock,
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
+    let shares = web::Data::new(Shares::new(
+        settings.db_share,
+        settings.db_platform_share,
+        settings.db_share_wait,
+    ));
+    telemetry
+        .register(shares.collectors())
+        .map_err(|e| format!("telemetry: {e}"))?;
     let keys = web::Data::from(settings.token_keys.clone());
     let trust_forwarded_for = settings.trust_forwarded_for;
     let limiter = web::Data::new(FailureLimiter::new(
@@ -138,6 +147,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(keys.clone())
             .app_data(limiter.clone())
             .app_data(live_clients.clone())
+            .app_data(shares.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(body_limit)
             .app_data(operations.clone())
@@ -156,6 +166,9 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .wrap(from_fn(idempotency::middleware))
             // Before anything reads the caller: a revoked client's token is refused.
             .wrap(from_fn(crate::clients::live::middleware))
+            // Each request in its partnership's share of the database, before
+            // it takes a thread or a connection (the client check reads one).
+            .wrap(from_fn(shares::middleware))
             .wrap(from_fn(query::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),

@@ -35,6 +35,12 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// How long a request waits on the database (`DB_*_TIMEOUT_*`).
     pub db_waits: crate::db::Waits,
+    /// Connections one partnership's requests may hold at once (`DB_SHARE`).
+    pub db_share: u32,
+    /// Connections the requests that name no partnership may hold at once.
+    pub db_platform_share: u32,
+    /// Longest a request waits for its partnership's share, then 503.
+    pub db_share_wait: std::time::Duration,
     pub workers: usize,
 }
 
@@ -138,6 +144,21 @@ impl Settings {
         }
 
         let db_waits = db_waits(&lookup)?;
+        let db_share = parse_number(
+            &lookup,
+            "DB_SHARE",
+            crate::http::shares::default_share(db_pool_size),
+        )?;
+        let db_platform_share = parse_number(
+            &lookup,
+            "DB_PLATFORM_SHARE",
+            crate::http::shares::default_platform_share(db_pool_size),
+        )?;
+        if db_share == 0 || db_platform_share == 0 {
+            return Err(bad("DB_SHARE", "shares must be at least 1"));
+        }
+        let db_share_wait =
+            std::time::Duration::from_millis(parse_number(&lookup, "DB_SHARE_WAIT_MS", 2_000)?);
 
         Ok(Settings {
             database,
@@ -153,6 +174,9 @@ impl Settings {
             clock,
             db_pool_size,
             db_waits,
+            db_share,
+            db_platform_share,
+            db_share_wait,
             workers,
         })
     }

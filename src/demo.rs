@@ -13,6 +13,7 @@ use crate::actions::rules::{CreateAction, CreateUpdate};
 use crate::attendees::rules::{Attendance, AttendeeRole, CreateAttendee};
 use crate::auth::tenant::{Contribute, Manage, Tenant};
 use crate::auth::Principal;
+use crate::db::counter::Scope;
 use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::decisions::rules::{CreateDecision, Outcome};
 use crate::error::ApiError;
@@ -184,9 +185,9 @@ pub fn load(
     let pid = partnership.id;
     let tenant = Tenant::<Manage>::check(actor.clone(), pid)?;
     let contributor = Tenant::<Contribute>::check(actor.clone(), pid)?;
-    // The registry's write scope and the partnership's: organisations,
-    // members and people refer to the registry.
-    let mut tx = Tx::hold_all(db, &organisations::model::referring_scope(pid), now)?;
+    // The registry's write scope and the partnership's: organisations are
+    // created, members and people refer to them.
+    let mut tx = Tx::hold_all(db, &[Scope::Platform, Scope::Partnership(pid)], now)?;
     let conn = &mut tx;
     let mut orgs = HashMap::new();
     for o in fixture.organisations {

@@ -78,6 +78,10 @@ pub enum ApiError {
     NotAcceptable(String),
     #[error("database unavailable")]
     Unavailable,
+    /// The caller's partnership is using its whole share of the database
+    /// (`http::shares`): 503, retry shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -137,7 +141,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
-            Self::Unavailable => ("unavailable", "Service unavailable"),
+            Self::Unavailable | Self::Busy(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -165,7 +169,8 @@ impl ApiError {
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
             | Self::Unprocessable(d)
-            | Self::NotAcceptable(d) => d.clone(),
+            | Self::NotAcceptable(d)
+            | Self::Busy(d) => d.clone(),
         };
         let errors = match self {
             Self::Validation(errors) | Self::MissingReference(errors) | Self::Query(errors) => {
@@ -205,7 +210,7 @@ impl ResponseError for ApiError {
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -233,6 +238,10 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            // Its own requests will soon have finished.
+            Self::Busy(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }

@@ -62,6 +62,33 @@ pub(super) fn hold(conn: &mut DbConnection, scope: Scope, name: &str) -> Result<
     Ok(())
 }
 
+/// Holds `name` in `scope` shared (`FOR SHARE` on PostgreSQL): any number
+/// of transactions may hold it so together, while one that holds it
+/// exclusively ([`hold`]) waits for them, or they for it. Creates the counter
+/// at 0 when it does not exist yet. A no-op on SQLite (one writer).
+pub(super) fn hold_shared(
+    conn: &mut DbConnection,
+    scope: Scope,
+    name: &str,
+) -> Result<(), ApiError> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let row = (c::scope.eq(scope.key()), c::name.eq(name), c::value.eq(0));
+    diesel::insert_into(c::counters)
+        .values(row)
+        .on_conflict((c::scope, c::name))
+        .do_nothing()
+        .execute(pg)?;
+    c::counters
+        .filter(c::scope.eq(scope.key()))
+        .filter(c::name.eq(name))
+        .select(c::value)
+        .for_share()
+        .first::<i64>(pg)?;
+    Ok(())
+}
+
 /// Takes the next `n` numbers of `name` in `scope` in one statement and
 /// answers the last of them (the first is `last - n + 1`): a batch of n
 /// records numbers its events without n round trips.

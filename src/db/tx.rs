@@ -31,6 +31,8 @@ pub struct Tx<'c> {
     conn: &'c mut DbConnection,
     /// In lock order: ascending, the platform before every partnership.
     held: Vec<Scope>,
+    /// The registry's log held shared ([`Tx::referring`]).
+    registry_shared: bool,
     /// The service clock's time of the request: every `updated_at` and every
     /// audit event's `occurred_at` written in this transaction.
     now: UtcTime,
@@ -52,6 +54,7 @@ impl<'c> Tx<'c> {
         let mut tx = Tx {
             conn,
             held: Vec::with_capacity(scopes.len()),
+            registry_shared: false,
             now,
         };
         tx.also_hold(scopes)?;
@@ -65,6 +68,31 @@ impl<'c> Tx<'c> {
         now: UtcTime,
     ) -> Result<Self, ApiError> {
         Self::hold(conn, Scope::Partnership(tenant.partnership_id), now)
+    }
+
+    /// Opens the write scope of a write that may make `partnership_id` refer
+    /// to an organisation of the shared registry (a member, a person of it):
+    /// the registry's change log held *shared*, then the partnership's. Such
+    /// writes of any number of partnerships run together; a change of an
+    /// organisation (which holds the registry's log exclusively, then its
+    /// referrers') waits for them or they for it, so it either sees the new
+    /// referrer (its rule and its log) or comes before it. A stalled write of
+    /// one partnership therefore never holds up another partnership's.
+    pub fn referring(
+        conn: &'c mut DbConnection,
+        partnership_id: Id,
+        now: UtcTime,
+    ) -> Result<Self, ApiError> {
+        counter::hold_shared(conn, Scope::Platform, counter::CHANGE_LOG)?;
+        let mut tx = Self::hold(conn, Scope::Partnership(partnership_id), now)?;
+        tx.registry_shared = true;
+        Ok(tx)
+    }
+
+    /// Whether no organisation of the registry can change before this
+    /// transaction ends (the registry's log held, shared or not).
+    pub fn holds_registry(&self) -> bool {
+        self.registry_shared || self.holds(Scope::Platform)
     }
 
     /// Opens the write scope of the partnership (or the platform) a record
@@ -88,7 +116,7 @@ impl<'c> Tx<'c> {
         wanted.sort_unstable();
         wanted.dedup();
         if let (Some(last), Some(first)) = (self.held.last(), wanted.first()) {
-            if first < last {
+            if first < last || (self.registry_shared && *first == Scope::Platform) {
                 return Err(ApiError::internal(format!(
                     "lock order: {first:?} asked for after {last:?}"
                 )));

@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod query;
 pub mod request_log;
 pub mod security_headers;
+pub mod shares;
 pub mod telemetry;
 
 pub use etag::{derived_view, with_etag, Answer, IfMatch, Versioned};

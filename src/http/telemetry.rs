@@ -58,6 +58,17 @@ impl Telemetry {
         })
     }
 
+    /// Adds collectors kept elsewhere (the shares' counters).
+    pub fn register(
+        &self,
+        collectors: Vec<Box<dyn prometheus::core::Collector>>,
+    ) -> Result<(), prometheus::Error> {
+        for collector in collectors {
+            self.registry.register(collector)?;
+        }
+        Ok(())
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();
         self.requests

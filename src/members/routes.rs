@@ -11,7 +11,6 @@ use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
-use crate::organisations::model::referring_scope;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,7 +48,7 @@ pub async fn create_member(
     let form = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let mut tx = Tx::hold_all(conn, &referring_scope(partnership_id), now)?;
+        let mut tx = Tx::referring(conn, partnership_id, now)?;
         let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/members/{}", record.id),

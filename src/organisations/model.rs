@@ -157,19 +157,16 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// The write scope of a write that may make `partnership_id` refer to an
-/// organisation of the registry (a member, a person of it): the registry's
-/// change log, as a change of an organisation holds first of all, then the
-/// partnership's. It and a change of the organisation queue, and the change
-/// either sees the new referrer (its rule and its log) or comes before it.
-pub fn referring_scope(partnership_id: Id) -> [Scope; 2] {
-    [Scope::Platform, Scope::Partnership(partnership_id)]
-}
-
-/// Refuses (as the bug it would be) a write that refers to the registry
-/// outside a [`referring_scope`].
+/// Refuses (as the bug it would be) a write that makes its partnership refer
+/// to the registry outside a write scope that holds it ([`Tx::referring`]).
 pub fn ensure_registry_held(tx: &Tx<'_>) -> Result<(), ApiError> {
-    tx.ensure_holds(Scope::Platform)
+    if tx.holds_registry() {
+        Ok(())
+    } else {
+        Err(ApiError::internal(
+            "a write that refers to the registry must open its scope with Tx::referring",
+        ))
+    }
 }
 
 /// Renames or re-classifies an organisation. Only a platform administrator
@@ -185,7 +182,7 @@ pub fn update(
     // The registry's log is held (the route opened the platform's write
     // scope) before the row is read: a concurrent change of this organisation
     // has committed by then, so `If-Match: *` never meets a 412.
-    ensure_registry_held(tx)?;
+    tx.ensure_holds(Scope::Platform)?;
     let before = find(tx, id)?;
     let referrers = referring_partnerships(tx, id)?;
     let administered: Vec<Id> = actor

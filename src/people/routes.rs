@@ -10,7 +10,6 @@ use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
-use crate::organisations::model::referring_scope;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -47,7 +46,7 @@ pub async fn create_person(
     let form = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
-        let mut tx = Tx::hold_all(conn, &referring_scope(partnership_id), now)?;
+        let mut tx = Tx::referring(conn, partnership_id, now)?;
         let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/people/{}", record.id),
@@ -135,7 +134,7 @@ pub async fn update_person(
     let patch = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
-        let mut tx = Tx::hold_all(conn, &referring_scope(partnership_id), now)?;
+        let mut tx = Tx::referring(conn, partnership_id, now)?;
         model::update(&mut tx, &principal, partnership_id, id, expected, patch)
     })
     .await?;

@@ -172,13 +172,13 @@ async fn a_stalled_or_stopped_database_is_503_within_a_second_until_it_returns()
 /// The test's own connection to the app's database, holding the lock a
 /// write of `partnership` needs: on PostgreSQL the row of its change-log
 /// counter (`SELECT … FOR UPDATE`), on SQLite the write lock (`BEGIN IMMEDIATE`).
-enum Holder {
+pub enum Holder {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
 }
 
 impl Holder {
-    fn hold(database_url: &str, partnership: &str) -> Holder {
+    pub fn hold(database_url: &str, partnership: &str) -> Holder {
         if database_url.starts_with("postgres") {
             let mut conn = PgConnection::establish(database_url).expect("test connects");
             conn.batch_execute("BEGIN").unwrap();
@@ -197,7 +197,7 @@ impl Holder {
         }
     }
 
-    fn release(self) {
+    pub fn release(self) {
         match self {
             Holder::Pg(mut conn) => conn.batch_execute("ROLLBACK").unwrap(),
             Holder::Sqlite(mut conn) => conn.batch_execute("ROLLBACK").unwrap(),

@@ -9,6 +9,7 @@ mod clients;
 mod contract;
 mod contract_edges;
 mod crash;
+mod fair_shares;
 mod helpers;
 mod hostile;
 mod hostile_records;

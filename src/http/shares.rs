@@ -1,0 +1,329 @@
+//! Fair shares of the database. One instance serves many partnerships, and
+//! its pool of connections (and the blocking threads that use them) is what
+//! they share: a partnership's requests hold at most its share of them at
+//! once (`DB_SHARE`, by default a quarter of the pool and at least 2), and
+//! the rest of its requests wait here, before they take a thread or a
+//! connection, for at most `DB_SHARE_WAIT_MS`; then they are answered 503
+//! with `Retry-After`. Another partnership's requests never wait behind them.
+//!
+//! A request is charged to the partnership in its path
+//! (`/v1/partnerships/{id}/...`), or, for a record named by a top-level id
+//! (`/v1/meetings/{id}/...`, `/v1/actions/{id}/...`, a published meeting by
+//! its partnership's slug), to the partnership the record belongs to: found by
+//! one lookup in the platform's share, and remembered, as a record never
+//! moves to another partnership. Requests that name no partnership (the
+//! platform's lists, the registry, the token endpoint) and ids that name no
+//! record run in the platform's share (`DB_PLATFORM_SHARE`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use diesel::prelude::*;
+use prometheus::{IntCounterVec, Opts};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::db::schema::{actions, meetings, partnerships};
+use crate::db::{self, DbPool, Id};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Whose share a request runs in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Share {
+    Platform,
+    Partnership(Id),
+}
+
+impl Share {
+    fn label(&self) -> String {
+        match self {
+            Share::Platform => "platform".to_owned(),
+            Share::Partnership(id) => id.to_string(),
+        }
+    }
+}
+
+/// What a path names, before any lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Named {
+    /// `/v1/partnerships/{id}/...`
+    Partnership(Id),
+    /// `/v1/meetings/{id}/...`
+    Meeting(Id),
+    /// `/v1/actions/{id}/...`
+    Action(Id),
+    /// `/v1/public/partnerships/{slug}/...`
+    Slug(String),
+    /// Anything else: the platform's share.
+    Nothing,
+}
+
+/// Reads what a request path names (a plain function of the path).
+pub fn named(path: &str) -> Named {
+    let mut segments = path.trim_start_matches('/').split('/');
+    if segments.next() != Some("v1") {
+        return Named::Nothing;
+    }
+    let id = |s: Option<&str>| s.and_then(|s| s.parse::<Id>().ok());
+    match segments.next() {
+        Some("partnerships") => id(segments.next()).map_or(Named::Nothing, Named::Partnership),
+        Some("meetings") => id(segments.next()).map_or(Named::Nothing, Named::Meeting),
+        Some("actions") => id(segments.next()).map_or(Named::Nothing, Named::Action),
+        Some("public") => match (segments.next(), segments.next()) {
+            (Some("partnerships"), Some(slug)) if !slug.is_empty() && slug.len() <= 100 => {
+                Named::Slug(slug.to_owned())
+            }
+            _ => Named::Nothing,
+        },
+        _ => Named::Nothing,
+    }
+}
+
+/// How many of the pool's connections one partnership's requests may hold at
+/// once, by default: a quarter of the pool, at least 2 (and never more than
+/// the pool).
+pub fn default_share(pool: u32) -> u32 {
+    (pool / 4).max(2).min(pool.max(1))
+}
+
+/// The platform's share by default: half the pool, at least 2.
+pub fn default_platform_share(pool: u32) -> u32 {
+    (pool / 2).max(2).min(pool.max(1))
+}
+
+/// Records remembered per instance (whose record an id is); past it the
+/// memory starts afresh.
+const REMEMBERED: usize = 100_000;
+
+/// The shares of one instance, and what it has learnt of whose records are whose.
+pub struct Shares {
+    per_partnership: usize,
+    platform: usize,
+    wait: Duration,
+    gates: Mutex<HashMap<Share, Arc<Semaphore>>>,
+    owners: Mutex<HashMap<Named, Id>>,
+    waits: IntCounterVec,
+    refusals: IntCounterVec,
+}
+
+impl Shares {
+    pub fn new(per_partnership: u32, platform: u32, wait: Duration) -> Self {
+        let counter = |name: &str, help: &str| {
+            IntCounterVec::new(Opts::new(name, help), &["share"])
+                .unwrap_or_else(|e| panic!("a counter's options are static: {e}"))
+        };
+        Shares {
+            per_partnership: per_partnership.max(1) as usize,
+            platform: platform.max(1) as usize,
+            wait,
+            gates: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
+            waits: counter(
+                "db_share_waits_total",
+                "Requests that waited for their partnership's share of the database \
+                 (share: a partnership id, or platform)",
+            ),
+            refusals: counter(
+                "db_share_refusals_total",
+                "Requests answered 503 because their partnership's share of the database \
+                 stayed full for DB_SHARE_WAIT_MS",
+            ),
+        }
+    }
+
+    /// The counters `/metrics` shows.
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![
+            Box::new(self.waits.clone()),
+            Box::new(self.refusals.clone()),
+        ]
+    }
+
+    fn gate(&self, share: &Share) -> Arc<Semaphore> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let size = match share {
+            Share::Platform => self.platform,
+            Share::Partnership(_) => self.per_partnership,
+        };
+        gates
+            .entry(share.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(size)))
+            .clone()
+    }
+
+    /// Takes a place in `share`, waiting at most the configured time.
+    pub async fn enter(&self, share: &Share) -> Result<OwnedSemaphorePermit, ApiError> {
+        let gate = self.gate(share);
+        if let Ok(permit) = gate.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.waits.with_label_values(&[&share.label()]).inc();
+        match tokio::time::timeout(self.wait, gate.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                self.refusals.with_label_values(&[&share.label()]).inc();
+                Err(ApiError::Busy(format!(
+                    "{} is using its whole share of the database; retry shortly",
+                    match share {
+                        Share::Platform => "the platform".to_owned(),
+                        Share::Partnership(id) => format!("partnership {id}"),
+                    }
+                )))
+            }
+        }
+    }
+
+    /// The share a request naming `named` runs in.
+    async fn share_of(&self, pool: &DbPool, named: Named) -> Result<Share, ApiError> {
+        let named = match named {
+            Named::Nothing => return Ok(Share::Platform),
+            Named::Partnership(id) => return Ok(Share::Partnership(id)),
+            other => other,
+        };
+        if let Some(id) = self.remembered(&named) {
+            return Ok(Share::Partnership(id));
+        }
+        let owner = {
+            let _place = self.enter(&Share::Platform).await?;
+            let asked = named.clone();
+            db::read(pool, move |conn| owner_of(conn, &asked)).await?
+        };
+        Ok(match owner {
+            Some(id) => {
+                self.remember(named, id);
+                Share::Partnership(id)
+            }
+            // No such record: the handler answers 404, in the platform's share.
+            None => Share::Platform,
+        })
+    }
+
+    fn remembered(&self, named: &Named) -> Option<Id> {
+        let owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners.get(named).copied()
+    }
+
+    fn remember(&self, named: Named, owner: Id) {
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        if owners.len() >= REMEMBERED {
+            owners.clear();
+        }
+        owners.insert(named, owner);
+    }
+}
+
+/// The partnership a top-level record belongs to, if the record exists.
+fn owner_of(conn: &mut db::DbConnection, named: &Named) -> Result<Option<Id>, ApiError> {
+    Ok(match named {
+        Named::Meeting(id) => meetings::table
+            .find(*id)
+            .select(meetings::partnership_id)
+            .first(conn)
+            .optional()?,
+        Named::Action(id) => actions::table
+            .find(*id)
+            .select(actions::partnership_id)
+            .first(conn)
+            .optional()?,
+        Named::Slug(slug) => partnerships::table
+            .filter(partnerships::slug.eq(slug))
+            .select(partnerships::id)
+            .first(conn)
+            .optional()?,
+        Named::Partnership(id) => Some(*id),
+        Named::Nothing => None,
+    })
+}
+
+/// Runs each `/v1` request in its partnership's share (see the module).
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let (Some(shares), Some(state)) = (
+        req.app_data::<web::Data<Shares>>().cloned(),
+        req.app_data::<web::Data<AppState>>().cloned(),
+    ) else {
+        return next.call(req).await;
+    };
+    let named = named(req.path());
+    let started = Instant::now();
+    let share = shares.share_of(&state.pool, named).await?;
+    let place = shares.enter(&share).await?;
+    if started.elapsed() > Duration::from_millis(100) {
+        log::debug!(
+            "{} waited {} ms for its share of the database",
+            share.label(),
+            started.elapsed().as_millis()
+        );
+    }
+    let response = next.call(req).await;
+    drop(place);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_partnership_or_record() {
+        let id: Id = "01938f6e-0000-7000-8000-000000000001".parse().unwrap();
+        assert_eq!(
+            named(&format!("/v1/partnerships/{id}/actions")),
+            Named::Partnership(id)
+        );
+        assert_eq!(
+            named(&format!("/v1/partnerships/{id}")),
+            Named::Partnership(id)
+        );
+        assert_eq!(
+            named(&format!("/v1/meetings/{id}/items")),
+            Named::Meeting(id)
+        );
+        assert_eq!(named(&format!("/v1/actions/{id}")), Named::Action(id));
+        assert_eq!(
+            named(&format!(
+                "/v1/public/partnerships/hscp/meetings/{id}/minutes"
+            )),
+            Named::Slug("hscp".into())
+        );
+        for platform in [
+            "/v1/partnerships",
+            "/v1/partnerships/not-an-id/people",
+            "/v1/organisations",
+            "/v1/oauth/token",
+            "/v1/audit-events",
+            "/healthz",
+            "/v2/partnerships/01938f6e-0000-7000-8000-000000000001",
+        ] {
+            assert_eq!(named(platform), Named::Nothing, "{platform}");
+        }
+    }
+
+    #[test]
+    fn a_partnership_gets_a_quarter_of_the_pool_and_at_least_two() {
+        assert_eq!(default_share(8), 2);
+        assert_eq!(default_share(32), 8);
+        assert_eq!(default_share(1), 1);
+        assert_eq!(default_platform_share(8), 4);
+        assert_eq!(default_platform_share(2), 2);
+    }
+
+    #[actix_web::test]
+    async fn a_full_share_refuses_after_the_wait_and_others_pass() {
+        let shares = Shares::new(1, 1, Duration::from_millis(20));
+        let a = Share::Partnership(Id::new());
+        let b = Share::Partnership(Id::new());
+        let held = shares.enter(&a).await.unwrap();
+        assert!(matches!(shares.enter(&a).await, Err(ApiError::Busy(_))));
+        assert!(shares.enter(&b).await.is_ok());
+        drop(held);
+        assert!(shares.enter(&a).await.is_ok());
+    }
+}
