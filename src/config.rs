@@ -157,8 +157,11 @@ impl Settings {
         if db_share == 0 || db_platform_share == 0 {
             return Err(bad("DB_SHARE", "shares must be at least 1"));
         }
-        let db_share_wait =
-            std::time::Duration::from_millis(parse_number(&lookup, "DB_SHARE_WAIT_MS", 2_000)?);
+        let db_share_wait = std::time::Duration::from_millis(parse_number(
+            &lookup,
+            "DB_SHARE_WAIT_MS",
+            db_waits.checkout.as_millis() as u64,
+        )?);
 
         Ok(Settings {
             database,

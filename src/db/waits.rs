@@ -84,9 +84,25 @@ impl Waits {
 #[derive(Debug, Clone, Copy)]
 pub struct Asked(Instant);
 
+tokio::task_local! {
+    /// When the request began waiting for its share of the database
+    /// (`http::shares`), for its first checkout.
+    static ARRIVED: std::cell::Cell<Option<Instant>>;
+}
+
+/// Runs a request's handler knowing when it began waiting for its share of
+/// the database: its first checkout then gets only what is left of the
+/// checkout timeout, so share and pool together wait no longer than it.
+pub async fn arrived_at<F: std::future::Future>(at: Instant, handler: F) -> F::Output {
+    ARRIVED.scope(std::cell::Cell::new(Some(at)), handler).await
+}
+
 impl Asked {
+    /// Now, or, for a request's first call to the database, when it began
+    /// waiting for its share.
     pub fn now() -> Self {
-        Asked(Instant::now())
+        let arrived = ARRIVED.try_with(|at| at.take()).ok().flatten();
+        Asked(arrived.unwrap_or_else(Instant::now))
     }
 }
 

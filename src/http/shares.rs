@@ -5,6 +5,9 @@
 //! the rest of its requests wait here, before they take a thread or a
 //! connection, for at most `DB_SHARE_WAIT_MS`; then they are answered 503
 //! with `Retry-After`. Another partnership's requests never wait behind them.
+//! The wait counts towards the request's checkout timeout
+//! (`DB_CHECKOUT_TIMEOUT_MS`, the default share wait too), so a request waits
+//! no longer for its share and a connection together than for a connection.
 //!
 //! A request is charged to the partnership in its path
 //! (`/v1/partnerships/{id}/...`), or, for a record named by a top-level id
@@ -262,7 +265,7 @@ pub async fn middleware(
             started.elapsed().as_millis()
         );
     }
-    let response = next.call(req).await;
+    let response = db::waits::arrived_at(started, next.call(req)).await;
     drop(place);
     response
 }
