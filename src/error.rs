@@ -388,7 +388,8 @@ const TOO_LARGE: (u16, &str) = (413, "The body is larger than the service accept
 const NOT_JSON: (u16, &str) = (415, "The body is not `application/json`.");
 const UNAVAILABLE: (u16, &str) = (
     503,
-    "The database is unreachable; retry after `Retry-After` seconds.",
+    "The database is unreachable, or the partnership's requests are using its whole \
+     share of it; retry after `Retry-After` seconds.",
 );
 
 type Responses =

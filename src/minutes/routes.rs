@@ -146,6 +146,7 @@ pub async fn get_minutes(
         (status = 400, description = "A malformed `Accept` header", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such published minutes", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, or the partnership's requests are using its whole share of it", body = crate::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = i32, description = "Seconds to wait"))),
     )
 )]
 pub async fn public_minutes(
