@@ -137,9 +137,10 @@ pub fn insert_many<T: Record + BatchInsert>(
 }
 
 /// Writes each `after` over its `before` (all of one partnership, each read
-/// in this transaction after the log was held, so current): one `UPDATE` a
-/// row, and their audit events as one batch. Answers the records as stored.
-pub fn update_many<T: Record>(
+/// in this write scope, so current: nobody else writes the partnership's rows
+/// until it ends) by multi-row upserts on the id, chunked like inserts, and
+/// their audit events as one batch. Answers the records as stored.
+pub fn update_many<T: Record + BatchUpdate>(
     tx: &mut Tx<'_>,
     actor: &Principal,
     changes: Vec<(T, T)>,
@@ -148,9 +149,28 @@ pub fn update_many<T: Record>(
         return Ok(Vec::new());
     };
     in_scope(tx, first)?;
+    let now = tx.now();
     let mut stored = Vec::with_capacity(changes.len());
     for (before, after) in &changes {
-        stored.push(write(tx, before, after.clone())?);
+        if Scope::of(after.partnership_id()) != Scope::of(first.partnership_id())
+            || after.id() != before.id()
+        {
+            return Err(ApiError::internal(
+                "a batch update changes records of one partnership, each in place",
+            ));
+        }
+        let mut after = after.clone();
+        after.stamp(before.version() + 1, now);
+        stored.push(after);
+    }
+    for chunk in stored.chunks(ROWS_PER_INSERT) {
+        let written = T::update_rows(chunk, tx).map_err(|e| write_error(first, e))?;
+        if written != chunk.len() {
+            return Err(ApiError::internal(format!(
+                "a batch update wrote {written} of {} rows",
+                chunk.len()
+            )));
+        }
     }
     let audited: Vec<(Option<&T>, Option<&T>)> = changes
         .iter()
@@ -311,10 +331,47 @@ pub trait BatchInsert: Sized {
     fn insert_rows(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>;
 }
 
+/// A row type whose stored rows are rewritten by multi-row upserts on the id
+/// (`INSERT ... ON CONFLICT (id) DO UPDATE SET` the listed columns); write it
+/// with [`batch_insert!`](crate::batch_insert)'s `update:` list.
+pub trait BatchUpdate: BatchInsert {
+    /// Writes each of `rows` over the stored row of its id; answers the rows written.
+    fn update_rows(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>;
+}
+
 /// Implements [`BatchInsert`] for a row type of `table`: the statement is
 /// built for each backend, as diesel builds multi-row inserts per backend.
+/// With `update: [columns]`, [`BatchUpdate`] too, rewriting those columns.
 #[macro_export]
 macro_rules! batch_insert {
+    ($type:ty, $table:path, update: [$($column:ident),+ $(,)?] $(,)?) => {
+        $crate::batch_insert!($type, $table);
+        impl $crate::db::store::BatchUpdate for $type {
+            fn update_rows(
+                rows: &[Self],
+                conn: &mut $crate::db::DbConnection,
+            ) -> diesel::QueryResult<usize> {
+                use diesel::upsert::excluded;
+                use diesel::{ExpressionMethods, RunQueryDsl};
+                use $table as table;
+                let set = ($(table::$column.eq(excluded(table::$column))),+);
+                match conn {
+                    $crate::db::DbConnection::Pg(pg) => diesel::insert_into(table::table)
+                        .values(rows)
+                        .on_conflict(table::id)
+                        .do_update()
+                        .set(set)
+                        .execute(pg),
+                    $crate::db::DbConnection::Sqlite(lite) => diesel::insert_into(table::table)
+                        .values(rows)
+                        .on_conflict(table::id)
+                        .do_update()
+                        .set(set)
+                        .execute(lite),
+                }
+            }
+        }
+    };
     ($type:ty, $table:path) => {
         impl $crate::db::store::BatchInsert for $type {
             fn insert_rows(

@@ -49,7 +49,11 @@ pub struct MetricValue {
 }
 
 crate::record!(MetricValue, "metric_value", values);
-crate::batch_insert!(MetricValue, crate::db::schema::metric_values);
+crate::batch_insert!(
+    MetricValue,
+    crate::db::schema::metric_values,
+    update: [value, comment, submitted_by, version, updated_at],
+);
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
 /// there refuses all of it. Values are then judged one by one.
