@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::http::json::BodyLimit;
 use crate::http::telemetry::{self, Telemetry};
 use crate::http::{fallback, idempotency, query, request_log, security_headers};
+use crate::rate_limits::RateLimits;
 use crate::state::AppState;
 
 pub struct Application {
@@ -101,6 +102,8 @@ fn cors(origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
             header::HeaderName::from_static("idempotent-replayed"),
+            crate::rate_limits::middleware::RATELIMIT_POLICY,
+            crate::rate_limits::middleware::RATELIMIT,
         ])
         .max_age(3600);
     // A request from another origin still gets its answer (servers and
@@ -123,6 +126,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         std::time::Duration::from_secs(settings.token_failure_window_seconds),
     ));
     let live_clients = web::Data::new(LiveClients::default());
+    let rate_limits = web::Data::new(RateLimits::new(settings.rate_limits));
     let body_limit = BodyLimit {
         normal: settings.max_body_bytes,
         bulk: settings.max_bulk_body_bytes,
@@ -138,6 +142,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(keys.clone())
             .app_data(limiter.clone())
             .app_data(live_clients.clone())
+            .app_data(rate_limits.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(body_limit)
             .app_data(operations.clone())
@@ -154,9 +159,14 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             // is counted. Unknown query parameters are refused before a key
             // is looked up or stored, and with the CORS headers.
             .wrap(from_fn(idempotency::middleware))
-            // Before anything reads the caller: a revoked client's token is refused.
-            .wrap(from_fn(crate::clients::live::middleware))
             .wrap(from_fn(query::middleware))
+            // A caller over its rate limit is refused before anything else
+            // runs for it, and every answer to a limited request (a 400 for
+            // a query parameter too) carries the RateLimit fields.
+            .wrap(from_fn(crate::rate_limits::middleware))
+            // Before anything reads the caller: a revoked client's token is
+            // refused; a live client's own rate limit is looked up.
+            .wrap(from_fn(crate::clients::live::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),

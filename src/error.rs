@@ -78,6 +78,10 @@ pub enum ApiError {
     NotAcceptable(String),
     #[error("database unavailable")]
     Unavailable,
+    /// The caller is over its rate limit: 429 with `Retry-After` (whole
+    /// seconds, at least 1). See `crate::rate_limits`.
+    #[error("rate limited: {detail}")]
+    RateLimited { retry_after: u64, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -138,6 +142,7 @@ impl ApiError {
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
+            Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -152,7 +157,7 @@ impl ApiError {
                     .collect::<Vec<_>>()
                     .join("; ")
             }
-            Self::Unauthorized { detail, .. } => detail.clone(),
+            Self::Unauthorized { detail, .. } | Self::RateLimited { detail, .. } => detail.clone(),
             Self::Unavailable => "the database is unreachable or busy; retry shortly".to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -206,6 +211,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -233,6 +239,12 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from((*retry_after).max(1)),
+                );
             }
             _ => {}
         }
