@@ -19,6 +19,7 @@ use crate::http::json::BodyLimit;
 use crate::http::shares::{self, Shares};
 use crate::http::telemetry::{self, Telemetry};
 use crate::http::{fallback, idempotency, query, request_log, security_headers};
+use crate::rate_limits::RateLimits;
 use crate::state::AppState;
 
 pub struct Application {
@@ -102,6 +103,8 @@ fn cors(origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
             header::HeaderName::from_static("idempotent-replayed"),
+            crate::rate_limits::middleware::RATELIMIT_POLICY,
+            crate::rate_limits::middleware::RATELIMIT,
         ])
         .max_age(3600);
     // A request from another origin still gets its answer (servers and
@@ -132,6 +135,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         std::time::Duration::from_secs(settings.token_failure_window_seconds),
     ));
     let live_clients = web::Data::new(LiveClients::default());
+    let rate_limits = web::Data::new(RateLimits::new(settings.rate_limits));
     let body_limit = BodyLimit {
         normal: settings.max_body_bytes,
         bulk: settings.max_bulk_body_bytes,
@@ -148,6 +152,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             .app_data(limiter.clone())
             .app_data(live_clients.clone())
             .app_data(shares.clone())
+            .app_data(rate_limits.clone())
             .app_data(web::Data::new(TrustedProxies(trust_forwarded_for)))
             .app_data(body_limit)
             .app_data(operations.clone())
@@ -164,12 +169,17 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
             // is counted. Unknown query parameters are refused before a key
             // is looked up or stored, and with the CORS headers.
             .wrap(from_fn(idempotency::middleware))
-            // Before anything reads the caller: a revoked client's token is refused.
-            .wrap(from_fn(crate::clients::live::middleware))
             // Each request in its partnership's share of the database, before
-            // it takes a thread or a connection (the client check reads one).
+            // it takes a thread or a connection.
             .wrap(from_fn(shares::middleware))
             .wrap(from_fn(query::middleware))
+            // A caller over its rate limit is refused before anything else
+            // runs for it, and every answer to a limited request (a 400 for
+            // a query parameter too) carries the RateLimit fields.
+            .wrap(from_fn(crate::rate_limits::middleware))
+            // Before anything reads the caller: a revoked client's token is
+            // refused; a live client's own rate limit is looked up.
+            .wrap(from_fn(crate::clients::live::middleware))
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),

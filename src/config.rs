@@ -23,6 +23,9 @@ pub struct Settings {
     pub token_failure_window_seconds: u64,
     /// Behind a load balancer that appends the caller to `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Requests per caller (`RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST`),
+    /// shared by `INSTANCES` instances.
+    pub rate_limits: crate::rate_limits::Limits,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Largest body of a bulk route (a submission), in bytes.
@@ -106,6 +109,7 @@ impl Settings {
             }
         };
 
+        let rate_limits = rate_limits(&lookup)?;
         let max_body_bytes = parse_number(&lookup, "MAX_BODY_BYTES", 1_048_576)?;
         let max_bulk_body_bytes = parse_number(&lookup, "MAX_BULK_BODY_BYTES", 16_777_216)?;
         let cors_allowed_origins = lookup("CORS_ALLOWED_ORIGINS")
@@ -171,6 +175,7 @@ impl Settings {
             token_failures_per_address,
             token_failure_window_seconds,
             trust_forwarded_for,
+            rate_limits,
             max_body_bytes,
             max_bulk_body_bytes,
             cors_allowed_origins,
@@ -324,6 +329,31 @@ fn write_private(file: &std::path::Path, contents: &str) -> std::io::Result<()> 
     options.open(file)?.write_all(contents.as_bytes())
 }
 
+/// The rate limit per caller. `RATE_LIMIT_PER_MINUTE=0` turns the default
+/// off (a client with a limit of its own keeps it); the number of instances
+/// is at least 1 and the burst 1 to 1,000,000 (the most a client may be
+/// given: it keeps a bucket's refill time within what the limiter counts).
+fn rate_limits(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::rate_limits::Limits, ConfigError> {
+    let at_least_one = |variable: &'static str, default: u32| -> Result<u32, ConfigError> {
+        match parse_number(lookup, variable, default)? {
+            0 => Err(bad(variable, "must be at least 1")),
+            n => Ok(n),
+        }
+    };
+    Ok(crate::rate_limits::Limits {
+        per_minute: parse_number(lookup, "RATE_LIMIT_PER_MINUTE", 600)?,
+        burst: match at_least_one("RATE_LIMIT_BURST", 100)? {
+            n if n > crate::rate_limits::rules::MAX_LIMIT => {
+                return Err(bad("RATE_LIMIT_BURST", "must be at most 1000000"))
+            }
+            n => n,
+        },
+        instances: at_least_one("INSTANCES", 1)?,
+    })
+}
+
 /// The database wait bounds; each at least 1 (0 would mean "wait forever"
 /// to PostgreSQL).
 fn db_waits(lookup: &impl Fn(&str) -> Option<String>) -> Result<crate::db::Waits, ConfigError> {
@@ -398,6 +428,44 @@ mod tests {
             "DB_CONNECT_TIMEOUT_S",
         ] {
             let err = settings(&[SECRET, (variable, "0")]).unwrap_err();
+            assert_eq!(err.variable, variable);
+        }
+    }
+
+    #[test]
+    fn rate_limits_default_for_machine_integrations_and_may_be_turned_off() {
+        let s = settings(&[SECRET]).unwrap();
+        assert_eq!(
+            s.rate_limits,
+            crate::rate_limits::Limits {
+                per_minute: 600,
+                burst: 100,
+                instances: 1
+            }
+        );
+        let s = settings(&[
+            SECRET,
+            ("RATE_LIMIT_PER_MINUTE", "0"),
+            ("RATE_LIMIT_BURST", "1000000"),
+            ("INSTANCES", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                s.rate_limits.per_minute,
+                s.rate_limits.burst,
+                s.rate_limits.instances
+            ),
+            (0, 1_000_000, 3)
+        );
+        for (variable, value) in [
+            ("RATE_LIMIT_BURST", "0"),
+            ("RATE_LIMIT_BURST", "1000001"),
+            ("INSTANCES", "0"),
+            ("RATE_LIMIT_PER_MINUTE", "-1"),
+            ("INSTANCES", "two"),
+        ] {
+            let err = settings(&[SECRET, (variable, value)]).unwrap_err();
             assert_eq!(err.variable, variable);
         }
     }

@@ -82,6 +82,10 @@ pub enum ApiError {
     /// (`http::shares`): 503, retry shortly.
     #[error("busy: {0}")]
     Busy(String),
+    /// The caller is over its rate limit: 429 with `Retry-After` (whole
+    /// seconds, at least 1). See `crate::rate_limits`.
+    #[error("rate limited: {detail}")]
+    RateLimited { retry_after: u64, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -142,6 +146,7 @@ impl ApiError {
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
             Self::Unavailable | Self::Busy(_) => ("unavailable", "Service unavailable"),
+            Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -156,7 +161,7 @@ impl ApiError {
                     .collect::<Vec<_>>()
                     .join("; ")
             }
-            Self::Unauthorized { detail, .. } => detail.clone(),
+            Self::Unauthorized { detail, .. } | Self::RateLimited { detail, .. } => detail.clone(),
             Self::Unavailable => "the database is unreachable or busy; retry shortly".to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -211,6 +216,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -242,6 +248,12 @@ impl ResponseError for ApiError {
             // Its own requests will soon have finished.
             Self::Busy(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from((*retry_after).max(1)),
+                );
             }
             _ => {}
         }

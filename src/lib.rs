@@ -26,6 +26,7 @@ pub mod ops;
 pub mod organisations;
 pub mod partnerships;
 pub mod people;
+pub mod rate_limits;
 pub mod state;
 pub mod submissions;
 pub mod validate;

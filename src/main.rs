@@ -192,7 +192,12 @@ fn run(command: Command) -> Result<(), String> {
             let now = settings.clock.now();
             let issued = db::transaction(&mut conn, |conn| {
                 let mut tx = db::Tx::hold(conn, grant.scope(), now)?;
-                clients::model::create(&mut tx, &operator, &name, grant)
+                let fields = clients::rules::ClientFields {
+                    name,
+                    rate_limit_per_minute: None,
+                    rate_limit_burst: None,
+                };
+                clients::model::create(&mut tx, &operator, fields, grant)
             })
             .map_err(|e| e.problem().detail)?;
             println!(

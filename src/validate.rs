@@ -261,6 +261,16 @@ where
         .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
 }
 
+/// [`whole_number`] for a PATCH body's nullable number: `null` (clear it)
+/// is `Some(None)`, a field left out (keep it) `None`. Use with
+/// `#[serde(default, deserialize_with = "patch_whole_number")]`.
+pub fn patch_whole_number<'de, D>(deserializer: D) -> Result<Option<Option<i32>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    whole_number(deserializer).map(Some)
+}
+
 /// For PATCH bodies: tells a field sent as `null` (clear it) from one left out
 /// (keep it). Use with `#[serde(default, deserialize_with = "patch_nullable")]`.
 pub fn patch_nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>

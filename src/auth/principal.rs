@@ -87,11 +87,11 @@ impl Checked {
 }
 
 /// The API client a token of this service was issued to, and the client's
-/// version then (absent in tokens issued before versions were carried).
+/// secret generation then (absent in tokens issued before it was carried).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientToken {
     pub id: Id,
-    pub version: Option<i32>,
+    pub generation: Option<i32>,
 }
 
 impl Principal {

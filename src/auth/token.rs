@@ -41,8 +41,9 @@ pub struct Claims {
     /// The caller's role in each partnership it may see.
     #[serde(default)]
     pub roles: BTreeMap<Id, Role>,
-    /// The version of the API client the token was issued to: a revoked or
-    /// rotated client has another, and its earlier tokens are refused.
+    /// The secret generation of the API client the token was issued to
+    /// (`cv`, for "credential version"): a rotation moves it on, and the
+    /// client's earlier tokens are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<i32>,
 }
@@ -162,8 +163,8 @@ impl TokenKeys {
         ))
     }
 
-    /// Signs a token for an API client at its current version: the token
-    /// ends when the client's version moves on (rotation, revocation).
+    /// Signs a token for an API client at its current secret generation:
+    /// the token ends when a rotation moves it on (or the client is revoked).
     pub fn issue_to_client(
         &self,
         client: ClientToken,
@@ -179,7 +180,7 @@ impl TokenKeys {
             roles,
             lifetime,
         );
-        claims.cv = client.version;
+        claims.cv = client.generation;
         self.sign(&claims)
     }
 
@@ -269,11 +270,10 @@ impl Issuer {
                     .map_err(|_| invalid("the token's claims are malformed"))?;
                 // A subject that is an id may be an API client's: the
                 // service checks that client's state on every request.
-                let client = c
-                    .sub
-                    .parse()
-                    .ok()
-                    .map(|id| ClientToken { id, version: c.cv });
+                let client = c.sub.parse().ok().map(|id| ClientToken {
+                    id,
+                    generation: c.cv,
+                });
                 Ok(Principal {
                     subject: c.sub,
                     organisation_id: c.org,

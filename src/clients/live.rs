@@ -1,9 +1,13 @@
-//! A token of an API client is honoured only while the client is as it was
-//! when the token was issued: revoking the client or rotating its secret
+//! A token of an API client is honoured only while the client's secret is
+//! the one it was issued under: revoking the client or rotating its secret
 //! ends every token it holds, on every instance. Each request's client is
 //! checked against the database, through a cache of at most [`FRESH_FOR`]
-//! per instance; the instance that revokes or rotates forgets the client at
-//! once.
+//! per instance; the instance that changes a client forgets it at once.
+//!
+//! Tokens carry the client's secret generation, not its record version, so
+//! a change that is not a rotation (its rate limit, its name) keeps them
+//! working. The same read brings the client's own rate limits, which this
+//! middleware leaves in the request's extensions for `rate_limits`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +24,7 @@ use crate::auth::{authenticate, ClientToken};
 use crate::db::schema::api_clients as clients;
 use crate::db::{self, DbConnection, Id};
 use crate::error::ApiError;
+use crate::rate_limits::Override;
 use crate::state::AppState;
 
 /// How long an instance trusts what it read of a client.
@@ -31,20 +36,21 @@ const CAPACITY: usize = 10_000;
 /// (a token minted by an operator with an id for a subject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientState {
-    pub version: i32,
+    pub generation: i32,
     pub revoked: bool,
+    pub rate_limit: Override,
 }
 
 /// Whether a token issued to `token`'s client is honoured now: the client
-/// is not revoked and is at the version the token was issued at. A token
-/// naming a client but no version was not issued by the token endpoint
-/// (or predates versions, 15 minutes at most): refused, so that no token
-/// outlives a rotation.
+/// is not revoked and its secret is at the generation the token was issued
+/// at. A token naming a client but no generation was not issued by the
+/// token endpoint (or predates them, 15 minutes at most): refused, so that
+/// no token outlives a rotation.
 pub fn honoured(token: ClientToken, state: Option<ClientState>) -> Result<(), &'static str> {
     match state {
         None => Ok(()),
         Some(ClientState { revoked: true, .. }) => Err("the token's client has been revoked"),
-        Some(ClientState { version, .. }) if token.version == Some(version) => Ok(()),
+        Some(ClientState { generation, .. }) if token.generation == Some(generation) => Ok(()),
         Some(_) => Err(
             "the token's client has changed since it was issued (its secret was rotated); \
              request a new token",
@@ -92,19 +98,29 @@ impl LiveClients {
 }
 
 fn load(conn: &mut DbConnection, id: Id) -> Result<Option<ClientState>, ApiError> {
-    let row: Option<(i32, Option<db::UtcTime>)> = clients::table
+    type Row = (i32, Option<db::UtcTime>, Option<i32>, Option<i32>);
+    let row: Option<Row> = clients::table
         .find(id)
-        .select((clients::version, clients::revoked_at))
+        .select((
+            clients::secret_generation,
+            clients::revoked_at,
+            clients::rate_limit_per_minute,
+            clients::rate_limit_burst,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(version, revoked_at)| ClientState {
-        version,
-        revoked: revoked_at.is_some(),
-    }))
+    Ok(
+        row.map(|(generation, revoked_at, per_minute, burst)| ClientState {
+            generation,
+            revoked: revoked_at.is_some(),
+            rate_limit: Override::from_columns(per_minute, burst),
+        }),
+    )
 }
 
 /// Marks a request whose client no longer honours its token, so that
-/// [`authenticate`] refuses it (401) wherever it is asked.
+/// [`authenticate`] refuses it (401) wherever it is asked; for one it
+/// honours, leaves the client's own rate limits in the extensions.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -117,11 +133,16 @@ pub async fn middleware(
         let state = req.app_data::<web::Data<AppState>>().cloned();
         if let (Some(live), Some(state)) = (live, state) {
             match live.state(&state.pool, token.id).await {
-                Ok(found) => {
-                    if let Err(why) = honoured(token, found) {
+                Ok(found) => match honoured(token, found) {
+                    Err(why) => {
                         req.extensions_mut().insert(Withdrawn(why));
                     }
-                }
+                    Ok(()) => {
+                        if let Some(found) = found {
+                            req.extensions_mut().insert(found.rate_limit);
+                        }
+                    }
+                },
                 Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
             }
         }
@@ -135,16 +156,22 @@ pub async fn middleware(
 mod tests {
     use super::*;
 
-    fn token(version: Option<i32>) -> ClientToken {
+    fn token(generation: Option<i32>) -> ClientToken {
         ClientToken {
             id: Id::new(),
-            version,
+            generation,
         }
     }
 
     #[test]
-    fn a_token_ends_with_its_clients_version() {
-        let at = |version, revoked| Some(ClientState { version, revoked });
+    fn a_token_ends_with_its_clients_secret_generation() {
+        let at = |generation, revoked| {
+            Some(ClientState {
+                generation,
+                revoked,
+                rate_limit: Override::default(),
+            })
+        };
         assert!(honoured(token(Some(1)), at(1, false)).is_ok());
         assert!(honoured(token(Some(1)), at(2, false)).is_err());
         assert!(honoured(token(Some(2)), at(2, true)).is_err());

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::rules::{self, CreateClient};
+use super::rules::{self, ClientFields, CreateClient, UpdateClient};
 use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::{Principal, Role};
 use crate::db::counter::Scope;
@@ -29,8 +29,22 @@ pub struct ApiClient {
     pub role: Option<Role>,
     pub organisation_id: Option<Id>,
     pub platform_admin: bool,
+    /// Requests a minute this client may make; `null`: the service's
+    /// default (`RATE_LIMIT_PER_MINUTE`). Each of `INSTANCES` instances
+    /// enforces its share.
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub rate_limit_per_minute: Option<i32>,
+    /// Requests this client may make at once (its bucket's capacity);
+    /// `null`: the service's default (`RATE_LIMIT_BURST`).
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub rate_limit_burst: Option<i32>,
     #[serde(skip)]
     pub secret_hash: String,
+    /// What the client's tokens carry (claim `cv`) and must still match:
+    /// moved on by a secret rotation only, so that other changes (its rate
+    /// limit, its name) leave its tokens working.
+    #[serde(skip)]
+    pub secret_generation: i32,
     /// Set when revoked: no token is issued to it after that.
     pub revoked_at: Option<UtcTime>,
     pub version: i32,
@@ -75,7 +89,7 @@ impl Grant {
 pub fn create(
     tx: &mut Tx<'_>,
     actor: &Principal,
-    name: &str,
+    fields: ClientFields,
     grant: Grant,
 ) -> Result<IssuedClient, ApiError> {
     let (partnership_id, role, organisation_id, platform_admin) = match grant {
@@ -106,11 +120,14 @@ pub fn create(
     let client = ApiClient {
         id: Id::new(),
         partnership_id,
-        name: name.to_owned(),
+        name: fields.name,
         role,
         organisation_id,
         platform_admin,
+        rate_limit_per_minute: fields.rate_limit_per_minute,
+        rate_limit_burst: fields.rate_limit_burst,
         secret_hash: rules::hash_secret(&secret)?,
+        secret_generation: 1,
         revoked_at: None,
         version: 1,
         created_at: now,
@@ -130,13 +147,13 @@ pub fn create_for_partnership(
     form: CreateClient,
 ) -> Result<IssuedClient, ApiError> {
     let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
-    let name = rules::validate(&form)?;
+    let fields = rules::validate(&form)?;
     let grant = Grant::Partnership {
         partnership_id,
         role: form.role,
         organisation_id: form.organisation_id,
     };
-    create(tx, actor, &name, grant)
+    create(tx, actor, fields, grant)
 }
 
 /// Any client by id, for the token endpoint.
@@ -191,6 +208,7 @@ pub fn rotate_secret(
     let secret = rules::new_secret()?;
     let after = ApiClient {
         secret_hash: rules::hash_secret(&secret)?,
+        secret_generation: before.secret_generation + 1,
         ..before.clone()
     };
     let after = store::update(tx, actor, &before, after, Expected::Any)?;
@@ -199,6 +217,38 @@ pub fn rotate_secret(
         client: after,
         client_secret: secret,
     })
+}
+
+/// Changes a client's name or rate limit. Its secret generation stays, so
+/// the tokens it holds keep working, under the new limit within 2 seconds
+/// (at once on the instance that made the change).
+pub fn update(
+    tx: &mut Tx<'_>,
+    actor: &Principal,
+    (partnership_id, id): (Id, Id),
+    expected: Expected,
+    patch: UpdateClient,
+) -> Result<ApiClient, ApiError> {
+    let before = find(tx, partnership_id, id)?;
+    store::check(expected, before.version)?;
+    let fields = rules::apply(before.fields(), patch)?;
+    let after = ApiClient {
+        name: fields.name,
+        rate_limit_per_minute: fields.rate_limit_per_minute,
+        rate_limit_burst: fields.rate_limit_burst,
+        ..before.clone()
+    };
+    store::update(tx, actor, &before, after, expected)
+}
+
+impl ApiClient {
+    pub fn fields(&self) -> ClientFields {
+        ClientFields {
+            name: self.name.clone(),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            rate_limit_burst: self.rate_limit_burst,
+        }
+    }
 }
 
 /// Revokes a client: no new token is issued to it.

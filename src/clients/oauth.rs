@@ -282,7 +282,7 @@ pub async fn issue_token(
         client.partnership_id.zip(client.role).into_iter().collect();
     let issued_to = crate::auth::ClientToken {
         id: client.id,
-        version: Some(client.version),
+        generation: Some(client.secret_generation),
     };
     let token = match keys.issue_to_client(
         issued_to,

@@ -5,13 +5,15 @@ use actix_web::{web, HttpResponse};
 
 use super::live::LiveClients;
 use super::model::{self, ApiClient, IssuedClient};
-use super::rules::CreateClient;
+use super::rules::{CreateClient, UpdateClient};
 use crate::auth::tenant::{self, Tenant};
 use crate::db::counter::Scope;
 use crate::db::Tx;
 use crate::db::{self, Id};
-use crate::error::{ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors};
-use crate::http::{with_etag, write, Answer, Json, Page, Paginated};
+use crate::error::{
+    ApiError, CreateErrors, ListErrors, ReadErrors, TransitionErrors, UpdateErrors,
+};
+use crate::http::{with_etag, write, Answer, IfMatch, Json, Page, Paginated};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,7 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_clients)),
     )
     .service(
-        web::resource("/partnerships/{id}/clients/{client_id}").route(web::get().to(get_client)),
+        web::resource("/partnerships/{id}/clients/{client_id}")
+            .route(web::get().to(get_client))
+            .route(web::patch().to(update_client)),
     )
     .service(
         web::resource("/partnerships/{id}/clients/{client_id}/secret")
@@ -114,6 +118,49 @@ pub async fn get_client(
     })
     .await?;
     Ok(with_etag(StatusCode::OK, &client))
+}
+
+/// Change a client's name or rate limit (admins). Its tokens keep working:
+/// they end only with a secret rotation or a revocation. A new limit applies
+/// at once on the instance that answers, within 2 seconds on the others, and
+/// starts the client with a full bucket of the new size.
+#[utoipa::path(
+    patch,
+    path = "/v1/partnerships/{id}/clients/{client_id}",
+    tag = "authentication",
+    params(
+        ("id" = Id, Path, description = "Partnership id"),
+        ("client_id" = Id, Path, description = "Client id"),
+        crate::http::etag::IfMatchHeader,
+    ),
+    request_body = UpdateClient,
+    responses((status = 200, description = "Updated", body = ApiClient, headers(("ETag" = String))), UpdateErrors),
+    security(("bearer" = []))
+)]
+pub async fn update_client(
+    state: web::Data<AppState>,
+    live: web::Data<LiveClients>,
+    tenant: Tenant<tenant::Manage>,
+    path: web::Path<(Id, Id)>,
+    if_match: IfMatch,
+    body: Json<UpdateClient>,
+) -> Result<HttpResponse, ApiError> {
+    let Tenant {
+        partnership_id,
+        principal,
+        ..
+    } = tenant;
+    let (_, id) = path.into_inner();
+    let expected = if_match.required()?;
+    let patch = body.into_inner();
+    let now = state.clock.now();
+    let client = db::run(&state.pool, move |conn| {
+        let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        model::update(&mut tx, &principal, (partnership_id, id), expected, patch)
+    })
+    .await;
+    live.forget(id);
+    Ok(with_etag(StatusCode::OK, &client?))
 }
 
 /// Replace a client's secret (admins): the old secret stops working at once.

@@ -22,19 +22,95 @@ pub struct CreateClient {
     pub role: Role,
     /// The agency the client acts for; required for `submitter`.
     pub organisation_id: Option<Id>,
+    /// Requests a minute this client may make; left out or `null`: the
+    /// service's default.
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub rate_limit_per_minute: Option<i32>,
+    /// Requests it may make at once (its bucket's capacity); left out or
+    /// `null`: the service's default.
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub rate_limit_burst: Option<i32>,
 }
 
-pub fn validate(form: &CreateClient) -> Result<String, Refusal> {
+/// Body of `PATCH /v1/partnerships/{id}/clients/{client_id}`: fields left
+/// out are kept; `null` gives a rate limit back to the service's default.
+/// The client's tokens keep working.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"rate_limit_per_minute": 120, "rate_limit_burst": 20})))]
+pub struct UpdateClient {
+    #[schema(schema_with = crate::validate::Text::<200>::nullable_line)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::validate::patch_whole_number")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 1000000)]
+    pub rate_limit_per_minute: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "crate::validate::patch_whole_number")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 1000000)]
+    pub rate_limit_burst: Option<Option<i32>>,
+}
+
+/// The validated, editable fields of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFields {
+    pub name: String,
+    pub rate_limit_per_minute: Option<i32>,
+    pub rate_limit_burst: Option<i32>,
+}
+
+pub fn validate(form: &CreateClient) -> Result<ClientFields, Refusal> {
     let mut errors = Errors::new();
-    let name = errors.text("name", &form.name, 200);
     if form.role == Role::Submitter && form.organisation_id.is_none() {
         errors.add(
             "organisation_id",
             "a submitter submits for its own organisation: name it",
         );
     }
+    let fields = checked(
+        &mut errors,
+        ClientFields {
+            name: form.name.clone(),
+            rate_limit_per_minute: form.rate_limit_per_minute,
+            rate_limit_burst: form.rate_limit_burst,
+        },
+    );
     errors.finish()?;
-    Ok(name)
+    Ok(fields)
+}
+
+/// The fields after a PATCH.
+pub fn apply(current: ClientFields, patch: UpdateClient) -> Result<ClientFields, Refusal> {
+    let mut errors = Errors::new();
+    let fields = checked(
+        &mut errors,
+        ClientFields {
+            name: patch.name.unwrap_or(current.name),
+            rate_limit_per_minute: patch
+                .rate_limit_per_minute
+                .unwrap_or(current.rate_limit_per_minute),
+            rate_limit_burst: patch.rate_limit_burst.unwrap_or(current.rate_limit_burst),
+        },
+    );
+    errors.finish()?;
+    Ok(fields)
+}
+
+fn checked(errors: &mut Errors, fields: ClientFields) -> ClientFields {
+    let name = errors.text("name", &fields.name, 200);
+    let max = crate::rate_limits::rules::MAX_LIMIT;
+    for (field, value) in [
+        ("rate_limit_per_minute", fields.rate_limit_per_minute),
+        ("rate_limit_burst", fields.rate_limit_burst),
+    ] {
+        if value.is_some_and(|v| !(1..=max as i64).contains(&i64::from(v))) {
+            errors.add(
+                field,
+                format!("must be 1 to {max}, or null for the default"),
+            );
+        }
+    }
+    ClientFields { name, ..fields }
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
@@ -91,13 +167,51 @@ mod tests {
         assert!(!verify_secret(&secret, "not a hash"));
     }
 
+    fn form(role: Role) -> CreateClient {
+        CreateClient {
+            name: "Data warehouse".into(),
+            role,
+            organisation_id: None,
+            rate_limit_per_minute: None,
+            rate_limit_burst: None,
+        }
+    }
+
     #[test]
     fn submitters_need_an_organisation() {
-        let form = CreateClient {
-            name: "Data warehouse".into(),
-            role: Role::Submitter,
-            organisation_id: None,
-        };
-        assert!(validate(&form).is_err());
+        assert!(validate(&form(Role::Submitter)).is_err());
+    }
+
+    #[test]
+    fn rate_limits_are_positive_and_bounded_or_the_default() {
+        let mut client = form(Role::Viewer);
+        client.rate_limit_per_minute = Some(60);
+        client.rate_limit_burst = Some(1_000_000);
+        assert!(validate(&client).is_ok());
+        for bad in [0, -1, 1_000_001] {
+            client.rate_limit_burst = Some(bad);
+            let refusal = format!("{:?}", validate(&client).unwrap_err());
+            assert!(refusal.contains("rate_limit_burst"), "{refusal}");
+        }
+        let current = validate(&form(Role::Viewer)).unwrap();
+        let patched = apply(
+            current.clone(),
+            UpdateClient {
+                rate_limit_per_minute: Some(Some(30)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(patched.rate_limit_per_minute, Some(30));
+        assert_eq!(patched.name, current.name);
+        let cleared = apply(
+            patched,
+            UpdateClient {
+                rate_limit_per_minute: Some(None),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(cleared, current);
     }
 }

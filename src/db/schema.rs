@@ -144,6 +144,9 @@ diesel::table! {
         version -> Integer,
         created_at -> TimestampSql,
         updated_at -> TimestampSql,
+        rate_limit_per_minute -> Nullable<Integer>,
+        rate_limit_burst -> Nullable<Integer>,
+        secret_generation -> Integer,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Operational telemetry for Prometheus (`GET /metrics`): request counts
-//! and latency by route and status, and the connection pool. Not to be
-//! confused with the performance-data metrics of `crate::metrics`.
+//! and latency by route and status, the connection pool, and rate-limit
+//! refusals by partnership. Not to be confused with the performance-data
+//! metrics of `crate::metrics`.
 
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ pub struct Telemetry {
     latency: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    rate_limited: IntCounterVec,
 }
 
 impl Telemetry {
@@ -48,13 +50,26 @@ impl Telemetry {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
+        // By the partnership of the refused caller, so an operator sees the
+        // noisy tenant; by partnership rather than client, so the label set
+        // stays as small as the number of partnerships.
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limit_refusals_total",
+                "Requests refused 429 over a caller's rate limit, by the caller's partnership \
+                 (\"platform\" for platform administrators and callers of several)",
+            ),
+            &["partnership"],
+        )?;
         registry.register(Box::new(pool_idle.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
         Ok(Telemetry {
             registry,
             requests,
             latency,
             pool_connections,
             pool_idle,
+            rate_limited,
         })
     }
 
@@ -67,6 +82,12 @@ impl Telemetry {
             self.registry.register(collector)?;
         }
         Ok(())
+    }
+
+    /// Counts a rate-limit refusal against a partnership (`None`: "platform").
+    pub fn rate_limited(&self, partnership: Option<crate::db::Id>) {
+        let label = partnership.map_or_else(|| "platform".to_owned(), |id| id.to_string());
+        self.rate_limited.with_label_values(&[label.as_str()]).inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -5,8 +5,9 @@
 //! headers (`ETag`, `Location`, `Idempotent-Replayed`) with their formats, the
 //! links from each create to what reads, changes and removes the record, list
 //! pages that refer to their item schema, the 400 for a query parameter an
-//! operation does not take, response fields that are always sent marked
-//! `required`, and the servers.
+//! operation does not take, the rate limit of every authenticated operation
+//! (429 and the `RateLimit` header fields), response fields that are always
+//! sent marked `required`, and the servers.
 
 use std::collections::BTreeSet;
 
@@ -22,6 +23,7 @@ pub fn apply(doc: &mut Value) {
     doc["servers"] = json!([{ "url": "/", "description": "Where this document is served" }]);
     doc["info"]["license"]["identifier"] = json!("MIT");
     security_schemes(doc);
+    rate_limit_headers(doc);
     let create_links = links(doc);
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -47,6 +49,9 @@ pub fn apply(doc: &mut Value) {
             response_headers(op);
             if query::checked(path) {
                 unknown_query(op);
+            }
+            if authenticated {
+                rate_limited(op);
             }
             if let Some(links) = create_links.get(&(path.clone(), method)) {
                 if let Some(created) = op.pointer_mut("/responses/201") {
@@ -78,6 +83,65 @@ fn security_schemes(doc: &mut Value) {
             "description": "An API client's id and secret, at the token endpoint only"
         }
     });
+}
+
+/// The header fields of a rate-limited answer, said once and referred to.
+fn rate_limit_headers(doc: &mut Value) {
+    let field = |parameters: &str, meaning: &str| {
+        json!({
+            "description": format!(
+                "The caller's rate limit on the instance that answered \
+                 (draft-ietf-httpapi-ratelimit-headers): {meaning} `\"client\"` when the API \
+                 client has a limit of its own, else `\"default\"`. Sent on every answer to \
+                 an authenticated request while a limit applies; each of the service's \
+                 instances enforces its share of the configured limit."
+            ),
+            "schema": {
+                "type": "string",
+                "pattern": format!("^\"(default|client)\";{parameters}$")
+            }
+        })
+    };
+    doc["components"]["headers"] = json!({
+        "RateLimit-Policy": field(
+            "q=[0-9]+;w=[0-9]+",
+            "`q` requests at once, refilled over `w` seconds;"
+        ),
+        "RateLimit": field(
+            "r=[0-9]+;t=[0-9]+",
+            "`r` requests left now, `t` seconds until the full `q` is back;"
+        )
+    });
+}
+
+/// An authenticated operation is rate-limited: 429 (a submission counts by
+/// its values), and every answer but 401 (no caller to count) carries the
+/// `RateLimit` header fields.
+fn rate_limited(op: &mut Value) {
+    let Some(responses) = op["responses"].as_object_mut() else {
+        return;
+    };
+    responses.insert(
+        "429".to_owned(),
+        json!({
+            "description": "The caller is over its rate limit (`urn:safeguarding-api:problem:rate-limited`): retry after `Retry-After` seconds. A submission counts one request per 100 values, at most the whole bucket.",
+            "headers": { "Retry-After": {
+                "description": "Whole seconds until the request would be taken",
+                "schema": { "type": "integer", "minimum": 1 }
+            } },
+            "content": { "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" }
+            } }
+        }),
+    );
+    for (status, response) in responses.iter_mut() {
+        if status == "401" {
+            continue;
+        }
+        for name in ["RateLimit-Policy", "RateLimit"] {
+            response["headers"][name] = json!({ "$ref": format!("#/components/headers/{name}") });
+        }
+    }
 }
 
 /// Every authenticated POST goes through the idempotency middleware.

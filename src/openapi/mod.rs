@@ -90,6 +90,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         clients::routes::create_client,
         clients::routes::list_clients,
         clients::routes::get_client,
+        clients::routes::update_client,
         clients::routes::rotate_client_secret,
         clients::routes::revoke_client,
         audit::routes::list_audit_events,

@@ -12,6 +12,7 @@ use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, ListErrors, TransitionErrors};
 use crate::http::{write, Answer, Json, Page, Paginated};
+use crate::rate_limits::{self, Charge};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,7 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// organisation only, or an admin). Values that do not fit are listed in
 /// `rejected` with their index and reason; the rest are stored. Resubmitting
 /// updates changed values and leaves the rest `unchanged`, so retries never
-/// duplicate; `Idempotency-Key` replays the first answer.
+/// duplicate; `Idempotency-Key` replays the first answer. Against the
+/// caller's rate limit it counts one request per 100 values (at most the
+/// whole bucket, so a large one waits for a full bucket).
 #[utoipa::path(
     post,
     path = "/v1/partnerships/{id}/submissions",
@@ -45,12 +48,14 @@ pub async fn submit(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Submit>,
     body: Json<Submission>,
+    charge: Charge,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
     tenant
         .principal
         .require_submission(partnership_id, form.organisation_id)?;
+    charge.total(rate_limits::rules::submission_cost(form.values.len()))?;
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::of(conn, &tenant, now)?;

@@ -4,19 +4,16 @@
 //! actions is not removed from the partnership, and the migration moves the
 //! owners stored as JSON text into rows.
 
-use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult, RunQueryDsl};
-use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use safeguarding_api::actions::list::{list_query, ActionFilter};
 use safeguarding_api::actions::rules::{OwnerFilter, OwnerRef};
 use safeguarding_api::auth::Role;
 use safeguarding_api::db::{DbConnection, Id, MultiBackend, UtcTime};
 use serde_json::{json, Value};
 
-use crate::helpers::{fresh_database, id_of, spawn_app, spawn_app_on, TestApp};
+use crate::helpers::{fresh_database, id_of, migrate_up_to, spawn_app, spawn_app_on, TestApp};
 use crate::seed::{self, Seed, HEREFORDSHIRE};
 
 async fn create_action(app: &TestApp, seed: &Seed, owners: Value) -> Value {
@@ -404,36 +401,11 @@ INSERT INTO actions (id, partnership_id, number, description, owner_ids, all_par
  ('00000000-0000-0000-0000-0000000000d4', '00000000-0000-0000-0000-000000000001', 4, 'Four', '[]', false, 'open', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
 "#;
 
-/// Migrates `conn` up to the last migration before owners were rows.
-fn migrate_to_json_owners<C>(conn: &mut C, backend: &str)
-where
-    C: Connection + MigrationHarness<C::Backend>,
-    FileBasedMigrations: MigrationSource<C::Backend>,
-{
-    let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
-    let last = "20261202000102";
-    while !conn
-        .applied_migrations()
-        .unwrap()
-        .iter()
-        .any(|v| v.to_string().replace('-', "").starts_with(last))
-    {
-        let source = FileBasedMigrations::from_path(&dir).unwrap();
-        conn.run_next_migration(source).unwrap();
-    }
-    conn.batch_execute(BEFORE_OWNERS_FIXTURE).unwrap();
-}
-
 #[tokio::test]
 async fn the_migration_moves_owners_from_json_into_rows_in_order() {
     let (url, scratch) = fresh_database();
-    if url.starts_with("postgres") {
-        migrate_to_json_owners(&mut PgConnection::establish(&url).unwrap(), "postgres");
-    } else {
-        let path = url.trim_start_matches("sqlite://");
-        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
-        migrate_to_json_owners(&mut SqliteConnection::establish(path).unwrap(), "sqlite");
-    }
+    // The last migration before owners were rows.
+    migrate_up_to(&url, "20261202000102", BEFORE_OWNERS_FIXTURE);
     // The server runs the rest, this one included.
     let app = spawn_app_on(url, scratch, &[]).await;
     let admin = app.platform_admin_token();

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use safeguarding_api::auth::{Role, TokenKeys};
@@ -66,6 +69,11 @@ pub async fn spawn_app_on(
         ("LISTEN_ADDR".into(), "127.0.0.1:0".into()),
         ("JWT_SECRET".into(), JWT_SECRET.into()),
         ("WORKERS".into(), "2".into()),
+        // As in CI: high enough that no test is throttled by accident, with
+        // the RateLimit fields still on every answer; the 429 is tested on its
+        // own (rate_limits.rs) with low limits.
+        ("RATE_LIMIT_PER_MINUTE".into(), "1000000".into()),
+        ("RATE_LIMIT_BURST".into(), "1000000".into()),
     ]);
     if postgres {
         vars.insert("DB_POOL_SIZE".into(), "4".into());
@@ -109,6 +117,44 @@ pub fn fresh_database() -> (String, Scratch) {
             (url, Scratch(Some(dir)))
         }
     }
+}
+
+/// Brings a database from [`fresh_database`] to where an older release left
+/// it: the migrations up to and including the one whose version starts with
+/// `last` (e.g. `20261202000102`), then `fixture` (SQL both backends take).
+/// A server started on it runs the migrations after, the ones under test.
+pub fn migrate_up_to(url: &str, last: &str, fixture: &str) {
+    if url.starts_with("postgres") {
+        migrate_connection(
+            &mut PgConnection::establish(url).unwrap(),
+            "postgres",
+            last,
+            fixture,
+        );
+    } else {
+        let path = url.trim_start_matches("sqlite://");
+        std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+        let mut conn = SqliteConnection::establish(path).unwrap();
+        migrate_connection(&mut conn, "sqlite", last, fixture);
+    }
+}
+
+fn migrate_connection<C>(conn: &mut C, backend: &str, last: &str, fixture: &str)
+where
+    C: Connection + MigrationHarness<C::Backend>,
+    FileBasedMigrations: MigrationSource<C::Backend>,
+{
+    let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    while !conn
+        .applied_migrations()
+        .unwrap()
+        .iter()
+        .any(|v| v.to_string().replace('-', "").starts_with(last))
+    {
+        let source = FileBasedMigrations::from_path(&dir).unwrap();
+        conn.run_next_migration(source).unwrap();
+    }
+    conn.batch_execute(fixture).unwrap();
 }
 
 pub fn create_postgres_database(server_url: &str, name: &str) {

@@ -19,6 +19,7 @@ mod meetings;
 mod minutes_record;
 mod openapi_drift;
 mod problems;
+mod rate_limits;
 mod resilience;
 mod resources;
 mod seed;
