@@ -148,18 +148,26 @@ impl Settings {
         }
 
         let db_waits = db_waits(&lookup)?;
+        // An in-memory SQLite database has one connection (see `db::build_pool`).
+        let pool = match &database {
+            Backend::Sqlite(path) if path == ":memory:" => 1,
+            _ => db_pool_size,
+        };
         let db_share = parse_number(
             &lookup,
             "DB_SHARE",
-            crate::http::shares::default_share(db_pool_size),
+            crate::http::shares::default_share(pool),
         )?;
+        if db_share == 0 {
+            return Err(bad("DB_SHARE", "must be at least 1"));
+        }
         let db_platform_share = parse_number(
             &lookup,
             "DB_PLATFORM_SHARE",
-            crate::http::shares::default_platform_share(db_pool_size),
+            crate::http::shares::default_platform_share(pool),
         )?;
-        if db_share == 0 || db_platform_share == 0 {
-            return Err(bad("DB_SHARE", "shares must be at least 1"));
+        if db_platform_share == 0 {
+            return Err(bad("DB_PLATFORM_SHARE", "must be at least 1"));
         }
         let db_share_wait = std::time::Duration::from_millis(parse_number(
             &lookup,

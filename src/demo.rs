@@ -169,18 +169,20 @@ fn key(map: &HashMap<String, Id>, what: &str, key: &str) -> Result<Id, ApiError>
         .ok_or_else(|| ApiError::internal(format!("fixture names an unknown {what} {key}")))
 }
 
-/// Loads one fixture in the caller's transaction. Organisations already in
-/// the shared registry (same name) are reused.
+/// Loads one fixture in the caller's transaction at `now` (the service
+/// clock); the actions agreed at its meetings are recorded on their
+/// meeting's day, as they were. Organisations already in the shared
+/// registry (same name) are reused.
 pub fn load(
     db: &mut DbConnection,
     actor: &Principal,
     fixture: Fixture,
+    now: UtcTime,
 ) -> Result<Loaded, ApiError> {
     use crate::{
         actions, attendees, groups, items, meetings, members, organisations, partnerships, people,
     };
 
-    let now = UtcTime::now();
     let partnership = partnerships::model::create(db, actor, fixture.partnership, now)?;
     let pid = partnership.id;
     let tenant = Tenant::<Manage>::check(actor.clone(), pid)?;

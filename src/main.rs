@@ -226,7 +226,7 @@ fn run(command: Command) -> Result<(), String> {
                 let fixture = safeguarding_api::demo::parse(text)?;
                 let slug = fixture.partnership.slug.clone();
                 match db::transaction(&mut conn, |conn| {
-                    safeguarding_api::demo::load(conn, &actor, fixture)
+                    safeguarding_api::demo::load(conn, &actor, fixture, settings.clock.now())
                 }) {
                     Ok(summary) => loaded.push(summary),
                     Err(safeguarding_api::error::ApiError::Conflict(_)) => {

@@ -29,6 +29,7 @@ const STORE_METHODS: &[&str] = &["insert_row", "update_row", "delete_row", "inse
 
 const WRITES: &[&str] = &[
     "insert_into(",
+    "insert_or_ignore_into(",
     "diesel::update(",
     "diesel::delete(",
     "sql_query(",
@@ -50,12 +51,11 @@ fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
 /// `{` that opens its body.
 fn enclosing_fn(lines: &[&str], at: usize) -> Option<(String, String)> {
     let start = (0..=at).rev().find(|&i| {
-        let l = lines[i].trim_start();
-        (l.starts_with("fn ")
-            || l.starts_with("pub fn ")
-            || l.starts_with("pub(super) fn ")
-            || l.starts_with("pub(crate) fn "))
-            && l.contains('(')
+        let mut l = lines[i].trim_start();
+        for prefix in ["pub(crate) ", "pub(super) ", "pub ", "async ", "const "] {
+            l = l.strip_prefix(prefix).unwrap_or(l);
+        }
+        l.starts_with("fn ") && l.contains('(')
     })?;
     let name = lines[start]
         .split("fn ")
@@ -122,10 +122,13 @@ fn no_row_is_written_outside_a_write_scope() {
 
 #[test]
 fn the_scan_would_catch_a_write_without_a_tx() {
-    let source =
-        "pub fn sneaky(conn: &mut DbConnection) {\n    diesel::update(t::table).execute(conn);\n}";
-    let lines: Vec<&str> = source.lines().collect();
-    let (name, signature) = enclosing_fn(&lines, 1).unwrap();
-    assert_eq!(name, "sneaky");
-    assert!(!signature.contains("Tx<"));
+    for source in [
+        "pub fn sneaky(conn: &mut DbConnection) {\n    diesel::update(t::table).execute(conn);\n}",
+        "pub(crate) async fn sneaky(c: &mut DbConnection) {\n    diesel::delete(t::table).execute(c);\n}",
+    ] {
+        let lines: Vec<&str> = source.lines().collect();
+        let (name, signature) = enclosing_fn(&lines, 1).unwrap();
+        assert_eq!(name, "sneaky");
+        assert!(!signature.contains("Tx<"));
+    }
 }

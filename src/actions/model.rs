@@ -450,7 +450,7 @@ pub fn create(
     let owners = resolve_owners(tx, partnership_id, &fields.owners)?;
     // Agreed at a meeting whose minutes are approved: 409 until reopened.
     if let Some(meeting_id) = fields.meeting_id {
-        claim_open(tx, meeting_id)?;
+        claim_open(tx, partnership_id, meeting_id)?;
     }
     // Taken last of all checks: a refused request gives its number back.
     let scope = Scope::Partnership(partnership_id);
@@ -510,7 +510,7 @@ pub fn update(
     let moved = (fields.meeting_id, fields.item_id) != (before.meeting_id, before.item_id);
     if moved {
         for meeting_id in [before.meeting_id, fields.meeting_id].into_iter().flatten() {
-            claim_open(tx, meeting_id)?;
+            claim_open(tx, before.partnership_id, meeting_id)?;
         }
     }
     let after = with_fields(before.clone(), fields, owners, Day::in_uk(now));

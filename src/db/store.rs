@@ -163,14 +163,21 @@ pub fn update_many<T: Record + BatchUpdate>(
         after.stamp(before.version() + 1, now);
         stored.push(after);
     }
-    for chunk in stored.chunks(ROWS_PER_INSERT) {
-        let written = T::update_rows(chunk, tx).map_err(|e| write_error(first, e))?;
-        if written != chunk.len() {
-            return Err(ApiError::internal(format!(
-                "a batch update wrote {written} of {} rows",
-                chunk.len()
-            )));
+    for (chunk, befores) in stored
+        .chunks(ROWS_PER_INSERT)
+        .zip(changes.chunks(ROWS_PER_INSERT))
+    {
+        // An upsert would bring back a row removed meanwhile, and checks no
+        // version: each row must still be there at the version read.
+        let ids: Vec<Id> = befores.iter().map(|(before, _)| before.id()).collect();
+        let current: std::collections::HashMap<Id, i32> =
+            T::versions(&ids, tx)?.into_iter().collect();
+        for (before, _) in befores {
+            if current.get(&before.id()) != Some(&before.version()) {
+                ensure_changed(0)?;
+            }
         }
+        T::update_rows(chunk, tx).map_err(|e| write_error(first, e))?;
     }
     let audited: Vec<(Option<&T>, Option<&T>)> = changes
         .iter()
@@ -334,9 +341,12 @@ pub trait BatchInsert: Sized {
 /// A row type whose stored rows are rewritten by multi-row upserts on the id
 /// (`INSERT ... ON CONFLICT (id) DO UPDATE SET` the listed columns); write it
 /// with [`batch_insert!`](crate::batch_insert)'s `update:` list.
+/// Only the listed columns are written: the ones a batch may change.
 pub trait BatchUpdate: BatchInsert {
     /// Writes each of `rows` over the stored row of its id; answers the rows written.
     fn update_rows(rows: &[Self], conn: &mut DbConnection) -> QueryResult<usize>;
+    /// The stored version of each of the rows `ids` that exists.
+    fn versions(ids: &[Id], conn: &mut DbConnection) -> QueryResult<Vec<(Id, i32)>>;
 }
 
 /// Implements [`BatchInsert`] for a row type of `table`: the statement is
@@ -369,6 +379,17 @@ macro_rules! batch_insert {
                         .set(set)
                         .execute(lite),
                 }
+            }
+            fn versions(
+                ids: &[$crate::db::Id],
+                conn: &mut $crate::db::DbConnection,
+            ) -> diesel::QueryResult<Vec<($crate::db::Id, i32)>> {
+                use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+                use $table as table;
+                table::table
+                    .filter(table::id.eq_any(ids))
+                    .select((table::id, table::version))
+                    .load(conn)
             }
         }
     };

@@ -85,24 +85,28 @@ impl Waits {
 pub struct Asked(Instant);
 
 tokio::task_local! {
-    /// When the request began waiting for its share of the database
+    /// How long the request waited for its share of the database
     /// (`http::shares`), for its first checkout.
-    static ARRIVED: std::cell::Cell<Option<Instant>>;
+    static WAITED: std::cell::Cell<Option<Duration>>;
 }
 
-/// Runs a request's handler knowing when it began waiting for its share of
-/// the database: its first checkout then gets only what is left of the
-/// checkout timeout, so share and pool together wait no longer than it.
-pub async fn arrived_at<F: std::future::Future>(at: Instant, handler: F) -> F::Output {
-    ARRIVED.scope(std::cell::Cell::new(Some(at)), handler).await
+/// Runs a request's handler knowing how long it waited for its share of the
+/// database: its first checkout then gets only what is left of the checkout
+/// timeout, so share and pool together wait no longer than it (the time the
+/// handler spends reading the body in between is not counted).
+pub async fn after_waiting<F: std::future::Future>(waited: Duration, handler: F) -> F::Output {
+    WAITED
+        .scope(std::cell::Cell::new(Some(waited)), handler)
+        .await
 }
 
 impl Asked {
-    /// Now, or, for a request's first call to the database, when it began
-    /// waiting for its share.
+    /// Now, or, for a request's first call to the database, as long before
+    /// now as it waited for its share.
     pub fn now() -> Self {
-        let arrived = ARRIVED.try_with(|at| at.take()).ok().flatten();
-        Asked(arrived.unwrap_or_else(Instant::now))
+        let now = Instant::now();
+        let waited = WAITED.try_with(|w| w.take()).ok().flatten();
+        Asked(waited.and_then(|w| now.checked_sub(w)).unwrap_or(now))
     }
 }
 

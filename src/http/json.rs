@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{ApiError, FieldError};
 
 /// The largest bodies accepted, set once at start-up: `normal` for every
-/// route, `bulk` for the routes marked [`Bulk`] (a submission of up to
+/// route, `bulk` for the bulk routes ([`is_bulk`]: a submission of up to
 /// 10,000 values with their comments).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit {
@@ -19,9 +19,12 @@ pub struct BodyLimit {
     pub bulk: usize,
 }
 
-/// Marks a resource whose body may be as large as `BodyLimit::bulk`.
-#[derive(Debug, Clone, Copy)]
-pub struct Bulk;
+/// Whether a body sent to `path` may be as large as `BodyLimit::bulk`. Read
+/// from the path, not the route, because the idempotency middleware reads a
+/// keyed POST's body before routing.
+pub fn is_bulk(path: &str) -> bool {
+    path.starts_with("/v1/partnerships/") && path.ends_with("/submissions")
+}
 
 /// Like `actix_web::web::Json`, but malformed JSON is a 400 and a wrong type,
 /// missing field or unknown enum value is a 422 naming the field.
@@ -42,7 +45,7 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
         normal: 1 << 20,
         bulk: 1 << 20,
     });
-    let limit = if req.app_data::<Bulk>().is_some() {
+    let limit = if is_bulk(req.path()) {
         limits.bulk
     } else {
         limits.normal

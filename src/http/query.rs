@@ -109,7 +109,7 @@ impl Operations {
 }
 
 /// A path segment with its `%XX` escapes decoded (invalid ones kept as sent).
-fn percent_decoded(segment: &str) -> String {
+pub(crate) fn percent_decoded(segment: &str) -> String {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -10,19 +10,25 @@
 //! no longer for its share and a connection together than for a connection.
 //!
 //! A request is charged to the partnership in its path
-//! (`/v1/partnerships/{id}/...`), or, for a record named by a top-level id
-//! (`/v1/meetings/{id}/...`, `/v1/actions/{id}/...`, a published meeting by
-//! its partnership's slug), to the partnership the record belongs to: found by
-//! one lookup in the platform's share, and remembered, as a record never
-//! moves to another partnership. Requests that name no partnership (the
+//! (`/v1/partnerships/{id}/...`, percent-decoded as the router reads it), or,
+//! for a record named by a top-level id (`/v1/meetings/{id}/...`,
+//! `/v1/actions/{id}/...`, a published meeting by its partnership's slug), to
+//! the partnership the record belongs to: found by one lookup (in a gate of
+//! its own, within the same wait), and remembered for meetings and actions,
+//! which never move to another partnership (slugs can change: looked up each
+//! time). Only a caller with a role there (or a platform administrator), or
+//! an anonymous reader of published minutes, is charged to a partnership: any
+//! other caller naming it runs in the outsiders' share, so nobody can fill
+//! another partnership's share. Requests that name no partnership (the
 //! platform's lists, the registry, the token endpoint) and ids that name no
-//! record run in the platform's share (`DB_PLATFORM_SHARE`).
+//! record run in the platform's share (`DB_PLATFORM_SHARE`). Paths outside
+//! `/v1` (health, metrics, the document) are not charged at all.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
@@ -30,6 +36,7 @@ use diesel::prelude::*;
 use prometheus::{IntCounterVec, Opts};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::auth::{authenticate, Principal};
 use crate::db::schema::{actions, meetings, partnerships};
 use crate::db::{self, DbPool, Id};
 use crate::error::ApiError;
@@ -40,6 +47,10 @@ use crate::state::AppState;
 pub enum Share {
     Platform,
     Partnership(Id),
+    /// Callers naming a partnership they have no role in (they get 404).
+    Outsiders,
+    /// The lookups that find whose record a top-level id names.
+    Lookups,
 }
 
 impl Share {
@@ -47,6 +58,8 @@ impl Share {
         match self {
             Share::Platform => "platform".to_owned(),
             Share::Partnership(id) => id.to_string(),
+            Share::Outsiders => "outsiders".to_owned(),
+            Share::Lookups => "lookups".to_owned(),
         }
     }
 }
@@ -68,7 +81,12 @@ pub enum Named {
 
 /// Reads what a request path names (a plain function of the path).
 pub fn named(path: &str) -> Named {
-    let mut segments = path.trim_start_matches('/').split('/');
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(super::query::percent_decoded)
+        .collect();
+    let mut segments = segments.iter().map(String::as_str);
     if segments.next() != Some("v1") {
         return Named::Nothing;
     }
@@ -150,8 +168,8 @@ impl Shares {
     fn gate(&self, share: &Share) -> Arc<Semaphore> {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         let size = match share {
-            Share::Platform => self.platform,
-            Share::Partnership(_) => self.per_partnership,
+            Share::Platform | Share::Lookups => self.platform,
+            Share::Partnership(_) | Share::Outsiders => self.per_partnership,
         };
         gates
             .entry(share.clone())
@@ -159,14 +177,19 @@ impl Shares {
             .clone()
     }
 
-    /// Takes a place in `share`, waiting at most the configured time.
-    pub async fn enter(&self, share: &Share) -> Result<OwnedSemaphorePermit, ApiError> {
+    /// Takes a place in `share`, waiting at most until `deadline`.
+    pub async fn enter(
+        &self,
+        share: &Share,
+        deadline: Instant,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
         let gate = self.gate(share);
         if let Ok(permit) = gate.clone().try_acquire_owned() {
             return Ok(permit);
         }
         self.waits.with_label_values(&[&share.label()]).inc();
-        match tokio::time::timeout(self.wait, gate.acquire_owned()).await {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, gate.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => {
                 self.refusals.with_label_values(&[&share.label()]).inc();
@@ -175,35 +198,39 @@ impl Shares {
                     match share {
                         Share::Platform => "the platform".to_owned(),
                         Share::Partnership(id) => format!("partnership {id}"),
+                        Share::Outsiders => "callers outside their partnerships".to_owned(),
+                        Share::Lookups => "finding whose records are named".to_owned(),
                     }
                 )))
             }
         }
     }
 
-    /// The share a request naming `named` runs in.
-    async fn share_of(&self, pool: &DbPool, named: Named) -> Result<Share, ApiError> {
+    /// The partnership a request naming `named` concerns, if any.
+    async fn partnership_of(
+        &self,
+        pool: &DbPool,
+        named: Named,
+        deadline: Instant,
+    ) -> Result<Option<Id>, ApiError> {
         let named = match named {
-            Named::Nothing => return Ok(Share::Platform),
-            Named::Partnership(id) => return Ok(Share::Partnership(id)),
+            Named::Nothing => return Ok(None),
+            Named::Partnership(id) => return Ok(Some(id)),
             other => other,
         };
         if let Some(id) = self.remembered(&named) {
-            return Ok(Share::Partnership(id));
+            return Ok(Some(id));
         }
         let owner = {
-            let _place = self.enter(&Share::Platform).await?;
+            let _place = self.enter(&Share::Lookups, deadline).await?;
             let asked = named.clone();
             db::read(pool, move |conn| owner_of(conn, &asked)).await?
         };
-        Ok(match owner {
-            Some(id) => {
-                self.remember(named, id);
-                Share::Partnership(id)
-            }
-            // No such record: the handler answers 404, in the platform's share.
-            None => Share::Platform,
-        })
+        // Slugs can be changed or taken by another partnership: not remembered.
+        if let (Some(id), false) = (owner, matches!(named, Named::Slug(_))) {
+            self.remember(named, id);
+        }
+        Ok(owner)
     }
 
     fn remembered(&self, named: &Named) -> Option<Id> {
@@ -243,31 +270,61 @@ fn owner_of(conn: &mut db::DbConnection, named: &Named) -> Result<Option<Id>, Ap
     })
 }
 
-/// Runs each `/v1` request in its partnership's share (see the module).
+/// Whose share a request runs in, once the partnership it names is known:
+/// that partnership's only for a caller who may act there (see the module).
+pub fn charged(partnership: Option<Id>, caller: Option<&Principal>, anonymous_read: bool) -> Share {
+    match (partnership, caller) {
+        (None, _) => Share::Platform,
+        (Some(id), Some(p)) if p.platform_admin || p.roles.contains_key(&id) => {
+            Share::Partnership(id)
+        }
+        (Some(id), None) if anonymous_read => Share::Partnership(id),
+        (Some(_), _) => Share::Outsiders,
+    }
+}
+
+/// Runs each `/v1` request in its share (see the module).
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let (Some(shares), Some(state)) = (
         req.app_data::<web::Data<Shares>>().cloned(),
         req.app_data::<web::Data<AppState>>().cloned(),
     ) else {
-        return next.call(req).await;
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
-    let named = named(req.path());
-    let started = Instant::now();
-    let share = shares.share_of(&state.pool, named).await?;
-    let place = shares.enter(&share).await?;
-    if started.elapsed() > Duration::from_millis(100) {
-        log::debug!(
-            "{} waited {} ms for its share of the database",
-            share.label(),
-            started.elapsed().as_millis()
-        );
+    if !req.path().starts_with("/v1/") {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
-    let response = db::waits::arrived_at(started, next.call(req)).await;
+    let started = Instant::now();
+    let deadline = started + shares.wait;
+    let named = named(req.path());
+    let anonymous_read = matches!(named, Named::Slug(_));
+    let caller = authenticate(req.request()).ok();
+    let place = match shares.partnership_of(&state.pool, named, deadline).await {
+        Ok(partnership) => {
+            let share = charged(partnership, caller.as_ref(), anonymous_read);
+            shares.enter(&share, deadline).await
+        }
+        Err(e) => Err(e),
+    };
+    let place = match place {
+        Ok(place) => place,
+        // Answered here, so the outer middleware (headers, CORS, metrics,
+        // the log) still sees the answer.
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+    };
+    let waited = started.elapsed();
+    let response = db::waits::after_waiting(waited, next.call(req)).await;
     drop(place);
-    response
+    response.map(ServiceResponse::map_into_left_body)
 }
 
 #[cfg(test)]
@@ -296,6 +353,12 @@ mod tests {
             )),
             Named::Slug("hscp".into())
         );
+        assert_eq!(
+            named(&format!("/v1/%70artnerships/{id}/people")),
+            Named::Partnership(id),
+            "percent-decoded, as the router reads it"
+        );
+        assert_eq!(named(&format!("/v1/%6Deetings/{id}")), Named::Meeting(id));
         for platform in [
             "/v1/partnerships",
             "/v1/partnerships/not-an-id/people",
@@ -323,10 +386,41 @@ mod tests {
         let shares = Shares::new(1, 1, Duration::from_millis(20));
         let a = Share::Partnership(Id::new());
         let b = Share::Partnership(Id::new());
-        let held = shares.enter(&a).await.unwrap();
-        assert!(matches!(shares.enter(&a).await, Err(ApiError::Busy(_))));
-        assert!(shares.enter(&b).await.is_ok());
+        let soon = || Instant::now() + Duration::from_millis(20);
+        let held = shares.enter(&a, soon()).await.unwrap();
+        assert!(matches!(
+            shares.enter(&a, soon()).await,
+            Err(ApiError::Busy(_))
+        ));
+        assert!(shares.enter(&b, soon()).await.is_ok());
         drop(held);
-        assert!(shares.enter(&a).await.is_ok());
+        assert!(shares.enter(&a, soon()).await.is_ok());
+    }
+
+    #[test]
+    fn only_a_caller_who_may_act_there_is_charged_to_a_partnership() {
+        let (mine, theirs) = (Id::new(), Id::new());
+        let member = Principal {
+            subject: "member".into(),
+            organisation_id: None,
+            platform_admin: false,
+            roles: [(mine, crate::auth::Role::Member)].into_iter().collect(),
+            client: None,
+            checked: Default::default(),
+        };
+        assert_eq!(
+            charged(Some(mine), Some(&member), false),
+            Share::Partnership(mine)
+        );
+        assert_eq!(
+            charged(Some(theirs), Some(&member), false),
+            Share::Outsiders
+        );
+        assert_eq!(charged(Some(theirs), None, false), Share::Outsiders);
+        assert_eq!(
+            charged(Some(theirs), None, true),
+            Share::Partnership(theirs)
+        );
+        assert_eq!(charged(None, Some(&member), false), Share::Platform);
     }
 }

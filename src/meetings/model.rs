@@ -328,7 +328,7 @@ pub fn update(
 /// approval gets 412), so nothing slips into approved minutes.
 pub fn begin_edit(tx: &mut Tx<'_>, actor: &Principal, meeting: &Meeting) -> Result<(), ApiError> {
     rules::ensure_editable(meeting.minutes_status)?;
-    claim_open(tx, meeting.id)?;
+    claim_open(tx, meeting.partnership_id, meeting.id)?;
     let current = find_any(tx, meeting.id)?;
     let after = Meeting {
         minutes_status: rules::after_edit(current.minutes_status),
@@ -346,10 +346,12 @@ pub fn begin_edit(tx: &mut Tx<'_>, actor: &Principal, meeting: &Meeting) -> Resu
 /// here) or waits and takes what this write records into its snapshot. The
 /// write scope `tx` already holds the partnership's change log, as an
 /// approval does before the row, so the two queue instead of deadlocking.
-pub fn claim_open(tx: &mut Tx<'_>, meeting_id: Id) -> Result<(), ApiError> {
+pub fn claim_open(tx: &mut Tx<'_>, partnership_id: Id, meeting_id: Id) -> Result<(), ApiError> {
+    tx.ensure_holds(crate::db::counter::Scope::Partnership(partnership_id))?;
     let claimed = diesel::update(
         meetings::table
             .find(meeting_id)
+            .filter(meetings::partnership_id.eq(partnership_id))
             .filter(meetings::minutes_status.eq_any([MinutesStatus::None, MinutesStatus::Draft])),
     )
     .set(meetings::minutes_status.eq(meetings::minutes_status))
@@ -357,7 +359,7 @@ pub fn claim_open(tx: &mut Tx<'_>, meeting_id: Id) -> Result<(), ApiError> {
     if claimed == 1 {
         return Ok(());
     }
-    rules::ensure_editable(find_any(tx, meeting_id)?.minutes_status)?;
+    rules::ensure_editable(find_in(tx, partnership_id, meeting_id)?.minutes_status)?;
     Err(ApiError::conflict(
         "the minutes were approved meanwhile and are locked",
     ))

@@ -172,6 +172,28 @@ pub fn ensure_registry_held(tx: &Tx<'_>) -> Result<(), ApiError> {
 /// Renames or re-classifies an organisation. Only a platform administrator
 /// changes one that a partnership the caller does not administer refers to
 /// (403); every referring partnership's change log records the change.
+/// The organisation `id` and the partnerships that refer to it, if `actor`
+/// may change it (403 otherwise). Asked once before the registry's log is
+/// held, so a caller who may not change it never waits for it or holds it
+/// up, and again under it.
+pub fn may_change(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    id: Id,
+) -> Result<(Organisation, Vec<Id>), ApiError> {
+    let before = find(conn, id)?;
+    let referrers = referring_partnerships(conn, id)?;
+    let administered: Vec<Id> = actor
+        .roles
+        .iter()
+        .filter(|(_, role)| **role == Role::Admin)
+        .map(|(id, _)| *id)
+        .collect();
+    rules::may_change(actor.platform_admin, &administered, &referrers)
+        .map_err(ApiError::forbidden)?;
+    Ok((before, referrers))
+}
+
 pub fn update(
     tx: &mut Tx<'_>,
     actor: &Principal,
@@ -183,16 +205,7 @@ pub fn update(
     // scope) before the row is read: a concurrent change of this organisation
     // has committed by then, so `If-Match: *` never meets a 412.
     tx.ensure_holds(Scope::Platform)?;
-    let before = find(tx, id)?;
-    let referrers = referring_partnerships(tx, id)?;
-    let administered: Vec<Id> = actor
-        .roles
-        .iter()
-        .filter(|(_, role)| **role == Role::Admin)
-        .map(|(id, _)| *id)
-        .collect();
-    rules::may_change(actor.platform_admin, &administered, &referrers)
-        .map_err(ApiError::forbidden)?;
+    let (before, referrers) = may_change(tx, actor, id)?;
     store::check(expected, before.version)?;
     let name = rules::validate_name(patch.name.as_deref().unwrap_or(&before.name))?;
     let name_key = rules::name_key(&name);

@@ -138,6 +138,7 @@ pub async fn update_organisation(
     let patch = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
+        model::may_change(conn, &principal, id)?;
         let mut tx = Tx::hold(conn, Scope::Platform, now)?;
         model::update(&mut tx, &principal, id, expected, patch)
     })

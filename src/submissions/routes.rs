@@ -18,8 +18,8 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/partnerships/{id}/submissions")
-            // 10,000 values with their comments: more than other bodies.
-            .app_data(crate::http::json::Bulk)
+            // 10,000 values with their comments: more than other bodies
+            // (`http::json::is_bulk`).
             .route(web::post().to(submit))
             .route(web::get().to(list_values)),
     );

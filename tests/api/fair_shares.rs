@@ -3,6 +3,7 @@
 //! service for `DB_SHARE_WAIT_MS`, then get 503 with `Retry-After`, and
 //! another partnership's requests are answered meanwhile.
 
+use safeguarding_api::auth::Role;
 use serde_json::{json, Value};
 
 use crate::bounded_waits::Holder;
@@ -111,6 +112,16 @@ async fn a_partnership_over_its_share_gets_503_while_another_is_answered() {
         .await
         .expect_json(201);
     }
+    // A path spelt with escapes is the same path to the router, and to the share.
+    app.get(&format!("/v1/%70artnerships/{a}/people"), &admin)
+        .await
+        .expect_problem(503);
+    // A caller with no role in A is not charged to A's share (it could fill
+    // it otherwise): answered at once, 404 as ever.
+    let outsider = app.token(&[(b, Role::Admin)]);
+    app.get(&format!("/v1/partnerships/{a}/people"), &outsider)
+        .await
+        .expect_problem(404);
     // A record named by a top-level id is charged to its partnership too.
     app.get(
         &format!("/v1/meetings/{}", meeting["id"].as_str().unwrap()),
