@@ -96,7 +96,15 @@ pub fn named(path: &str) -> Named {
         Some("meetings") => id(segments.next()).map_or(Named::Nothing, Named::Meeting),
         Some("actions") => id(segments.next()).map_or(Named::Nothing, Named::Action),
         Some("public") => match (segments.next(), segments.next()) {
-            (Some("partnerships"), Some(slug)) if !slug.is_empty() && slug.len() <= 100 => {
+            // Only what a slug can be is looked up (a NUL would not even
+            // reach PostgreSQL as text).
+            (Some("partnerships"), Some(slug))
+                if !slug.is_empty()
+                    && slug.len() <= 100
+                    && slug
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+            {
                 Named::Slug(slug.to_owned())
             }
             _ => Named::Nothing,
@@ -359,6 +367,12 @@ mod tests {
             "percent-decoded, as the router reads it"
         );
         assert_eq!(named(&format!("/v1/%6Deetings/{id}")), Named::Meeting(id));
+        assert_eq!(
+            named(&format!(
+                "/v1/public/partnerships/a%00b/meetings/{id}/minutes"
+            )),
+            Named::Nothing
+        );
         for platform in [
             "/v1/partnerships",
             "/v1/partnerships/not-an-id/people",
