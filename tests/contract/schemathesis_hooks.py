@@ -8,8 +8,13 @@ repeats short ones ("!", "0") across cases and would be refused for it. Here
 every well-formed key the generator chose is replaced with a fresh one, as a
 real client does; malformed keys are left alone, so the negative checks still
 send them. Replay and reuse are tested over HTTP in tests/api/mechanisms.rs.
+
+Each answer's status is also written, a line per call ("METHOD PATH STATUS"),
+to the file named by CONTRACT_STATUS_LOG, so that `.ci/contract` can print how
+many cases of each operation reached a 2xx (`.ci/reach.py`).
 """
 
+import os
 import re
 import uuid
 
@@ -26,3 +31,12 @@ def before_call(context, case, kwargs):
             value = headers[name]
             if isinstance(value, str) and WELL_FORMED.fullmatch(value):
                 headers[name] = str(uuid.uuid4())
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    path = os.environ.get("CONTRACT_STATUS_LOG")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(f"{case.operation.method.upper()} {case.operation.path} {response.status_code}\n")
