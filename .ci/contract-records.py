@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Records of their own for the property-based run (`.ci/contract`).
+
+Generated path ids name records that do not exist, and ids that must belong
+together (an item of that meeting, a decision on that item) never do, so
+Schemathesis alone reaches few of the sub-resources' positive paths. This
+creates, through the API and with the platform administrator's token, in the
+demo's Herefordshire partnership:
+
+  - an open meeting with an item, an attendee, a declaration and a decision,
+    for the reads, updates and creates of those (`ST_MEETING`, `ST_ITEM`, ...);
+  - another meeting whose records are there to be deleted (`ST_DEL_*`), so the
+    deletes do not starve the others;
+  - a meeting for the minutes' life cycle (approve, publish, reopen) with a
+    later one to approve it at, and a published one for the public copy;
+  - an update on an action of the log, and an API client to rotate.
+
+It prints the `[[operations]]` blocks that fix those operations' path ids
+(and, through one-value dictionaries, the body fields that must name a record:
+a meeting's group, the later meeting minutes are approved at), for
+`.ci/contract` to append to `schemathesis.toml` for the run. Everything else
+is still generated.
+
+    python3 .ci/contract-records.py BASE_URL TOKEN > records.toml
+"""
+
+import json
+import sys
+import urllib.request
+
+
+def call(base, token, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def main() -> None:
+    base, token = sys.argv[1], sys.argv[2]
+    get = lambda path: call(base, token, "GET", path)
+    post = lambda path, body: call(base, token, "POST", path, body)
+
+    partnership = get("/v1/partnerships?slug=herefordshire")["items"][0]
+    p = partnership["id"]
+    group = get(f"/v1/partnerships/{p}/groups")["items"][0]["id"]
+    person = get(f"/v1/partnerships/{p}/people")["items"][0]["id"]
+
+    def meeting(title, starts_at):
+        return post(f"/v1/partnerships/{p}/meetings",
+                    {"group_id": group, "title": title, "starts_at": starts_at})["id"]
+
+    def parts(m, number):
+        item = post(f"/v1/meetings/{m}/items", {"number": number, "title": "Contract item"})["id"]
+        attendee = post(f"/v1/meetings/{m}/attendees", {"guest_name": "Contract Guest"})["id"]
+        declaration = post(f"/v1/meetings/{m}/declarations",
+                           {"person_id": person, "text": "Contract declaration"})["id"]
+        decision = post(f"/v1/meetings/{m}/items/{item}/decisions",
+                        {"outcome": "noted", "text": "Contract decision"})["id"]
+        return item, attendee, declaration, decision
+
+    open_meeting = meeting("Contract meeting", "2031-01-13T10:00:00Z")
+    item, attendee, declaration, decision = parts(open_meeting, "1")
+    doomed = meeting("Contract meeting (deletes)", "2031-02-10T10:00:00Z")
+    del_item, del_attendee, del_declaration, del_decision = parts(doomed, "1")
+    bare_item = post(f"/v1/meetings/{doomed}/items", {"number": "2", "title": "Contract item to delete"})["id"]
+    cycle = meeting("Contract meeting (minutes life cycle)", "2031-03-10T10:00:00Z")
+    published = meeting("Contract meeting (published)", "2031-03-17T10:00:00Z")
+    later = meeting("Contract meeting (approves the others)", "2031-04-14T10:00:00Z")
+    # Minutes to approve: something recorded makes them a draft.
+    for m in (cycle, published):
+        post(f"/v1/meetings/{m}/items", {"number": "1", "title": "Contract minutes"})
+    post(f"/v1/meetings/{published}/minutes/approve", {"approved_at_meeting_id": later})
+    post(f"/v1/meetings/{published}/minutes/publish", {})
+    action = get(f"/v1/partnerships/{p}/actions?limit=1")["items"][0]["id"]
+    update = post(f"/v1/actions/{action}/updates", {"note": "Contract update"})["id"]
+    client = post(f"/v1/partnerships/{p}/clients", {"name": "Contract client", "role": "viewer"})["id"]
+
+    # operation id -> its path parameters
+    fixed = {
+        "get_update": {"id": action, "update_id": update},
+        "list_attendees": {"id": open_meeting},
+        "create_attendee": {"id": open_meeting},
+        "get_attendee": {"id": open_meeting, "attendee_id": attendee},
+        "update_attendee": {"id": open_meeting, "attendee_id": attendee},
+        "delete_attendee": {"id": doomed, "attendee_id": del_attendee},
+        "list_declarations": {"id": open_meeting},
+        "create_declaration": {"id": open_meeting},
+        "delete_declaration": {"id": doomed, "declaration_id": del_declaration},
+        "get_item": {"id": open_meeting, "item_id": item},
+        "update_item": {"id": open_meeting, "item_id": item},
+        "delete_item": {"id": doomed, "item_id": bare_item},
+        "list_decisions": {"id": open_meeting, "item_id": item},
+        "create_decision": {"id": open_meeting, "item_id": item},
+        "update_decision": {"id": open_meeting, "item_id": item, "decision_id": decision},
+        "delete_decision": {"id": doomed, "item_id": del_item, "decision_id": del_decision},
+        "approve_minutes": {"id": cycle},
+        "publish_minutes": {"id": cycle},
+        "reopen_minutes": {"id": cycle},
+        "rotate_client_secret": {"id": p, "client_id": client},
+        "create_meeting": {"id": p},
+        "public_minutes": {"slug": partnership["slug"], "id": published},
+    }
+    # operation id -> body fields drawn from a one-value dictionary
+    bodies = {
+        "approve_minutes": {"approved_at_meeting_id": ("later_meeting", later)},
+        "create_meeting": {"group_id": ("group", group)},
+        "create_attendee": {"person_id": ("person", person)},
+        "create_declaration": {"person_id": ("person", person)},
+    }
+    print("# Generated by .ci/contract-records.py for one run: records of their own.")
+    for operation, params in fixed.items():
+        entries = [f'"path.{name}" = "{value}"' for name, value in params.items()]
+        for field, (dictionary, _) in bodies.get(operation, {}).items():
+            entries.append(f'"body.{field}" = {{ dictionary = "{dictionary}", probability = 1.0 }}')
+        print(f'\n[[operations]]\ninclude-operation-id = "{operation}"')
+        print("parameters = { " + ", ".join(entries) + " }")
+    dictionaries = {d: v for fields in bodies.values() for d, v in fields.values()}
+    for dictionary, value in dictionaries.items():
+        print(f'\n[dictionaries.{dictionary}]\nvalues = ["{value}"]')
+
+
+if __name__ == "__main__":
+    main()
