@@ -12,6 +12,12 @@ send them. Replay and reuse are tested over HTTP in tests/api/mechanisms.rs.
 Each answer's status is also written, a line per call ("METHOD PATH STATUS"),
 to the file named by CONTRACT_STATUS_LOG, so that `.ci/contract` can print how
 many cases of each operation reached a 2xx (`.ci/reach.py`).
+
+The runs with a partnership member's and a viewer's token (CONTRACT_ROLE)
+add a check of their own: what the role may not do is never answered 2xx. A
+viewer changes nothing; a member changes only the action log (its actions and
+their updates). The statuses it gets instead (403, or 404 for what it may not
+see) are the document's, which the standard checks hold it to.
 """
 
 import os
@@ -40,3 +46,27 @@ def after_call(context, case, response):
         return
     with open(path, "a", encoding="utf-8") as log:
         log.write(f"{case.operation.method.upper()} {case.operation.path} {response.status_code}\n")
+
+
+# What a partnership member may change (Access::Contribute): the action log.
+MEMBER_WRITES = {
+    ("POST", "/v1/partnerships/{id}/actions"),
+    ("PATCH", "/v1/actions/{id}"),
+    ("POST", "/v1/actions/{id}/updates"),
+}
+
+
+@schemathesis.check
+def role_may_not(ctx, response, case):
+    role = os.environ.get("CONTRACT_ROLE")
+    method = case.operation.method.upper()
+    if role not in ("member", "viewer") or method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    operation = (method, case.operation.path)
+    if role == "member" and operation in MEMBER_WRITES:
+        return None
+    if 200 <= response.status_code < 300:
+        raise AssertionError(
+            f"a {role} was answered {response.status_code} on {method} {case.operation.path}"
+        )
+    return None
