@@ -1,0 +1,33 @@
+"""What a partnership member and a viewer may do, for the role runs of the
+property-based test (`.ci/contract`): the hooks' `role_may_not` check fails a
+2xx to anything else, and `.ci/reach.py --role` fails when something the role
+may do was never answered 2xx. No dependencies: both import it.
+
+A viewer changes nothing; a member changes only the action log (its actions
+and their updates); neither reads the access log, the change logs or the API
+clients.
+"""
+
+# What a partnership member may change (Access::Contribute): the action log.
+MEMBER_WRITES = {
+    ("POST", "/v1/partnerships/{id}/actions"),
+    ("PATCH", "/v1/actions/{id}"),
+    ("POST", "/v1/actions/{id}/updates"),
+}
+
+# What only a partnership's admins (or the platform's) may read.
+ADMIN_READS = {
+    ("GET", "/v1/partnerships/{id}/access-log"),
+    ("GET", "/v1/partnerships/{id}/audit-events"),
+    ("GET", "/v1/partnerships/{id}/clients"),
+    ("GET", "/v1/partnerships/{id}/clients/{client_id}"),
+    ("GET", "/v1/audit-events"),
+}
+
+
+def may(role: str, method: str, path: str) -> bool:
+    """Whether `role` ("member" or "viewer") may be answered 2xx on the operation."""
+    operation = (method.upper(), path)
+    if operation[0] == "GET":
+        return operation not in ADMIN_READS
+    return role == "member" and operation in MEMBER_WRITES
