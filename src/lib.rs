@@ -27,6 +27,7 @@ pub mod organisations;
 pub mod partnerships;
 pub mod people;
 pub mod rate_limits;
+pub mod risks;
 pub mod state;
 pub mod submissions;
 pub mod validate;
@@ -54,4 +55,5 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     audit::routes::configure(cfg);
     actions::routes::configure(cfg);
     access::routes::configure(cfg);
+    risks::routes::configure(cfg);
 }

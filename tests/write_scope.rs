@@ -22,6 +22,10 @@ const NOT_CHANGES: &[(&str, &str)] = &[
         "src/actions/owners.rs",
         "an action's owner rows, written only by the action's Record methods",
     ),
+    (
+        "src/risks/mitigations.rs",
+        "a risk's mitigation rows, written only by the risk's Record methods",
+    ),
 ];
 
 /// Methods the store calls with its own `Tx`.

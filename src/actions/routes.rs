@@ -78,14 +78,6 @@ fn one(
         .ok_or_else(|| ApiError::internal("an action has one view"))
 }
 
-/// Whether the caller asked for CSV (`Accept: text/csv`) or JSON.
-fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
-    crate::http::accept::negotiate(
-        req,
-        &[("application", "json", false), ("text", "csv", true)],
-    )
-}
-
 /// The action log in number order, filtered. With `Accept: text/csv` the
 /// whole filtered log (no pages) in the columns of a business unit's log.
 #[utoipa::path(
@@ -116,7 +108,7 @@ pub async fn list_actions(
         principal,
         ..
     } = tenant;
-    let csv = wants_csv(&req)?;
+    let csv = crate::http::csv_safe::wanted(&req)?;
     let filter = filter.into_inner();
     let now = state.clock.now();
     let query_page = page.clone();
@@ -133,16 +125,7 @@ pub async fn list_actions(
             Ok(super::csv::render(&rows, &extras))
         })
         .await?;
-        return Ok(derived_view(
-            HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header((header::VARY, "Accept"))
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"action-log.csv\"",
-                ))
-                .body(body),
-        ));
+        return Ok(crate::http::csv_safe::attachment(body, "action-log.csv"));
     }
     let rows = db::read(&state.pool, move |conn| {
         let after = query_page.after_seq();

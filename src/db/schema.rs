@@ -381,6 +381,106 @@ diesel::table! {
 
 diesel::joinable!(action_owners -> actions (action_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    /// A partnership's risk-scoring bands (its id is the partnership's).
+    risk_scoring (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        amber_from -> Integer,
+        red_from -> Integer,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    risks (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        number -> BigInt,
+        title -> Text,
+        description -> Nullable<Text>,
+        category -> Nullable<Text>,
+        owner_person_id -> Nullable<UuidSql>,
+        owner_organisation_id -> Nullable<UuidSql>,
+        status -> Text,
+        likelihood -> Integer,
+        impact -> Integer,
+        score -> Integer,
+        previous_score -> Nullable<Integer>,
+        assessed_on -> Text,
+        controls -> Nullable<Text>,
+        planned_mitigations -> Nullable<Text>,
+        target_score -> Nullable<Integer>,
+        next_review_date -> Nullable<Text>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    risk_assessments (id) {
+        id -> UuidSql,
+        risk_id -> UuidSql,
+        partnership_id -> UuidSql,
+        assessed_on -> Text,
+        likelihood -> Integer,
+        impact -> Integer,
+        score -> Integer,
+        note -> Nullable<Text>,
+        assessor_person_id -> Nullable<UuidSql>,
+        recorded_by -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::UuidSql;
+
+    /// The actions of the log that mitigate a risk, in order.
+    risk_mitigations (risk_id, position) {
+        risk_id -> UuidSql,
+        position -> Integer,
+        action_id -> UuidSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    risk_escalations (id) {
+        id -> UuidSql,
+        risk_id -> UuidSql,
+        partnership_id -> UuidSql,
+        group_id -> UuidSql,
+        meeting_id -> UuidSql,
+        item_id -> UuidSql,
+        escalated_by -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::joinable!(risk_assessments -> risks (risk_id));
+diesel::joinable!(risk_mitigations -> risks (risk_id));
+diesel::joinable!(risk_escalations -> risks (risk_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -403,4 +503,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_updates,
     minutes_snapshots,
     access_log,
+    risk_scoring,
+    risks,
+    risk_assessments,
+    risk_mitigations,
+    risk_escalations,
 );

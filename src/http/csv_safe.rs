@@ -109,6 +109,31 @@ pub fn document<'a>(header: &[&str], rows: impl IntoIterator<Item = &'a [Cell]>)
     out
 }
 
+/// Whether the caller of a list asked for CSV (`Accept: text/csv`) rather
+/// than JSON (the default); 406 when it accepts neither.
+pub fn wanted(req: &actix_web::HttpRequest) -> Result<bool, crate::error::ApiError> {
+    crate::http::accept::negotiate(
+        req,
+        &[("application", "json", false), ("text", "csv", true)],
+    )
+}
+
+/// A CSV document as a download named `filename`, marked as a derived view
+/// and as varying with `Accept` (the same URL answers JSON).
+pub fn attachment(body: String, filename: &str) -> actix_web::HttpResponse {
+    use actix_web::http::header;
+    crate::http::derived_view(
+        actix_web::HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::VARY, "Accept"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::rules::{self, CreateItem, ItemFields, UpdateItem, CONFIDENTIAL_TITLE};
 use crate::access;
 use crate::auth::{Access, Principal, Role};
-use crate::db::schema::{actions, agenda_items, decisions, declarations};
+use crate::db::schema::{actions, agenda_items, decisions, declarations, risk_escalations};
 use crate::db::store::{self, Expected};
 use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
@@ -261,9 +261,18 @@ pub fn delete(
         .filter(actions::item_id.eq(id))
         .count()
         .get_result(&mut **tx)?;
+    let escalated: i64 = risk_escalations::table
+        .filter(risk_escalations::item_id.eq(id))
+        .count()
+        .get_result(&mut **tx)?;
     if decided + declared + agreed > 0 {
         return Err(ApiError::conflict(
             "the item has decisions, declarations or actions; delete those first (or move the actions)",
+        ));
+    }
+    if escalated > 0 {
+        return Err(ApiError::conflict(
+            "the item is an escalated risk, kept for the record; change its title or minutes instead",
         ));
     }
     store::delete(tx, actor, &before, expected)

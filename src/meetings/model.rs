@@ -265,18 +265,19 @@ pub fn all_in_time_order(
         .load(conn)?)
 }
 
-/// The group's next scheduled meeting from now.
+/// The group's next scheduled meeting from `now` (the service's clock).
 pub fn next_of_group(
     conn: &mut DbConnection,
     partnership_id: Id,
     group_id: Id,
+    now: UtcTime,
 ) -> Result<Option<Meeting>, ApiError> {
     crate::groups::model::find(conn, partnership_id, group_id)?;
     meetings::table
         .filter(meetings::group_id.eq(group_id))
         .filter(meetings::status.eq(MeetingStatus::Scheduled))
-        .filter(meetings::starts_at.ge(UtcTime::now()))
-        .order(meetings::starts_at.asc())
+        .filter(meetings::starts_at.ge(now))
+        .order((meetings::starts_at.asc(), meetings::id.asc()))
         .select(Meeting::as_select())
         .first(conn)
         .optional()

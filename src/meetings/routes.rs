@@ -110,8 +110,9 @@ pub async fn next_meeting(
 ) -> Result<HttpResponse, ApiError> {
     let Tenant { partnership_id, .. } = tenant;
     let (_, group_id) = path.into_inner();
+    let now = state.clock.now();
     let view = db::read(&state.pool, move |conn| {
-        model::next_of_group(conn, partnership_id, group_id)?
+        model::next_of_group(conn, partnership_id, group_id, now)?
             .map(|meeting| model::view(conn, meeting))
             .transpose()
     })

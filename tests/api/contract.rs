@@ -299,7 +299,7 @@ fn every_operation_says_what_the_wire_does() {
                 assert!(responses.contains_key("401"), "{label}: 401");
             }
             match method.as_str() {
-                "patch" | "delete" => {
+                "put" | "patch" | "delete" => {
                     let if_match = param("If-Match").unwrap_or_else(|| panic!("{label}: If-Match"));
                     assert_eq!(if_match["required"], true, "{label}");
                     assert!(if_match["schema"]["pattern"].is_string(), "{label}");

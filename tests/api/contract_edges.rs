@@ -348,6 +348,25 @@ async fn seeded(app: &TestApp) -> (seed::Seed, HashMap<&'static str, String>) {
         "actions",
         log.actions[&3]["id"].as_str().unwrap().to_owned(),
     );
+    // A risk with an assessment and an escalation to a meeting ahead.
+    let risk = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/risks"),
+            &admin,
+            &json!({"title": "Thresholds not applied", "likelihood": 4, "impact": 4}),
+        )
+        .await
+        .expect_json(201);
+    let risk = risk["id"].as_str().unwrap().to_owned();
+    seed::schedule_board(app, &s, "2099-01-19T14:00:00Z", json!({})).await;
+    app.post_json(
+        &format!("/v1/risks/{risk}/escalations"),
+        &admin,
+        &json!({"group_id": s.groups["spb"]}),
+    )
+    .await
+    .expect_json(201);
+    ids.insert("risks", risk);
     (s, ids)
 }
 

@@ -108,6 +108,8 @@ fn hand_written(operation_id: &str) -> Option<Value> {
         "update_member" => json!({ "role": "relevant_agency" }),
         "update_person" => json!({ "job_title": changed }),
         "update_action" => json!({ "description": changed }),
+        "update_risk" => json!({ "title": changed }),
+        "escalate" => json!({ "group_id": "A" }),
         _ => return None,
     })
 }
@@ -202,7 +204,19 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
     let action = post(format!("{p}/actions"), action).await;
     let update = json!({"note": "Drafted.", "reported_at_meeting_id": meeting});
     let update = post(format!("/v1/actions/{action}/updates"), update).await;
+    let risk = json!({"title": "Strategy discussions", "owner": "EF", "likelihood": 4, "impact": 4,
+        "mitigation_action_ids": [action]});
+    let risk = post(format!("{p}/risks"), risk).await;
+    let assessment = json!({"likelihood": 3, "impact": 4, "note": "Better."});
+    let assessment = post(format!("/v1/risks/{risk}/assessments"), assessment).await;
+    let ahead = json!({"group_id": group, "title": "Board", "starts_at": "2099-01-19T14:00:00Z"});
+    post(format!("{p}/meetings"), ahead).await;
+    let escalation = json!({"group_id": group});
+    let escalation = post(format!("/v1/risks/{risk}/escalations"), escalation).await;
     let records = [
+        ("risks", risk),
+        ("assessment_id", assessment),
+        ("escalation_id", escalation),
         ("actions", action),
         ("update_id", update),
         ("meeting_id", meeting.to_string()),
@@ -237,7 +251,7 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
 /// that no version check can refuse it before tenancy does.
 async fn send(app: &TestApp, op: &Operation, path: &str, token: &str) -> Answer {
     let mut builder = app.request(op.method.clone(), path, Some(token));
-    if op.method == Method::PATCH || op.method == Method::DELETE {
+    if op.method == Method::PATCH || op.method == Method::PUT || op.method == Method::DELETE {
         builder = builder.header("if-match", "*");
     }
     if let Some(body) = &op.body {
@@ -336,6 +350,15 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
         .await
         .expect_json(201);
     b.insert("actions".to_owned(), id_of(&b_action).to_string());
+    let b_risk = app
+        .post_json(
+            &format!("/v1/partnerships/{}/risks", seed_b.partnership_id),
+            &admin_b,
+            &json!({"title": "B's own risk.", "likelihood": 2, "impact": 2, "status": "agreed"}),
+        )
+        .await
+        .expect_json(201);
+    b.insert("risks".to_owned(), id_of(&b_risk).to_string());
     let ops = operations(&a);
 
     let before = snapshot(&app, &ops, &a, &admin_a).await;
