@@ -13,7 +13,8 @@ demo's Herefordshire partnership:
     deletes do not starve the others;
   - a meeting for the minutes' life cycle (approve, publish, reopen) with a
     later one to approve it at, and a published one for the public copy;
-  - an update on an action of the log, and an API client to rotate.
+  - an update on an action of the log, and an API client to rotate;
+  - an agreed risk with an assessment and an escalation.
 
 It prints the `[[operations]]` blocks that fix those operations' path ids
 (and, through one-value dictionaries, the body fields that must name a record:
@@ -78,6 +79,8 @@ def main() -> None:
     cycle = meeting("Contract meeting (minutes life cycle)", "2031-03-10T10:00:00Z")
     published = meeting("Contract meeting (published)", "2031-03-17T10:00:00Z")
     later = meeting("Contract meeting (approves the others)", "2031-04-14T10:00:00Z")
+    changed = meeting("Contract meeting (updates)", "2031-05-12T10:00:00Z")
+    earliest = get(f"/v1/partnerships/{p}/meetings?limit=1")["items"][0]["id"]
     # Minutes to approve: something recorded makes them a draft.
     for m in (cycle, published):
         post(f"/v1/meetings/{m}/items", {"number": "1", "title": "Contract minutes"})
@@ -86,6 +89,16 @@ def main() -> None:
     action = get(f"/v1/partnerships/{p}/actions?limit=1")["items"][0]["id"]
     update = post(f"/v1/actions/{action}/updates", {"note": "Contract update"})["id"]
     client = post(f"/v1/partnerships/{p}/clients", {"name": "Contract client", "role": "viewer"})["id"]
+    tag = uuid.uuid4().hex[:6].upper()
+    own_group = post(f"/v1/partnerships/{p}/groups",
+                     {"name": f"Contract group {tag}", "short_name": f"CG{tag}"})["id"]
+    # An agreed risk (a viewer sees it), re-scored once, escalated to the
+    # group's next meeting (the open one above).
+    risk = post(f"/v1/partnerships/{p}/risks", {
+        "title": "Contract risk", "status": "agreed", "likelihood": 4, "impact": 4,
+        "mitigation_action_ids": [action]})["id"]
+    assessment = post(f"/v1/risks/{risk}/assessments", {"likelihood": 3, "impact": 4})["id"]
+    escalation = post(f"/v1/risks/{risk}/escalations", {"group_id": group})["id"]
 
     # operation id -> its path parameters
     fixed = {
@@ -111,6 +124,16 @@ def main() -> None:
         "rotate_client_secret": {"id": p, "client_id": client},
         "create_meeting": {"id": p},
         "public_minutes": {"slug": partnership["slug"], "id": published},
+        "update_group": {"id": p, "group_id": own_group},
+        "update_meeting": {"id": changed},
+        "get_risk": {"id": risk},
+        "update_risk": {"id": risk},
+        "create_assessment": {"id": risk},
+        "list_assessments": {"id": risk},
+        "get_assessment": {"id": risk, "assessment_id": assessment},
+        "escalate": {"id": risk},
+        "list_escalations": {"id": risk},
+        "get_escalation": {"id": risk, "escalation_id": escalation},
     }
     # operation id -> body fields drawn from a one-value dictionary
     bodies = {
@@ -118,6 +141,12 @@ def main() -> None:
         "create_meeting": {"group_id": ("group", group)},
         "create_attendee": {"person_id": ("person", person)},
         "create_declaration": {"person_id": ("person", person)},
+        "escalate": {"group_id": ("group", group)},
+        # Generated names are short ("0") and the fuzzed creates take them
+        # first: a rename to a name of its own is what can succeed.
+        "update_group": {"parent_group_id": ("group", group), "name": ("group_name", f"Contract group {tag} renamed"),
+                         "short_name": ("group_short_name", f"CGR{tag}")},
+        "update_meeting": {"group_id": ("group", group), "previous_meeting_id": ("earliest", earliest)},
     }
     if "--every-path" in sys.argv[3:]:
         first = lambda path: get(path)["items"][0]["id"]
@@ -125,6 +154,8 @@ def main() -> None:
             "/v1/partnerships/{id}": p,
             "/v1/meetings/{id}": open_meeting,
             "/v1/actions/{id}": action,
+            "/v1/risks/{id}": risk,
+            "assessment_id": assessment, "escalation_id": escalation,
             "/v1/organisations/{id}": get(f"/v1/partnerships/{p}/members")["items"][0]["organisation_id"],
             "group_id": group, "person_id": person, "item_id": item,
             "attendee_id": attendee, "declaration_id": declaration,

@@ -51,6 +51,10 @@ pub struct Fixture {
     /// the updates given at the seed meeting.
     #[serde(default)]
     pub action_log: Vec<FixtureLoggedAction>,
+    /// The partnership's risk log as its minutes give it (bodies of
+    /// `POST /v1/partnerships/{id}/risks`).
+    #[serde(default)]
+    pub risks: Vec<crate::risks::rules::CreateRisk>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -383,6 +387,9 @@ pub fn load(
             };
             action = actions::updates::create(conn, actor, action, form, now)?.1;
         }
+    }
+    for form in fixture.risks {
+        crate::risks::model::create(conn, &contributor, form)?;
     }
     drop(tx);
     for (on, form) in agreed {

@@ -233,9 +233,11 @@ pub struct IfMatchHeader {
 pub struct OptionalIfMatchHeader {
     /// The `ETag` of the version being changed (e.g. `"3"`), or `*`; when sent,
     /// a tag that is not current (or that this service never sent) gets 412.
+    /// An empty value is a list with no members (RFC 9110 §5.6.1): the same
+    /// as leaving the header out.
     #[param(
         rename = "If-Match",
-        pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#
+        pattern = r#"^(|\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#
     )]
     pub if_match: Option<String>,
 }

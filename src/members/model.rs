@@ -171,5 +171,6 @@ pub fn delete(
     // resolved in it).
     let owner = OwnerId::Organisation(before.organisation_id);
     owners::refuse_if_owning(tx, partnership_id, owner, "this member organisation")?;
+    crate::risks::model::refuse_if_owning(tx, partnership_id, before.organisation_id)?;
     store::delete(tx, actor, &before, expected)
 }

@@ -486,3 +486,30 @@ pub fn rescore(tx: &mut Tx<'_>, actor: &Principal, risk_id: Id) -> Result<Risk, 
     }
     store::update(tx, actor, &before, after, Expected::Any)
 }
+
+/// Refuses (409, naming them by number) to remove an organisation from the
+/// partnership while it owns risks of it.
+pub fn refuse_if_owning(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    organisation_id: Id,
+) -> Result<(), ApiError> {
+    let numbers: Vec<i64> = risks::table
+        .filter(risks::partnership_id.eq(partnership_id))
+        .filter(risks::owner_organisation_id.eq(organisation_id))
+        .order(risks::number.asc())
+        .select(risks::number)
+        .limit(11)
+        .load(conn)?;
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = numbers.iter().take(10).map(i64::to_string).collect();
+    if numbers.len() > 10 {
+        named.push("more".to_owned());
+    }
+    Err(ApiError::conflict(format!(
+        "this member organisation owns risks {}: give them another owner first",
+        named.join(", ")
+    )))
+}

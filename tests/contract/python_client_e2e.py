@@ -277,6 +277,7 @@ class Scenario:
         step("actions agreed under items, owners by initials, ALL and a group", self.actions)
         step("an update completes an action; the log filters by owner", self.action_update, critical=False)
         step("matters arising of the next board", self.matters_arising, critical=False)
+        step("the risk register: re-scoring, trend, bands, escalation", self.risks, critical=False)
         step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
         step("GET /v1/meetings/{id}/minutes as Markdown", self.minutes_markdown, critical=False)
         step("every request body sent satisfied the document's schema", self.bodies_valid, critical=False)
@@ -310,6 +311,15 @@ class Scenario:
             ],
             "performance_data": ["create_metric", "submit_values", "list_values"],
             "actions": ["create_action", "get_action", "list_actions", "create_update", "matters_arising"],
+            "risks": [
+                "create_risk",
+                "get_risk",
+                "create_assessment",
+                "list_assessments",
+                "get_risk_scoring",
+                "put_risk_scoring",
+                "escalate",
+            ],
         }.items():
             for name in names:
                 setattr(gen, name, importlib.import_module(f"{PACKAGE}.api.{group}.{name}"))
@@ -723,6 +733,68 @@ class Scenario:
         outstanding = [a.number for a in review.outstanding]
         expect(len(outstanding) == len(self.actions_made) - 1, f"outstanding {outstanding}")
         expect(review.previous_meeting_id == self.meeting.id, "previous meeting")
+
+    def risks(self) -> None:
+        m = self.gen.models
+        made = self.call(
+            self.gen.create_risk,
+            201,
+            id=self.partnership.id,
+            body=m.CreateRisk(
+                title="Thresholds guidance not understood or applied across the partnership",
+                owner="PG",
+                likelihood=4,
+                impact=4,
+                assessed_on=dt.date(2019, 11, 18),
+                status=m.RiskStatus("agreed"),
+                mitigation_action_ids=[self.actions_made[0].id],
+            ),
+        ).parsed
+        expect(made.score == 16 and str(made.rating) == "red", f"score {made.score}, rating {made.rating}")
+        expect(made.owner_initials == "PG" and made.mitigations[0].number == 1, "owner and mitigation")
+        self.call(
+            self.gen.create_assessment,
+            201,
+            id=made.id,
+            body=m.CreateAssessment(likelihood=3, impact=4, assessed_on=dt.date(2019, 12, 18), note="Audit"),
+        )
+        risk = self.call(self.gen.get_risk, 200, id=made.id).parsed
+        expect(risk.score == 12 and str(risk.trend) == "improving", f"score {risk.score}, trend {risk.trend}")
+        history = self.call(self.gen.list_assessments, 200, id=made.id, since=dt.date(2019, 12, 1)).parsed
+        expect(len(history.items) == 1 and history.since.score_before == 16, f"since {history.since}")
+        scoring = self.call(self.gen.get_risk_scoring, 200, id=self.partnership.id)
+        bands = [
+            m.Band(rating=m.Rating("green"), from_=1, to=6),
+            m.Band(rating=m.Rating("amber"), from_=7, to=9),
+            m.Band(rating=m.Rating("red"), from_=10, to=25),
+        ]
+        self.call(
+            self.gen.put_risk_scoring,
+            200,
+            id=self.partnership.id,
+            body=m.PutScoring(bands=bands),
+            if_match=scoring.headers["etag"],
+        )
+        risk = self.call(self.gen.get_risk, 200, id=made.id).parsed
+        expect(str(risk.rating) == "red", f"12 is red under the new bands, not {risk.rating}")
+        ahead = self.call(
+            self.gen.create_meeting,
+            201,
+            id=self.partnership.id,
+            body=m.CreateMeeting(
+                group_id=self.groups["spb"],
+                title="Herefordshire Safeguarding Partner's Board",
+                starts_at=dt.datetime(2099, 1, 19, 14, 0, tzinfo=dt.timezone.utc),
+            ),
+        ).parsed
+        escalation = self.call(
+            self.gen.escalate, 201, id=made.id, body=m.CreateEscalation(group_id=self.groups["spb"])
+        ).parsed
+        expect(escalation.meeting_id == ahead.id and escalation.item_number == "1", f"escalation {escalation}")
+        again = self.call(
+            self.gen.escalate, 200, id=made.id, body=m.CreateEscalation(group_id=self.groups["spb"])
+        ).parsed
+        expect(again.id == escalation.id, "a retry answers the escalation made")
 
     def minutes_json(self) -> None:
         doc = self.call(self.gen.get_minutes, 200, id=self.meeting.id).parsed

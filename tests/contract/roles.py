@@ -4,15 +4,20 @@ property-based test (`.ci/contract`): the hooks' `role_may_not` check fails a
 may do was never answered 2xx. No dependencies: both import it.
 
 A viewer changes nothing; a member changes only the action log (its actions
-and their updates); neither reads the access log, the change logs or the API
+and their updates) and the risk register (risks and assessments); neither reads the access log, the change logs or the API
 clients.
 """
 
-# What a partnership member may change (Access::Contribute): the action log.
+# What a partnership member may change (Access::Contribute): the action log
+# and the risk register (not its scoring, nor escalations: the agenda is the
+# admins').
 MEMBER_WRITES = {
     ("POST", "/v1/partnerships/{id}/actions"),
     ("PATCH", "/v1/actions/{id}"),
     ("POST", "/v1/actions/{id}/updates"),
+    ("POST", "/v1/partnerships/{id}/risks"),
+    ("PATCH", "/v1/risks/{id}"),
+    ("POST", "/v1/risks/{id}/assessments"),
 }
 
 # What only a partnership's admins (or the platform's) may read.
