@@ -22,6 +22,7 @@ mod problems;
 mod rate_limits;
 mod resilience;
 mod resources;
+mod risk_register;
 mod seed;
 mod submissions;
 mod tenancy;
