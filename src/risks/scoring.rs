@@ -96,11 +96,13 @@ pub fn put(
     expected: Expected,
     body: PutScoring,
 ) -> Result<ScoringView, ApiError> {
+    // The precondition first (RFC 9110 §13.2.1), then the content.
+    let before = stored(tx, partnership_id)?;
+    store::check(expected, before.as_ref().map_or(1, |s| s.version))?;
     let bands = Bands::from_bands(&body.bands)?;
     let now = tx.now();
-    match stored(tx, partnership_id)? {
+    match before {
         None => {
-            store::check(expected, 1)?;
             let first = Scoring {
                 id: partnership_id,
                 partnership_id,
