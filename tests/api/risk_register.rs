@@ -242,6 +242,10 @@ async fn ratings_follow_the_partnerships_bands_at_once() {
         .expect_problem(403);
     let gap = json!({"bands": [{"rating": "green", "from": 1, "to": 4},
         {"rating": "amber", "from": 6, "to": 12}, {"rating": "red", "from": 13, "to": 25}]});
+    // The precondition comes first (RFC 9110 §13.2.1): stale is 412 even for bad bands.
+    put(Some("\"7\""), admin.clone(), gap.clone())
+        .await
+        .expect_problem(412);
     let refused = put(Some("\"1\""), admin.clone(), gap)
         .await
         .expect_problem(422);
