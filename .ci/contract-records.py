@@ -14,7 +14,11 @@ demo's Herefordshire partnership:
   - a meeting for the minutes' life cycle (approve, publish, reopen) with a
     later one to approve it at, and a published one for the public copy;
   - an update on an action of the log, and an API client to rotate;
-  - an agreed risk with an assessment and an escalation.
+  - an agreed risk with an assessment and an escalation;
+  - a published budget (2031-32) with a contribution, a line and three
+    transactions (to change, to delete, to reverse), the year before it to
+    copy contributions from, and the year after it to change (it cannot
+    close while 2031-32 is open, so the ledger's year stays open).
 
 It prints the `[[operations]]` blocks that fix those operations' path ids
 (and, through one-value dictionaries, the body fields that must name a record:
@@ -99,6 +103,27 @@ def main() -> None:
         "mitigation_action_ids": [action]})["id"]
     assessment = post(f"/v1/risks/{risk}/assessments", {"likelihood": 3, "impact": 4})["id"]
     escalation = post(f"/v1/risks/{risk}/escalations", {"group_id": group})["id"]
+    # Budgets: 2030-31 to copy from, 2031-32 for the ledger, 2032-33 to change.
+    members = get(f"/v1/partnerships/{p}/members?limit=2")["items"]
+    source = post(f"/v1/partnerships/{p}/budgets", {"financial_year": "2030-31"})["id"]
+    # Its one contributor contributes to 2031-32 already: a copy is answered
+    # (200, skipped) and leaves `members[0]` free for the create.
+    post(f"/v1/budgets/{source}/contributions",
+         {"organisation_id": members[1]["organisation_id"], "amount_pence": 4500000})
+    budget = post(f"/v1/partnerships/{p}/budgets",
+                  {"financial_year": "2031-32", "published": True, "reserve_target_pence": 6000000})["id"]
+    changed_budget = post(f"/v1/partnerships/{p}/budgets", {"financial_year": "2032-33"})["id"]
+    contribution = post(f"/v1/budgets/{budget}/contributions",
+                        {"organisation_id": members[1]["organisation_id"], "amount_pence": 3000000})["id"]
+    budget_line = post(f"/v1/budgets/{budget}/lines",
+                       {"name": "Contract training", "kind": "expenditure", "planned_pence": 1500000})["id"]
+
+    def transaction(description):
+        return post(f"/v1/budgets/{budget}/transactions", {
+            "line_id": budget_line, "date": "2031-06-01", "amount_pence": 12345,
+            "description": description})["id"]
+
+    kept, doomed_transaction, reversed = (transaction(d) for d in ("Contract kept", "Contract deleted", "Contract reversed"))
 
     # operation id -> its path parameters
     fixed = {
@@ -134,6 +159,24 @@ def main() -> None:
         "escalate": {"id": risk},
         "list_escalations": {"id": risk},
         "get_escalation": {"id": risk, "escalation_id": escalation},
+        "get_budget": {"id": budget},
+        "update_budget": {"id": changed_budget},
+        "budget_summary": {"id": budget},
+        "create_contribution": {"id": budget},
+        "list_contributions": {"id": budget},
+        "copy_contributions": {"id": budget},
+        "get_contribution": {"id": budget, "contribution_id": contribution},
+        "update_contribution": {"id": budget, "contribution_id": contribution},
+        "create_line": {"id": budget},
+        "list_lines": {"id": budget},
+        "get_line": {"id": budget, "line_id": budget_line},
+        "update_line": {"id": budget, "line_id": budget_line},
+        "create_transaction": {"id": budget},
+        "list_transactions": {"id": budget},
+        "get_transaction": {"id": budget, "transaction_id": kept},
+        "update_transaction": {"id": budget, "transaction_id": kept},
+        "delete_transaction": {"id": budget, "transaction_id": doomed_transaction},
+        "reverse_transaction": {"id": budget, "transaction_id": reversed},
     }
     # operation id -> body fields drawn from a one-value dictionary
     bodies = {
@@ -147,6 +190,12 @@ def main() -> None:
         "update_group": {"parent_group_id": ("group", group), "name": ("group_name", f"Contract group {tag} renamed"),
                          "short_name": ("group_short_name", f"CGR{tag}")},
         "update_meeting": {"group_id": ("group", group), "previous_meeting_id": ("earliest", earliest)},
+        # A transaction is dated inside its budget's year, on one of its lines.
+        "create_transaction": {"line_id": ("budget_line", budget_line), "date": ("budget_date", "2031-06-01")},
+        "update_transaction": {"line_id": ("budget_line", budget_line), "date": ("budget_date", "2031-06-01")},
+        "reverse_transaction": {"date": ("budget_date", "2031-06-01")},
+        "create_contribution": {"organisation_id": ("member_organisation", members[0]["organisation_id"])},
+        "copy_contributions": {"from": ("source_year", "2030-31")},
     }
     if "--every-path" in sys.argv[3:]:
         first = lambda path: get(path)["items"][0]["id"]
@@ -155,6 +204,8 @@ def main() -> None:
             "/v1/meetings/{id}": open_meeting,
             "/v1/actions/{id}": action,
             "/v1/risks/{id}": risk,
+            "/v1/budgets/{id}": budget,
+            "contribution_id": contribution, "line_id": budget_line, "transaction_id": kept,
             "assessment_id": assessment, "escalation_id": escalation,
             "/v1/organisations/{id}": get(f"/v1/partnerships/{p}/members")["items"][0]["organisation_id"],
             "group_id": group, "person_id": person, "item_id": item,

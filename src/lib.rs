@@ -7,6 +7,7 @@ pub mod app;
 pub mod attendees;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod clients;
 pub mod config;
 pub mod db;
@@ -56,4 +57,6 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     actions::routes::configure(cfg);
     access::routes::configure(cfg);
     risks::routes::configure(cfg);
+    budgets::routes::configure(cfg);
+    budgets::ledger_routes::configure(cfg);
 }

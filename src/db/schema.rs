@@ -481,6 +481,85 @@ diesel::joinable!(risk_assessments -> risks (risk_id));
 diesel::joinable!(risk_mitigations -> risks (risk_id));
 diesel::joinable!(risk_escalations -> risks (risk_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    budgets (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        financial_year -> Text,
+        status -> Text,
+        published -> Bool,
+        reserve_target_pence -> Nullable<BigInt>,
+        opening_reserve_pence -> Nullable<BigInt>,
+        closing_reserve_pence -> Nullable<BigInt>,
+        notes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    budget_contributions (id) {
+        id -> UuidSql,
+        budget_id -> UuidSql,
+        partnership_id -> UuidSql,
+        organisation_id -> UuidSql,
+        amount_pence -> BigInt,
+        status -> Text,
+        note -> Nullable<Text>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    budget_lines (id) {
+        id -> UuidSql,
+        budget_id -> UuidSql,
+        partnership_id -> UuidSql,
+        name -> Text,
+        kind -> Text,
+        planned_pence -> BigInt,
+        description -> Nullable<Text>,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    budget_transactions (id) {
+        id -> UuidSql,
+        budget_id -> UuidSql,
+        partnership_id -> UuidSql,
+        line_id -> UuidSql,
+        date -> Text,
+        amount_pence -> BigInt,
+        description -> Text,
+        kind -> Text,
+        from_reserve -> Bool,
+        reference -> Nullable<Text>,
+        reverses_id -> Nullable<UuidSql>,
+        recorded_by -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -508,4 +587,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_assessments,
     risk_mitigations,
     risk_escalations,
+    budgets,
+    budget_contributions,
+    budget_lines,
+    budget_transactions,
 );

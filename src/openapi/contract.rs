@@ -241,9 +241,11 @@ fn response_headers(op: &mut Value) {
 type Links = std::collections::BTreeMap<(String, &'static str), Map<String, Value>>;
 
 /// A create (a POST answering 201) links to every operation on the record it
-/// made: `{create path}/{x}` and below, or, for records with an id of their
-/// own, `/v1/{last segment}/{x}` and below. The new id comes from the body;
-/// the create's own path parameters are passed on.
+/// made: `{create path}/{x}` and below; for records with an id of their
+/// own, `/v1/{last segment}/{x}` and below; or, for a create that is a step
+/// on a record (`.../transactions/{transaction_id}/reversal`), the record's
+/// siblings (`.../transactions/{x}` and below). The new id comes from
+/// the body; the create's own path parameters are passed on.
 fn links(doc: &Value) -> Links {
     let mut out = Links::new();
     let Some(paths) = doc["paths"].as_object() else {
@@ -256,10 +258,20 @@ fn links(doc: &Value) -> Links {
         let segment = create_path.rsplit('/').next().unwrap_or_default();
         let nested = format!("{create_path}/{{");
         let top = format!("/v1/{segment}/{{");
-        let prefix = if paths.keys().any(|p| p.starts_with(&nested)) {
-            nested
+        // `.../transactions/{transaction_id}/reversal` -> `.../transactions/{`
+        let sibling = create_path
+            .rsplit_once('/')
+            .and_then(|(parent, _)| parent.rsplit_once('/'))
+            .filter(|(_, last)| last.starts_with('{'))
+            .map(|(collection, _)| format!("{collection}/{{"));
+        let (prefix, passes_params) = if paths.keys().any(|p| p.starts_with(&nested)) {
+            (nested, true)
+        } else if paths.keys().any(|p| p.starts_with(&top)) {
+            (top, false)
+        } else if let Some(sibling) = sibling {
+            (sibling, true)
         } else {
-            top
+            (top, false)
         };
         let inherited = params_of(create_path);
         let mut links = Map::new();
@@ -272,7 +284,7 @@ fn links(doc: &Value) -> Links {
             let known = own
                 .iter()
                 .filter(|p| p.as_str() != fresh)
-                .all(|p| prefix.starts_with(create_path.as_str()) && inherited.contains(p));
+                .all(|p| passes_params && inherited.contains(p));
             if !known {
                 continue;
             }

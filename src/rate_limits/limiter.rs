@@ -86,10 +86,10 @@ impl RateLimits {
 
     /// Starts a request of `subject`: charges it one unit. The budget
     /// carries the outcome and takes what a bulk request costs beyond it.
-    pub fn begin(&self, subject: &str, policy: Policy) -> Budget {
+    pub fn begin(&self, subject: &str, policy: Policy) -> Allowance {
         let bucket = self.bucket(policy);
         let tally = take(&bucket, subject, policy, 1);
-        Budget(Arc::new(Inner {
+        Allowance(Arc::new(Inner {
             bucket,
             subject: subject.to_owned(),
             tally: Mutex::new(tally),
@@ -140,10 +140,10 @@ fn take(bucket: &Bucket, subject: &str, policy: Policy, units: u32) -> Tally {
 
 /// A request's account with its caller's bucket, kept in the request's
 /// extensions: the middleware charges the first unit, a bulk handler the
-/// rest ([`Budget::settle`]), and the middleware writes the last outcome
+/// rest ([`Allowance::settle`]), and the middleware writes the last outcome
 /// into the `RateLimit` header fields.
 #[derive(Clone)]
-pub struct Budget(Arc<Inner>);
+pub struct Allowance(Arc<Inner>);
 
 struct Inner {
     bucket: Arc<Bucket>,
@@ -151,7 +151,7 @@ struct Inner {
     tally: Mutex<Tally>,
 }
 
-impl Budget {
+impl Allowance {
     /// The latest outcome.
     pub fn tally(&self) -> Tally {
         *self.0.tally.lock().unwrap_or_else(|e| e.into_inner())

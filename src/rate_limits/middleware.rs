@@ -13,7 +13,7 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use super::limiter::{Budget, RateLimits, Tally};
+use super::limiter::{Allowance, RateLimits, Tally};
 use super::rules::{self, Override};
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -98,7 +98,7 @@ pub async fn middleware(
 /// A handler's access to its request's budget, for a request that costs
 /// more than one unit (a submission of many values). Without a limit on
 /// the request it charges nothing.
-pub struct Charge(Option<Budget>);
+pub struct Charge(Option<Allowance>);
 
 impl Charge {
     /// Makes the request cost `units` in all, capped at the bucket's
@@ -120,6 +120,6 @@ impl FromRequest for Charge {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Charge(req.extensions().get::<Budget>().cloned())))
+        ready(Ok(Charge(req.extensions().get::<Allowance>().cloned())))
     }
 }

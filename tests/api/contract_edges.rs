@@ -367,6 +367,50 @@ async fn seeded(app: &TestApp) -> (seed::Seed, HashMap<&'static str, String>) {
     .await
     .expect_json(201);
     ids.insert("risks", risk);
+    // A budget with a contribution, a line and a reversed transaction.
+    let budget = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/budgets"),
+            &admin,
+            &json!({"financial_year": "2019-20", "reserve_target_pence": 6_000_000}),
+        )
+        .await
+        .expect_json(201);
+    let budget = format!("/v1/budgets/{}", budget["id"].as_str().unwrap());
+    app.post_json(
+        &format!("{budget}/contributions"),
+        &admin,
+        &json!({"organisation_id": member_org, "amount_pence": 3_000_000}),
+    )
+    .await
+    .expect_json(201);
+    let line = app
+        .post_json(
+            &format!("{budget}/lines"),
+            &admin,
+            &json!({"name": "Training", "kind": "expenditure", "planned_pence": 100}),
+        )
+        .await
+        .expect_json(201);
+    let paid = app
+        .post_json(
+            &format!("{budget}/transactions"),
+            &admin,
+            &json!({"line_id": line["id"], "date": "2019-05-01", "amount_pence": 50, "description": "Paid"}),
+        )
+        .await
+        .expect_json(201);
+    app.post_json(
+        &format!(
+            "{budget}/transactions/{}/reversal",
+            paid["id"].as_str().unwrap()
+        ),
+        &admin,
+        &json!({}),
+    )
+    .await
+    .expect_json(201);
+    ids.insert("budgets", budget.rsplit('/').next().unwrap().to_owned());
     (s, ids)
 }
 

@@ -4,6 +4,7 @@ mod action_owners;
 mod actions;
 mod batch_writes;
 mod bounded_waits;
+mod budgets;
 mod change_log;
 mod clients;
 mod contract;

@@ -110,6 +110,9 @@ fn hand_written(operation_id: &str) -> Option<Value> {
         "update_action" => json!({ "description": changed }),
         "update_risk" => json!({ "title": changed }),
         "escalate" => json!({ "group_id": "A" }),
+        "update_budget" => json!({ "published": true }),
+        "update_contribution" => json!({ "amount_pence": 1 }),
+        "update_line" | "update_transaction" => json!({ "description": changed }),
         _ => return None,
     })
 }
@@ -213,7 +216,20 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
     post(format!("{p}/meetings"), ahead).await;
     let escalation = json!({"group_id": group});
     let escalation = post(format!("/v1/risks/{risk}/escalations"), escalation).await;
+    let budget = post(format!("{p}/budgets"), json!({"financial_year": "2019-20"})).await;
+    let b = format!("/v1/budgets/{budget}");
+    let contribution = json!({"organisation_id": organisation, "amount_pence": 3_000_000});
+    let contribution = post(format!("{b}/contributions"), contribution).await;
+    let line = json!({"name": "NSPCC Support Package", "kind": "expenditure", "planned_pence": 0});
+    let line = post(format!("{b}/lines"), line).await;
+    let transaction = json!({"line_id": line, "date": "2019-11-20", "amount_pence": 850_000,
+        "description": "NSPCC Support Package", "from_reserve": true});
+    let transaction = post(format!("{b}/transactions"), transaction).await;
     let records = [
+        ("budgets", budget),
+        ("contribution_id", contribution),
+        ("line_id", line),
+        ("transaction_id", transaction),
         ("risks", risk),
         ("assessment_id", assessment),
         ("escalation_id", escalation),
@@ -359,6 +375,15 @@ async fn another_partnership_cannot_tell_a_record_from_a_missing_one() {
         .await
         .expect_json(201);
     b.insert("risks".to_owned(), id_of(&b_risk).to_string());
+    let b_budget = app
+        .post_json(
+            &format!("/v1/partnerships/{}/budgets", seed_b.partnership_id),
+            &admin_b,
+            &json!({"financial_year": "2019-20"}),
+        )
+        .await
+        .expect_json(201);
+    b.insert("budgets".to_owned(), id_of(&b_budget).to_string());
     let ops = operations(&a);
 
     let before = snapshot(&app, &ops, &a, &admin_a).await;

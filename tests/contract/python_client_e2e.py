@@ -278,6 +278,7 @@ class Scenario:
         step("an update completes an action; the log filters by owner", self.action_update, critical=False)
         step("matters arising of the next board", self.matters_arising, critical=False)
         step("the risk register: re-scoring, trend, bands, escalation", self.risks, critical=False)
+        step("budgets: contributions copied, the NSPCC package from reserve, a closed year reversed", self.budgets, critical=False)
         step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
         step("GET /v1/meetings/{id}/minutes as Markdown", self.minutes_markdown, critical=False)
         step("every request body sent satisfied the document's schema", self.bodies_valid, critical=False)
@@ -319,6 +320,18 @@ class Scenario:
                 "get_risk_scoring",
                 "put_risk_scoring",
                 "escalate",
+            ],
+            "budgets": [
+                "create_budget",
+                "update_budget",
+                "budget_summary",
+                "years_summary",
+                "create_contribution",
+                "copy_contributions",
+                "create_line",
+                "create_transaction",
+                "update_transaction",
+                "reverse_transaction",
             ],
         }.items():
             for name in names:
@@ -795,6 +808,82 @@ class Scenario:
             self.gen.escalate, 200, id=made.id, body=m.CreateEscalation(group_id=self.groups["spb"])
         ).parsed
         expect(again.id == escalation.id, "a retry answers the escalation made")
+
+    def budgets(self) -> None:
+        m = self.gen.models
+        p = self.partnership.id
+        first = self.call(
+            self.gen.create_budget,
+            201,
+            id=p,
+            body=m.CreateBudget(financial_year="2019/20", reserve_target_pence=6_000_000, opening_reserve_pence=4_000_000),
+        ).parsed
+        expect(first.financial_year == "2019-20", f"financial year {first.financial_year}")
+        for key, amount in (("herefordshire-council", 4_500_000), ("west-mercia-police", 3_000_000)):
+            self.call(
+                self.gen.create_contribution,
+                201,
+                id=first.id,
+                body=m.CreateContribution(
+                    organisation_id=self.orgs[key], amount_pence=amount, status=m.ContributionStatus("received")
+                ),
+            )
+        line = self.call(
+            self.gen.create_line,
+            201,
+            id=first.id,
+            body=m.CreateLine(name="NSPCC Support Package", kind=m.LineKind("expenditure"), planned_pence=0),
+        ).parsed
+        package = self.call(
+            self.gen.create_transaction,
+            201,
+            id=first.id,
+            body=m.CreateTransaction(
+                line_id=line.id,
+                date=dt.date(2019, 11, 20),
+                amount_pence=850_000,
+                description="NSPCC Support Package for HSB",
+                from_reserve=True,
+            ),
+        ).parsed
+        self.call(
+            self.gen.update_transaction,
+            200,
+            id=first.id,
+            transaction_id=package.id,
+            body=m.UpdateTransaction(reference="PO-1234"),
+            if_match='"1"',
+        )
+        summary = self.call(self.gen.budget_summary, 200, id=first.id).parsed
+        reserve = summary.reserve
+        expect(
+            (reserve.opening_pence, reserve.movement_pence, reserve.closing_pence, reserve.gap_to_target_pence)
+            == (4_000_000, 6_650_000, 10_650_000, -4_650_000),
+            f"reserve {reserve}",
+        )
+        closed = self.call(
+            self.gen.update_budget,
+            200,
+            id=first.id,
+            body=m.UpdateBudget(status=m.BudgetStatus("closed")),
+            if_match='"1"',
+        ).parsed
+        expect(closed.closing_reserve_pence == 10_650_000, f"closing {closed.closing_reserve_pence}")
+        reversal = self.call(
+            self.gen.reverse_transaction, 201, id=first.id, transaction_id=package.id, body=m.CreateReversal()
+        ).parsed
+        expect(reversal.amount_pence == -850_000 and reversal.reverses_id == package.id, f"reversal {reversal}")
+        second = self.call(self.gen.create_budget, 201, id=p, body=m.CreateBudget(financial_year="2020-21")).parsed
+        copied = self.call(
+            self.gen.copy_contributions, 200, id=second.id, body=m.CopyContributions(from_="2019-20")
+        ).parsed
+        expect(len(copied.copied) == 2, f"copied {len(copied.copied)}")
+        years = self.call(self.gen.years_summary, 200, id=p, from_="2019-20", to="2020-21").parsed
+        carried = years.years[1]
+        expect(
+            carried.opening_reserve_pence == 10_650_000 and str(carried.opening_reserve_basis) == "carried",
+            f"2020-21 opens with {carried.opening_reserve_pence} ({carried.opening_reserve_basis})",
+        )
 
     def minutes_json(self) -> None:
         doc = self.call(self.gen.get_minutes, 200, id=self.meeting.id).parsed
