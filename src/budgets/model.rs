@@ -153,6 +153,9 @@ pub fn create(
     tenant: &Tenant<Manage>,
     form: CreateBudget,
 ) -> Result<Budget, ApiError> {
+    // A platform administrator holds a role in every partnership id, even
+    // one that does not exist: 404 for that, before the row's foreign key.
+    crate::partnerships::model::find(tx, tenant.partnership_id)?;
     let mut errors = Errors::new();
     let notes = errors.optional_long_text("notes", form.notes.as_deref(), 2000);
     if let Some(target) = form.reserve_target_pence {
