@@ -113,7 +113,8 @@ def main() -> None:
         budget_line = get(f"/v1/budgets/{budget}/lines?limit=1")["items"][0]["id"]
         kept = doomed_transaction = reversed = get(f"/v1/budgets/{budget}/transactions?limit=1")["items"][0]["id"]
     else:
-        source = post(f"/v1/partnerships/{p}/budgets", {"financial_year": "2030-31"})["id"]
+        # Published, as 2031-32 (published) carries its opening reserve from it.
+        source = post(f"/v1/partnerships/{p}/budgets", {"financial_year": "2030-31", "published": True})["id"]
         # Its one contributor contributes to 2031-32 already: a copy is answered
         # (200, skipped) and leaves `members[0]` free for the create.
         post(f"/v1/budgets/{source}/contributions",

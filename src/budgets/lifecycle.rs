@@ -62,5 +62,6 @@ pub fn update(
     if after == before {
         return Ok(before);
     }
+    super::model::ensure_carry_published(tx, &after)?;
     store::update(tx, actor, &before, after, expected)
 }

@@ -177,8 +177,65 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
+    ensure_in_order(tx, &budget)?;
+    ensure_carry_published(tx, &budget)?;
     store::insert(tx, &tenant.principal, &budget)?;
     Ok(budget)
+}
+
+/// Years close in order, each carrying its closing reserve into the next:
+/// a year before a closed year is not opened afterwards (it would change
+/// the opening reserve the closed year was closed with).
+fn ensure_in_order(conn: &mut DbConnection, budget: &Budget) -> Result<(), ApiError> {
+    let closed_after: Option<FinancialYear> = budgets::table
+        .filter(budgets::partnership_id.eq(budget.partnership_id))
+        .filter(budgets::status.eq(BudgetStatus::Closed))
+        .filter(budgets::financial_year.gt(budget.financial_year))
+        .select(budgets::financial_year)
+        .order(budgets::financial_year.asc())
+        .first(conn)
+        .optional()?;
+    match closed_after {
+        Some(closed) => Err(ApiError::conflict(format!(
+            "{closed} is closed: no earlier year is opened after it (its opening reserve is settled)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A published year whose opening reserve is carried shows the closing
+/// reserve of the year before: that year must be published too, or a
+/// viewer would learn of a year it may not see. Checked for both pairs
+/// `budget` is part of, as it is about to be written.
+pub fn ensure_carry_published(conn: &mut DbConnection, budget: &Budget) -> Result<(), ApiError> {
+    let year = budget.financial_year;
+    let pid = budget.partnership_id;
+    let carries = |b: &Budget| b.published && b.opening_reserve_pence.is_none();
+    let previous = year
+        .previous()
+        .map(|y| of_year(conn, pid, y))
+        .transpose()?
+        .flatten();
+    if let Some(previous) = previous.filter(|p| carries(budget) && !p.published) {
+        let before = previous.financial_year;
+        return Err(ApiError::conflict(format!(
+            "{year} carries its opening reserve from {before}, which is not published: \
+             publish {before} first, or set {year}'s opening reserve"
+        )));
+    }
+    let next = year
+        .next()
+        .map(|y| of_year(conn, pid, y))
+        .transpose()?
+        .flatten();
+    if let Some(next) = next.filter(|n| carries(n) && !budget.published) {
+        let after = next.financial_year;
+        return Err(ApiError::conflict(format!(
+            "{after} is published and carries its opening reserve from {year}: \
+             {year} stays published unless {after} sets its own opening reserve"
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `f` in the write scope of the budget `id`'s partnership (admins),

@@ -254,7 +254,7 @@ pub async fn create_contribution(
     path = "/v1/budgets/{id}/contributions",
     tag = "budgets",
     params(("id" = Id, Path, description = "Budget id"), crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of contributions", body = Paginated<ContributionView>), ListErrors),
+    responses((status = 200, description = "One page of contributions", body = Paginated<ContributionView>, headers(("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_contributions(
@@ -314,7 +314,7 @@ pub async fn copy_contributions(
     path = "/v1/budgets/{id}/contributions/{contribution_id}",
     tag = "budgets",
     params(("id" = Id, Path, description = "Budget id"), ("contribution_id" = Id, Path, description = "Contribution id")),
-    responses((status = 200, description = "The contribution", body = ContributionView, headers(("ETag" = String))), ReadErrors),
+    responses((status = 200, description = "The contribution", body = ContributionView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn get_contribution(

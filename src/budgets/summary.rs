@@ -117,20 +117,6 @@ fn compute(
     Ok(out)
 }
 
-/// The budgets a summary of `last` reads: from the latest closed year
-/// before it (whose fixed closing reserve it carries) or the latest year
-/// with an explicit opening reserve, to `last`, without gaps.
-fn chain_to(conn: &mut DbConnection, last: &Budget) -> Result<Vec<Budget>, ApiError> {
-    let all = model::of_partnership(
-        conn,
-        last.partnership_id,
-        Role::Admin,
-        None,
-        Some(last.financial_year),
-    )?;
-    Ok(carried_chain(all))
-}
-
 /// The tail of `all` (in year order) that a summary of its last year needs.
 fn carried_chain(all: Vec<Budget>) -> Vec<Budget> {
     let mut start = all.len().saturating_sub(1);
@@ -148,14 +134,23 @@ fn carried_chain(all: Vec<Budget>) -> Vec<Budget> {
     all.into_iter().skip(start).collect()
 }
 
-/// The figures of one budget.
+/// The figures of one budget, as the caller has it (a close computes its
+/// figures before writing it, with whatever else the same change sets):
+/// read back to the latest closed year before it (whose fixed closing
+/// reserve it carries) or the latest year with an explicit opening reserve.
 pub fn figures(conn: &mut DbConnection, budget: &Budget) -> Result<YearFigures, ApiError> {
-    let mut chain = chain_to(conn, budget)?;
-    // The budget as the caller has it (a close computes its figures before
-    // writing it).
-    if let Some(last) = chain.last_mut() {
-        *last = budget.clone();
+    let mut all = model::of_partnership(
+        conn,
+        budget.partnership_id,
+        Role::Admin,
+        None,
+        Some(budget.financial_year),
+    )?;
+    match all.last_mut() {
+        Some(last) if last.id == budget.id => *last = budget.clone(),
+        _ => all.push(budget.clone()),
     }
+    let chain = carried_chain(all);
     compute(conn, &chain)?
         .remove(&budget.id)
         .ok_or_else(|| ApiError::internal("a budget has its figures"))

@@ -634,3 +634,86 @@ async fn members_read_viewers_read_published_years_submitters_and_outsiders_neve
         .await
         .expect_problem(404);
 }
+
+#[tokio::test]
+async fn years_publish_and_close_in_order_and_a_close_carries_what_it_sets() {
+    let (app, seed, admin) = nottinghamshire().await;
+    let at = format!("/v1/partnerships/{}/budgets", seed.partnership_id);
+    let open = |year: &str, body: Value| {
+        let (app, at, admin) = (&app, &at, &admin);
+        let mut body = body;
+        body["financial_year"] = json!(year);
+        async move {
+            let made = app.post_json(at, admin, &body).await.expect_json(201);
+            format!("/v1/budgets/{}", made["id"].as_str().unwrap())
+        }
+    };
+    let y1 = open("2019-20", json!({"opening_reserve_pence": 100_000})).await;
+    let y2 = open(
+        "2020-21",
+        json!({"opening_reserve_pence": 50_000, "published": true}),
+    )
+    .await;
+
+    // A published year carrying from an unpublished one would show a viewer
+    // that year's closing reserve.
+    let hidden = app
+        .patch_json(
+            &y2,
+            &admin,
+            Some("\"1\""),
+            &json!({"opening_reserve_pence": null}),
+        )
+        .await
+        .expect_problem(409);
+    assert!(hidden["detail"]
+        .as_str()
+        .unwrap()
+        .contains("publish 2019-20 first"));
+    app.patch_json(&y1, &admin, Some("\"1\""), &json!({"published": true}))
+        .await
+        .expect_json(200);
+    let closed = app
+        .patch_json(&y1, &admin, Some("\"2\""), &json!({"status": "closed"}))
+        .await
+        .expect_json(200);
+    assert_eq!(closed["closing_reserve_pence"], 100_000);
+
+    // Closing and carrying in one change closes with the carried reserve.
+    let closed = app
+        .patch_json(
+            &y2,
+            &admin,
+            Some("\"1\""),
+            &json!({"opening_reserve_pence": null, "status": "closed"}),
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(closed["closing_reserve_pence"], 100_000);
+    let summary = app
+        .get(&format!("{y2}/summary"), &admin)
+        .await
+        .expect_json(200);
+    assert_eq!(summary["reserve"]["opening_basis"], "carried");
+    assert_eq!(summary["reserve"]["adjustments_after_close_pence"], 0);
+
+    // 2020-21 carries from 2019-20, so 2019-20 stays published; no year is
+    // opened before a closed one.
+    let unpublish = app
+        .patch_json(&y1, &admin, Some("\"3\""), &json!({"published": false}))
+        .await
+        .expect_problem(409);
+    assert!(unpublish["detail"]
+        .as_str()
+        .unwrap()
+        .contains("2019-20 stays published"));
+    let earlier = app
+        .post_json(&at, &admin, &json!({"financial_year": "2018-19"}))
+        .await
+        .expect_problem(409);
+    assert!(earlier["detail"]
+        .as_str()
+        .unwrap()
+        .contains("2019-20 is closed"));
+    assert_eq!(app.get_all(&at, &admin).await.len(), 2);
+}
