@@ -47,9 +47,6 @@ crate::text_enum! {
 
 /// Most lines one budget holds.
 pub const MAX_LINES: i64 = 1_000;
-/// Most transactions one budget holds: with every amount within
-/// [`MAX_PENCE`], no year's total comes near the range of `i64`.
-pub const MAX_TRANSACTIONS: i64 = 100_000;
 
 /// Body of `POST /v1/partnerships/{id}/budgets`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

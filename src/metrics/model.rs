@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::quantity::Hundredths;
 use super::rules::{self, CreateMetric, MetricFields, Unit, UpdateMetric};
 use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::Principal;
@@ -38,8 +39,10 @@ pub struct Metric {
     pub name: String,
     pub unit: Unit,
     /// The allowed range; null where unbounded.
-    pub min_value: Option<f64>,
-    pub max_value: Option<f64>,
+    #[diesel(column_name = min_hundredths)]
+    pub min_value: Option<Hundredths>,
+    #[diesel(column_name = max_hundredths)]
+    pub max_value: Option<Hundredths>,
     pub version: i32,
     pub created_at: UtcTime,
     pub updated_at: UtcTime,
@@ -50,7 +53,7 @@ crate::batch_insert!(Metric, crate::db::schema::metrics);
 
 impl Metric {
     /// Why `value` does not fit this metric, if it does not.
-    pub fn check(&self, value: f64) -> Result<(), String> {
+    pub fn check(&self, value: Hundredths) -> Result<(), String> {
         rules::check_value(self.unit, self.min_value, self.max_value, value)
     }
 }

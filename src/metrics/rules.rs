@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::quantity::Hundredths;
 use crate::validate::{patch_nullable, Errors, Refusal};
 
 crate::text_enum! {
@@ -26,8 +27,10 @@ pub struct CreateMetric {
     #[schema(schema_with = crate::validate::Text::<200>::line)]
     pub name: String,
     pub unit: Unit,
-    pub min_value: Option<f64>,
-    pub max_value: Option<f64>,
+    /// At most two decimal places, held exactly.
+    pub min_value: Option<Hundredths>,
+    /// At most two decimal places, held exactly.
+    pub max_value: Option<Hundredths>,
 }
 
 /// Body of `PATCH /v1/partnerships/{id}/metrics/{metric_id}`; the code is
@@ -39,11 +42,11 @@ pub struct UpdateMetric {
     pub name: Option<String>,
     pub unit: Option<Unit>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<f64>)]
-    pub min_value: Option<Option<f64>>,
+    #[schema(value_type = Option<Hundredths>)]
+    pub min_value: Option<Option<Hundredths>>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<f64>)]
-    pub max_value: Option<Option<f64>>,
+    #[schema(value_type = Option<Hundredths>)]
+    pub max_value: Option<Option<Hundredths>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,8 +54,8 @@ pub struct MetricFields {
     pub code: String,
     pub name: String,
     pub unit: Unit,
-    pub min_value: Option<f64>,
-    pub max_value: Option<f64>,
+    pub min_value: Option<Hundredths>,
+    pub max_value: Option<Hundredths>,
 }
 
 pub fn validate(fields: MetricFields) -> Result<MetricFields, Refusal> {
@@ -69,14 +72,6 @@ pub fn validate(fields: MetricFields) -> Result<MetricFields, Refusal> {
         );
     }
     let name = errors.text("name", &fields.name, 200);
-    for (field, bound) in [
-        ("min_value", fields.min_value),
-        ("max_value", fields.max_value),
-    ] {
-        if bound.is_some_and(|b| !b.is_finite()) {
-            errors.add(field, "must be a finite number");
-        }
-    }
     if let (Some(min), Some(max)) = (fields.min_value, fields.max_value) {
         if min > max {
             errors.add("max_value", "must not be below min_value");
@@ -100,24 +95,26 @@ pub fn apply(current: MetricFields, patch: UpdateMetric) -> Result<MetricFields,
     })
 }
 
-/// Why `value` does not fit the metric, if it does not.
+/// Why `value` does not fit the metric, if it does not: a `count` is a
+/// whole number, `currency` whole pence, `percent` and `days` have at most
+/// two decimal places (as every value read has).
 pub fn check_value(
     unit: Unit,
-    min: Option<f64>,
-    max: Option<f64>,
-    value: f64,
+    min: Option<Hundredths>,
+    max: Option<Hundredths>,
+    value: Hundredths,
 ) -> Result<(), String> {
-    if !value.is_finite() {
-        return Err("must be a finite number".into());
-    }
     match unit {
-        Unit::Count | Unit::Currency if value.fract() != 0.0 => {
-            return Err(format!("a {unit} value must be a whole number"))
+        Unit::Count if !value.is_whole() => {
+            return Err(format!("a count must be a whole number, not {value}"))
         }
-        Unit::Count | Unit::Days if value < 0.0 => {
+        Unit::Currency if !value.is_whole() => {
+            return Err(format!("a currency value is whole pence, not {value}"))
+        }
+        Unit::Count | Unit::Days if value.0 < 0 => {
             return Err(format!("a {unit} value must not be negative"))
         }
-        Unit::Percent if !(0.0..=100.0).contains(&value) => {
+        Unit::Percent if !(0..=10_000).contains(&value.0) => {
             return Err("a percent value must be between 0 and 100".into())
         }
         _ => {}
@@ -142,24 +139,27 @@ mod tests {
             code: code.into(),
             name: "Children on a child protection plan".into(),
             unit: Unit::Count,
-            min_value: Some(0.0),
+            min_value: Some(Hundredths(0)),
             max_value: None,
         };
         assert!(validate(fields("CP-PLANS")).is_ok());
         assert!(validate(fields("cp plans")).is_err());
         let mut bad = fields("X");
-        bad.max_value = Some(-1.0);
+        bad.max_value = Some(Hundredths(-100));
         assert!(validate(bad).is_err());
     }
 
     #[test]
     fn values_fit_their_unit_and_range() {
-        assert!(check_value(Unit::Count, None, None, 12.0).is_ok());
-        assert!(check_value(Unit::Count, None, None, 12.5).is_err());
-        assert!(check_value(Unit::Count, None, None, -1.0).is_err());
-        assert!(check_value(Unit::Percent, None, None, 101.0).is_err());
-        assert!(check_value(Unit::Currency, None, None, 6_000_000.0).is_ok());
-        assert!(check_value(Unit::Days, Some(0.0), Some(45.0), 46.0).is_err());
-        assert!(check_value(Unit::Days, None, None, 3.5).is_ok());
+        let h = |v: f64| Hundredths::from_json(&serde_json::json!(v)).unwrap();
+        assert!(check_value(Unit::Count, None, None, h(12.0)).is_ok());
+        assert!(check_value(Unit::Count, None, None, h(12.5)).is_err());
+        assert!(check_value(Unit::Count, None, None, h(-1.0)).is_err());
+        assert!(check_value(Unit::Percent, None, None, h(101.0)).is_err());
+        assert!(check_value(Unit::Percent, None, None, h(12.5)).is_ok());
+        assert!(check_value(Unit::Currency, None, None, h(6_000_000.0)).is_ok());
+        assert!(check_value(Unit::Currency, None, None, h(10.5)).is_err());
+        assert!(check_value(Unit::Days, Some(h(0.0)), Some(h(45.0)), h(46.0)).is_err());
+        assert!(check_value(Unit::Days, None, None, h(3.5)).is_ok());
     }
 }

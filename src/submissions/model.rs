@@ -13,6 +13,7 @@ use crate::db::store;
 use crate::db::Page;
 use crate::db::{DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
+use crate::metrics::quantity::Hundredths;
 use crate::validate::Errors;
 
 /// One agency's value of one metric for one period.
@@ -39,7 +40,9 @@ pub struct MetricValue {
     pub metric_id: Id,
     pub organisation_id: Id,
     pub period: String,
-    pub value: f64,
+    /// Exact: at most two decimal places.
+    #[diesel(column_name = value_hundredths)]
+    pub value: Hundredths,
     pub comment: Option<String>,
     /// The client that last submitted it.
     pub submitted_by: String,
@@ -52,7 +55,7 @@ crate::record!(MetricValue, "metric_value", values);
 crate::batch_insert!(
     MetricValue,
     crate::db::schema::metric_values,
-    update: [value, comment, submitted_by, version, updated_at],
+    update: [value_hundredths, comment, submitted_by, version, updated_at],
 );
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
@@ -103,7 +106,7 @@ pub fn submit(
         .filter(values::period.eq(&period))
         .select(MetricValue::as_select())
         .load(&mut **tx)?;
-    let existing: HashMap<Id, (Id, f64, Option<String>)> = held
+    let existing: HashMap<Id, (Id, Hundredths, Option<String>)> = held
         .iter()
         .map(|v| (v.metric_id, (v.id, v.value, v.comment.clone())))
         .collect();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::Id;
+use crate::metrics::quantity::Hundredths;
 use crate::metrics::Metric;
 
 /// Most values one submission may carry.
@@ -120,7 +121,7 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
     pub metric_id: Id,
-    pub value: f64,
+    pub value: Hundredths,
     pub comment: Option<String>,
     pub step: Step,
 }
@@ -130,7 +131,7 @@ pub struct Planned {
 /// value, comment)).
 pub fn plan(
     metrics: &[Metric],
-    existing: &HashMap<Id, (Id, f64, Option<String>)>,
+    existing: &HashMap<Id, (Id, Hundredths, Option<String>)>,
     values: &[SubmittedValue],
 ) -> (Vec<Planned>, Vec<Rejected>) {
     let by_code: HashMap<&str, &Metric> = metrics.iter().map(|m| (m.code.as_str(), m)).collect();
@@ -146,9 +147,12 @@ pub fn plan(
             rejected.push(reject("no such metric code in this partnership".into()));
             continue;
         };
-        let Some(number) = v.value.as_f64() else {
-            rejected.push(reject("the value must be a number".into()));
-            continue;
+        let number = match Hundredths::from_json(&v.value) {
+            Ok(number) => number,
+            Err(reason) => {
+                rejected.push(reject(format!("the value {reason}")));
+                continue;
+            }
         };
         if let Err(reason) = metric.check(number) {
             rejected.push(reject(reason));
@@ -249,8 +253,8 @@ mod tests {
             metric("TIMELY", Unit::Percent),
         );
         let existing = HashMap::from([
-            (plans.id, (Id::new(), 120.0, None)),
-            (referrals.id, (Id::new(), 40.0, None)),
+            (plans.id, (Id::new(), Hundredths(12_000), None)),
+            (referrals.id, (Id::new(), Hundredths(4_000), None)),
         ]);
         let values = [
             value("CP-PLANS", json!(120)),

@@ -143,9 +143,12 @@ async fn an_agency_submits_its_quarter_and_resubmits_without_duplicates() {
     );
     let held = app.get_all(&path, &admin).await;
     assert_eq!(held.len(), 2);
-    assert!(held
-        .iter()
-        .any(|v| v["value"] == json!(135.0) && v["period"] == "2019-20-Q2"));
+    // Exact: a count reads back as the integer sent, a percent as its decimal.
+    let text = |v: &Value| v["value"].to_string();
+    let mut read: Vec<String> = held.iter().map(text).collect();
+    read.sort();
+    assert_eq!(read, ["135", "87.5"]);
+    assert!(held.iter().all(|v| v["period"] == "2019-20-Q2"));
 
     // Values that do not fit are rejected one by one, with index and reason.
     let summary = app
@@ -173,6 +176,42 @@ async fn an_agency_submits_its_quarter_and_resubmits_without_duplicates() {
         .as_str()
         .unwrap()
         .contains("between 0 and 100"));
+
+    // Exact values: a count is whole, a percent has at most two places.
+    let summary = app
+        .post_json(
+            &path,
+            &s.police_system,
+            &json!({"period": "2019-20-Q4", "organisation_id": s.police, "values": [
+                {"metric": "CP-PLANS", "value": 1.5},
+                {"metric": "TIMELY-ICPC", "value": 12.345},
+            ]}),
+        )
+        .await
+        .expect_json(200);
+    let reasons: Vec<&str> = summary["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].contains("whole number"), "{reasons:?}");
+    assert!(reasons[1].contains("two decimal places"), "{reasons:?}");
+    let exact = json!({"period": "2019-20-Q4", "organisation_id": s.police, "values": [
+        {"metric": "CP-PLANS", "value": 1},
+        {"metric": "TIMELY-ICPC", "value": 12.5},
+    ]});
+    let summary = app
+        .post_json(&path, &s.police_system, &exact)
+        .await
+        .expect_json(200);
+    assert_eq!(summary["imported"], 2);
+    let q4 = app
+        .get_all(&format!("{path}?period=2019-20-Q4"), &admin)
+        .await;
+    let mut read: Vec<String> = q4.iter().map(text).collect();
+    read.sort();
+    assert_eq!(read, ["1", "12.5"]);
 
     // A retry with the same Idempotency-Key replays the first answer.
     let body = quarter(&s.police, json!(150));
@@ -342,4 +381,44 @@ async fn racing_resubmissions_in_opposite_orders_all_succeed() {
         .await;
     let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+}
+
+/// Rows as the service wrote them while values were doubles: a metric
+/// bounded 0.5 to 99.5 and values 87.5 and 132.
+const BEFORE_EXACT_FIXTURE: &str = r#"
+INSERT INTO partnerships (id, name, slug, area, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-000000000001', 'P', 'p', 'A', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+INSERT INTO organisations (id, name, kind, created_at, updated_at, name_key) VALUES
+ ('00000000-0000-0000-0000-0000000000a1', 'Police', 'police', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', 'police');
+INSERT INTO metrics (id, partnership_id, code, name, unit, min_value, max_value, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-0000000000e1', '00000000-0000-0000-0000-000000000001', 'TIMELY', 'Timely', 'percent', 0.5, 99.5, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-000000000001', 'PLANS', 'Plans', 'count', NULL, NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+INSERT INTO metric_values (id, partnership_id, metric_id, organisation_id, period, value, submitted_by, created_at, updated_at) VALUES
+ ('00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e1', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q2', 87.5, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000f2', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q2', 132, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+"#;
+
+#[tokio::test]
+async fn the_migration_keeps_doubles_as_exact_hundredths() {
+    use crate::helpers::{fresh_database, migrate_up_to, spawn_app_on};
+    let (url, scratch) = fresh_database();
+    // The last migration while values were doubles.
+    migrate_up_to(&url, "20261203000101", BEFORE_EXACT_FIXTURE);
+    let app = spawn_app_on(url, scratch, &[]).await;
+    let admin = app.platform_admin_token();
+    let p = "/v1/partnerships/00000000-0000-0000-0000-000000000001";
+    let values = app.get_all(&format!("{p}/submissions"), &admin).await;
+    let read: Vec<String> = values.iter().map(|v| v["value"].to_string()).collect();
+    assert_eq!(read, ["87.5", "132"]);
+    let metrics = app.get_all(&format!("{p}/metrics"), &admin).await;
+    assert_eq!(metrics[0]["min_value"].to_string(), "0.5");
+    assert_eq!(metrics[0]["max_value"].to_string(), "99.5");
+    assert_eq!(metrics[1]["min_value"], Value::Null);
+    // The bounds still bound, and still order.
+    let at = format!("{p}/metrics/00000000-0000-0000-0000-0000000000e1");
+    let refused = app
+        .patch_json(&at, &admin, Some("\"1\""), &json!({"min_value": 100}))
+        .await
+        .expect_problem(422);
+    assert_eq!(refused["errors"][0]["field"], "max_value");
 }
