@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rules::{self, ImportSummary, Step, Submission};
+use super::rules::{self, Flags, ImportSummary, Step, Submission};
 use crate::auth::tenant::{Submit, Tenant};
 use crate::db::schema::metric_values as values;
 use crate::db::store;
@@ -86,12 +86,13 @@ fn check_whole(
     Ok(period)
 }
 
-/// Imports a submission in the caller's transaction; with `dry_run`, only
-/// answers what would happen.
+/// Imports a submission in the caller's transaction; with `dry_run`, or
+/// `atomic` and a rejected value, only answers what would happen.
 pub fn submit(
     tx: &mut Tx<'_>,
     tenant: &Tenant<Submit>,
     form: Submission,
+    flags: Flags,
 ) -> Result<ImportSummary, ApiError> {
     let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
     crate::partnerships::model::find(tx, partnership_id)?;
@@ -111,9 +112,12 @@ pub fn submit(
         .map(|v| (v.metric_id, (v.id, v.value, v.comment.clone())))
         .collect();
     let (planned, rejected) = rules::plan(&metrics, &existing, &form.values);
+    let stored = !flags.dry_run && (!flags.atomic || rejected.is_empty());
     let mut summary = ImportSummary {
         rejected,
-        dry_run: form.dry_run,
+        dry_run: flags.dry_run,
+        atomic: flags.atomic,
+        stored,
         ..ImportSummary::default()
     };
     let mut held: HashMap<Id, MetricValue> = held.into_iter().map(|v| (v.id, v)).collect();
@@ -154,7 +158,7 @@ pub fn submit(
             }
         }
     }
-    if !form.dry_run {
+    if stored {
         // One batch each: the log held once, its seq advanced once per batch.
         store::insert_many(tx, actor, &inserts)?;
         store::update_many(tx, actor, updates)?;

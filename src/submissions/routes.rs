@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
-use super::rules::{ImportSummary, Submission};
+use super::rules::{Flags, ImportSummary, Submission, SubmitQuery};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Role};
 use crate::db::Tx;
@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// organisation only, or an admin). Values that do not fit are listed in
 /// `rejected` with their index and reason; the rest are stored. Resubmitting
 /// updates changed values and leaves the rest `unchanged`, so retries never
-/// duplicate; `Idempotency-Key` replays the first answer. Against the
+/// duplicate. `dry_run` answers without storing; `atomic` stores nothing if
+/// any value is rejected (each in the body or the query, the same if both); `Idempotency-Key` replays the first answer. Against the
 /// caller's rate limit it counts one request per 100 values (at most the
 /// whole bucket, so a large one waits for a full bucket).
 #[utoipa::path(
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     operation_id = "submit_values",
     params(
         ("id" = Id, Path, description = "Partnership id"),
+        SubmitQuery,
     ),
     request_body = Submission,
     responses((status = 200, description = "The import summary", body = ImportSummary), TransitionErrors),
@@ -47,11 +49,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn submit(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Submit>,
+    query: web::Query<SubmitQuery>,
     body: Json<Submission>,
     charge: Charge,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
+    let flags = Flags::of(&query, &form)?;
     tenant
         .principal
         .require_submission(partnership_id, form.organisation_id)?;
@@ -59,7 +63,7 @@ pub async fn submit(
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::of(conn, &tenant, now)?;
-        let summary = model::submit(&mut tx, &tenant, form)?;
+        let summary = model::submit(&mut tx, &tenant, form, flags)?;
         Answer::json(StatusCode::OK, &summary)
     })
     .await

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::Id;
+use crate::error::ApiError;
 use crate::metrics::quantity::Hundredths;
 use crate::metrics::Metric;
 
@@ -25,9 +26,48 @@ pub struct Submission {
     pub organisation_id: Id,
     #[schema(min_items = 1, max_items = 10000)]
     pub values: Vec<SubmittedValue>,
-    /// Answer the summary without storing anything.
-    #[serde(default)]
+    /// Answer the summary without storing anything (or `?dry_run=true`).
+    pub dry_run: Option<bool>,
+    /// Store nothing if any value is rejected (or `?atomic=true`).
+    pub atomic: Option<bool>,
+}
+
+/// Query of `POST /v1/partnerships/{id}/submissions`: the body's two flags,
+/// for clients that set them on the URL. Given both ways, they must agree.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmitQuery {
+    /// Answer the summary without storing anything (as the body's `dry_run`).
+    pub dry_run: Option<bool>,
+    /// Store nothing if any value is rejected (as the body's `atomic`).
+    pub atomic: Option<bool>,
+}
+
+/// How a submission is to be taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
     pub dry_run: bool,
+    pub atomic: bool,
+}
+
+impl Flags {
+    /// The flags from the query and the body: either may give each one;
+    /// both giving it differently is a 400 naming it.
+    pub fn of(query: &SubmitQuery, body: &Submission) -> Result<Flags, ApiError> {
+        let one = |name: &str, query: Option<bool>, body: Option<bool>| match (query, body) {
+            (Some(q), Some(b)) if q != b => Err(ApiError::query(
+                name,
+                format!(
+                    "is {q} in the query and {b} in the body: give it once, or the same both ways"
+                ),
+            )),
+            (q, b) => Ok(q.or(b).unwrap_or(false)),
+        };
+        Ok(Flags {
+            dry_run: one("dry_run", query.dry_run, body.dry_run)?,
+            atomic: one("atomic", query.atomic, body.atomic)?,
+        })
+    }
 }
 
 /// One value of a submission. A value that cannot be taken (an unknown
@@ -64,8 +104,13 @@ pub struct ImportSummary {
     /// Values equal to what was already held.
     pub unchanged: usize,
     pub rejected: Vec<Rejected>,
-    /// Nothing was stored.
+    /// Asked for a dry run: nothing was stored.
     pub dry_run: bool,
+    /// Asked for an atomic submission: all values or none.
+    pub atomic: bool,
+    /// Whether the values counted as imported and updated were stored:
+    /// false for a dry run, and for an atomic submission with a rejection.
+    pub stored: bool,
 }
 
 /// First financial years a period may name.

@@ -66,18 +66,13 @@ async fn an_unknown_query_parameter_is_400_naming_it_and_nothing_is_written() {
         "values": [{"metric": "CP-PLANS", "value": 132}],
     });
 
-    // `?dry_run=true` is not how a dry run is asked for: refused, not written.
+    // `?dryrun=true` (a typo of `dry_run`) is refused, not ignored: nothing written.
     let key = "contract-edges-dry-run";
     let refused = app
-        .post_json_idempotent(
-            &format!("{submissions}?dry_run=true"),
-            &admin,
-            key,
-            &quarter,
-        )
+        .post_json_idempotent(&format!("{submissions}?dryrun=true"), &admin, key, &quarter)
         .await
         .expect_problem(400);
-    assert_eq!(errors_fields(&refused), ["dry_run"]);
+    assert_eq!(errors_fields(&refused), ["dryrun"]);
     assert!(refused["type"].as_str().unwrap().ends_with("invalid-query"));
     assert!(
         app.get_all(&submissions, &admin).await.is_empty(),

@@ -131,7 +131,8 @@ async fn an_agency_submits_its_quarter_and_resubmits_without_duplicates() {
         .expect_json(200);
     assert_eq!(
         summary,
-        json!({"imported": 2, "updated": 0, "unchanged": 0, "rejected": [], "dry_run": false})
+        json!({"imported": 2, "updated": 0, "unchanged": 0, "rejected": [], "dry_run": false,
+               "atomic": false, "stored": true})
     );
     let summary = app
         .post_json(&path, &s.police_system, &quarter(&s.police, json!(135)))
@@ -212,6 +213,70 @@ async fn an_agency_submits_its_quarter_and_resubmits_without_duplicates() {
     let mut read: Vec<String> = q4.iter().map(text).collect();
     read.sort();
     assert_eq!(read, ["1", "12.5"]);
+
+    // Atomic (in the body or the query): one bad value, nothing stored.
+    let one_bad = json!({"period": "2020-21-Q1", "organisation_id": s.police, "values": [
+        {"metric": "CP-PLANS", "value": 140},
+        {"metric": "TIMELY-ICPC", "value": 101},
+    ]});
+    let mut atomic = one_bad.clone();
+    atomic["atomic"] = json!(true);
+    for (at, body) in [
+        (path.clone(), atomic),
+        (format!("{path}?atomic=true"), one_bad.clone()),
+    ] {
+        let summary = app
+            .post_json(&at, &s.police_system, &body)
+            .await
+            .expect_json(200);
+        assert_eq!(
+            (&summary["imported"], &summary["atomic"], &summary["stored"]),
+            (&json!(1), &json!(true), &json!(false)),
+            "{summary}"
+        );
+    }
+    // A dry run asked in the query; the two ways disagreeing is 400.
+    let summary = app
+        .post_json(
+            &format!("{path}?dry_run=true"),
+            &s.police_system,
+            &quarter(&s.police, json!(9)),
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(
+        (&summary["dry_run"], &summary["stored"]),
+        (&json!(true), &json!(false))
+    );
+    let mut disagree = quarter(&s.police, json!(9));
+    disagree["dry_run"] = json!(false);
+    let problem = app
+        .post_json(&format!("{path}?dry_run=true"), &s.police_system, &disagree)
+        .await
+        .expect_problem(400);
+    assert_eq!(problem["errors"][0]["field"], "dry_run");
+    let q1 = app
+        .get_all(&format!("{path}?period=2020-21-Q1"), &admin)
+        .await;
+    assert!(
+        q1.is_empty(),
+        "atomic submissions with a rejection store nothing"
+    );
+    // Without atomic, the good value of the same submission is taken.
+    let summary = app
+        .post_json(&path, &s.police_system, &one_bad)
+        .await
+        .expect_json(200);
+    assert_eq!(
+        (&summary["imported"], &summary["stored"]),
+        (&json!(1), &json!(true))
+    );
+    assert_eq!(
+        app.get_all(&format!("{path}?period=2020-21-Q1"), &admin)
+            .await
+            .len(),
+        1
+    );
 
     // A retry with the same Idempotency-Key replays the first answer.
     let body = quarter(&s.police, json!(150));
