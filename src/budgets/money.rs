@@ -207,7 +207,8 @@ where
             "{number} is not a whole number of pence (send £100.50 as 10050)"
         )));
     };
-    if whole.abs() > MAX_PENCE {
+    // `unsigned_abs`: `abs` of i64::MIN overflows.
+    if whole.unsigned_abs() > MAX_PENCE.unsigned_abs() {
         return Err(D::Error::custom(format!(
             "{number} is beyond ±{MAX_PENCE} pence (£100bn)"
         )));
@@ -374,6 +375,7 @@ mod tests {
         assert!(parse(r#"{"amount_pence": 100.5}"#).is_err());
         assert!(parse(r#"{"amount_pence": 10000000000001}"#).is_err());
         assert!(parse(r#"{"amount_pence": 99999999999999999999}"#).is_err());
+        assert!(parse(r#"{"amount_pence": -9223372036854775808}"#).is_err());
         assert!(parse(r#"{"amount_pence": "100"}"#).is_err());
     }
 

@@ -35,13 +35,16 @@ impl Hundredths {
     }
 
     /// A JSON number as written: at most two decimal places, at most 10^13
-    /// in magnitude. `12.5`, `1`, `-0.25`; not `1.005`, not `"3"`.
+    /// in magnitude. `12.5`, `1`, `-0.25`; not `1.005`, not `"3"`. A number
+    /// with more significant digits than an `f64` holds (17 or more) is read
+    /// as the nearest `f64` first, as every JSON number this service reads.
     pub fn from_json(value: &serde_json::Value) -> Result<Hundredths, String> {
         let serde_json::Value::Number(number) = value else {
             return Err("must be a number".into());
         };
         if let Some(n) = number.as_i64() {
-            if n.abs() > LIMIT {
+            // `unsigned_abs`: `abs` of i64::MIN overflows.
+            if n.unsigned_abs() > LIMIT.unsigned_abs() {
                 return Err(format!("must be between -{LIMIT} and {LIMIT}"));
             }
             return Ok(Hundredths(n * 100));
@@ -74,7 +77,7 @@ impl Hundredths {
         }
         let whole: i64 = whole.parse().map_err(|_| refused())?;
         let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| refused())?;
-        if whole > LIMIT {
+        if whole > LIMIT || (whole == LIMIT && cents > 0) {
             return Err(format!("must be between -{LIMIT} and {LIMIT}"));
         }
         let magnitude = whole * 100 + cents;
@@ -195,11 +198,15 @@ mod tests {
             json!(1e20),
             json!(null),
             json!(true),
+            json!(i64::MIN),
+            json!(i64::MAX),
         ] {
             assert!(Hundredths::from_json(&bad).is_err(), "{bad}");
         }
         assert!(Hundredths::parse("1.").is_ok());
         assert!(Hundredths::parse(".5").is_err());
         assert!(Hundredths::parse("1e3").is_err());
+        assert!(Hundredths::parse("10000000000000.99").is_err());
+        assert_eq!(Hundredths::parse("-0.5").unwrap().0, -50);
     }
 }

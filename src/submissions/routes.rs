@@ -55,10 +55,10 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
     let form = body.into_inner();
-    let flags = Flags::of(&query, &form)?;
     tenant
         .principal
         .require_submission(partnership_id, form.organisation_id)?;
+    let flags = Flags::of(&query, &form)?;
     charge.total(rate_limits::rules::submission_cost(form.values.len()))?;
     let now = state.clock.now();
     write(&state.pool, move |conn| {

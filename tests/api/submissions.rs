@@ -449,7 +449,8 @@ async fn racing_resubmissions_in_opposite_orders_all_succeed() {
 }
 
 /// Rows as the service wrote them while values were doubles: a metric
-/// bounded 0.5 to 99.5 and values 87.5 and 132.
+/// bounded 0.5 to 99.5, an unbounded one, values 87.5 and 132, and one far
+/// beyond the range values now have.
 const BEFORE_EXACT_FIXTURE: &str = r#"
 INSERT INTO partnerships (id, name, slug, area, created_at, updated_at) VALUES
  ('00000000-0000-0000-0000-000000000001', 'P', 'p', 'A', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
@@ -460,7 +461,8 @@ INSERT INTO metrics (id, partnership_id, code, name, unit, min_value, max_value,
  ('00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-000000000001', 'PLANS', 'Plans', 'count', NULL, NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
 INSERT INTO metric_values (id, partnership_id, metric_id, organisation_id, period, value, submitted_by, created_at, updated_at) VALUES
  ('00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e1', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q2', 87.5, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
- ('00000000-0000-0000-0000-0000000000f2', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q2', 132, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
+ ('00000000-0000-0000-0000-0000000000f2', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q2', 132, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+ ('00000000-0000-0000-0000-0000000000f3', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-0000000000a1', '2019-20-Q3', 1e20, 'x', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z');
 "#;
 
 #[tokio::test]
@@ -474,11 +476,12 @@ async fn the_migration_keeps_doubles_as_exact_hundredths() {
     let p = "/v1/partnerships/00000000-0000-0000-0000-000000000001";
     let values = app.get_all(&format!("{p}/submissions"), &admin).await;
     let read: Vec<String> = values.iter().map(|v| v["value"].to_string()).collect();
-    assert_eq!(read, ["87.5", "132"]);
+    assert_eq!(read, ["87.5", "132", "10000000000000"]);
     let metrics = app.get_all(&format!("{p}/metrics"), &admin).await;
     assert_eq!(metrics[0]["min_value"].to_string(), "0.5");
     assert_eq!(metrics[0]["max_value"].to_string(), "99.5");
     assert_eq!(metrics[1]["min_value"], Value::Null);
+    assert_eq!(metrics[1]["max_value"], Value::Null);
     // The bounds still bound, and still order.
     let at = format!("{p}/metrics/00000000-0000-0000-0000-0000000000e1");
     let refused = app
