@@ -134,8 +134,16 @@ def main() -> None:
 
         kept, doomed_transaction, reversed = (transaction(d) for d in ("Contract kept", "Contract deleted", "Contract reversed"))
 
+    # A metric with a value, so that its table has a column and a quarter.
+    table_metric = post(f"/v1/partnerships/{p}/metrics", {
+        "code": f"CONTRACT-T-{uuid.uuid4().hex[:6].upper()}", "name": "Contract table metric", "unit": "percent"})
+    post(f"/v1/partnerships/{p}/submissions", {
+        "period": "2019-20-Q2", "organisation_id": members[0]["organisation_id"],
+        "values": [{"metric": table_metric["code"], "value": 87.5}]})
+
     # operation id -> its path parameters
     fixed = {
+        "metric_table": {"id": p, "metric_id": table_metric["id"]},
         "get_update": {"id": action, "update_id": update},
         "list_attendees": {"id": open_meeting},
         "create_attendee": {"id": open_meeting},
@@ -221,9 +229,7 @@ def main() -> None:
             "attendee_id": attendee, "declaration_id": declaration,
             "decision_id": decision, "update_id": update, "client_id": client,
             "member_id": first(f"/v1/partnerships/{p}/members"),
-            "metric_id": post(f"/v1/partnerships/{p}/metrics", {
-                "code": f"CONTRACT-{uuid.uuid4().hex[:8].upper()}",
-                "name": "Contract metric", "unit": "count"})["id"],
+            "metric_id": table_metric["id"],
             "slug": partnership["slug"],
         }
         document = get("/openapi.json")

@@ -85,6 +85,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         metrics::routes::update_metric,
         submissions::routes::submit,
         submissions::routes::list_values,
+        submissions::routes::metric_table,
         clients::oauth::issue_token,
         clients::oauth::jwks,
         clients::routes::create_client,

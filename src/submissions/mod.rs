@@ -5,5 +5,6 @@
 pub mod model;
 pub mod routes;
 pub mod rules;
+pub mod table;
 
 pub use model::MetricValue;

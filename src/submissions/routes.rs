@@ -2,16 +2,17 @@
 //! them back.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
 use super::rules::{Flags, ImportSummary, Submission, SubmitQuery};
+use super::table::{self, MetricTable, TableQuery};
 use crate::auth::tenant::{self, Tenant};
 use crate::auth::{Access, Role};
 use crate::db::Tx;
 use crate::db::{self, Id};
 use crate::error::{ApiError, ListErrors, TransitionErrors};
-use crate::http::{write, Answer, Json, Page, Paginated};
+use crate::http::{derived_view, write, Answer, Json, Page, Paginated};
 use crate::rate_limits::{self, Charge};
 use crate::state::AppState;
 
@@ -22,7 +23,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // (`http::json::is_bulk`).
             .route(web::post().to(submit))
             .route(web::get().to(list_values)),
+    )
+    .service(
+        web::resource("/partnerships/{id}/metrics/{metric_id}/table")
+            .route(web::get().to(metric_table)),
     );
+}
+
+/// One metric's values as a table: a row per quarter from `from` to `to`,
+/// a column per organisation, each row's exact total and mean. With
+/// `Accept: text/csv`, the same table as CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/partnerships/{id}/metrics/{metric_id}/table",
+    tag = "performance data",
+    params(("id" = Id, Path, description = "Partnership id"), ("metric_id" = Id, Path, description = "Metric id"), TableQuery),
+    responses(
+        (status = 200, description = "The table, as JSON or CSV", headers(("Cache-Control" = String, description = "private, no-cache: derived figures")), content(
+            (MetricTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+        ListErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn metric_table(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    tenant: Tenant<tenant::Read>,
+    path: web::Path<(Id, Id)>,
+    query: web::Query<TableQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, metric_id) = path.into_inner();
+    let partnership_id = tenant.partnership_id;
+    let csv = crate::http::csv_safe::wanted(&req)?;
+    let query = query.into_inner();
+    let found = db::read(&state.pool, move |conn| {
+        table::table(conn, partnership_id, metric_id, &query)
+    })
+    .await?;
+    if csv {
+        let name = format!("{}.csv", found.code.to_lowercase());
+        return Ok(crate::http::csv_safe::attachment(table::csv(&found), &name));
+    }
+    Ok(derived_view(
+        HttpResponse::Ok()
+            .insert_header((actix_web::http::header::VARY, "Accept"))
+            .json(found),
+    ))
 }
 
 /// Submit one agency's values for a period (a submitter for its own

@@ -490,3 +490,70 @@ async fn the_migration_keeps_doubles_as_exact_hundredths() {
         .expect_problem(422);
     assert_eq!(refused["errors"][0]["field"], "max_value");
 }
+
+#[tokio::test]
+async fn a_metric_reads_as_a_table_of_quarters_with_exact_totals() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let admin = app.platform_admin_token();
+    let p = format!("/v1/partnerships/{}", s.partnership);
+    let submit = |org: String, period: &'static str, value: Value| {
+        let (app, admin, p) = (app.clone(), admin.clone(), p.clone());
+        async move {
+            let body = json!({"period": period, "organisation_id": org,
+                              "values": [{"metric": "TIMELY-ICPC", "value": value}]});
+            let summary = app
+                .post_json(&format!("{p}/submissions"), &admin, &body)
+                .await
+                .expect_json(200);
+            assert_eq!(summary["imported"], 1, "{summary}");
+        }
+    };
+    submit(s.police.clone(), "2019-20-Q1", json!(0.1)).await;
+    submit(s.council.clone(), "2019-20-Q1", json!(0.2)).await;
+    submit(s.police.clone(), "2019-20-Q2", json!(12.5)).await;
+    let metrics = app.get_all(&format!("{p}/metrics"), &admin).await;
+    let timely = metrics.iter().find(|m| m["code"] == "TIMELY-ICPC").unwrap();
+    let at = format!("{p}/metrics/{}/table", timely["id"].as_str().unwrap());
+
+    let table = app
+        .get(&format!("{at}?from=2019-20-Q1&to=2019-20-Q3"), &admin)
+        .await
+        .expect_json(200);
+    let names: Vec<&str> = table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Herefordshire Council", "West Mercia Police"]);
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    // 0.1 + 0.2 is 0.3 here, and their mean 0.15.
+    assert_eq!(rows[0]["values"].to_string(), "[0.2,0.1]");
+    assert_eq!(rows[0]["total"].to_string(), "0.3");
+    assert_eq!(rows[0]["mean"].to_string(), "0.15");
+    assert_eq!(rows[0]["reported"], 2);
+    assert_eq!(rows[1]["values"].to_string(), "[null,12.5]");
+    assert_eq!(rows[2]["total"], Value::Null);
+    assert_eq!(rows[2]["reported"], 0);
+    // Left out, the range is the metric's quarters with values.
+    let whole = app.get(&at, &admin).await.expect_json(200);
+    assert_eq!(whole["rows"].as_array().unwrap().len(), 2);
+
+    let csv = app.get_accept(&at, &admin, "text/csv").await;
+    csv.expect_status(200);
+    let text = csv.text();
+    assert!(
+        text.starts_with("\"Period\",\"Herefordshire Council\",\"West Mercia Police\",\"Total\",\"Mean\",\"Reported\""),
+        "{text}"
+    );
+    assert!(text.contains("\"2019-20-Q1\",0.2,0.1,0.3,0.15,2"), "{text}");
+    // A bad quarter is 400 naming it; a submitter does not read the table.
+    let bad = app
+        .get(&format!("{at}?from=2019-21-Q1"), &admin)
+        .await
+        .expect_problem(400);
+    assert_eq!(bad["errors"][0]["field"], "from");
+    app.get(&at, &s.police_system).await.expect_problem(403);
+}
