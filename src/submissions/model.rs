@@ -177,21 +177,25 @@ pub struct ValueFilter {
     pub metric_id: Option<Id>,
 }
 
+/// One page of the values under `filter`, or all of them (`page` None)
+/// for exports.
 pub fn list(
     conn: &mut DbConnection,
     partnership_id: Id,
     filter: &ValueFilter,
-    page: &Page,
+    page: Option<&Page>,
 ) -> Result<Vec<MetricValue>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
     let mut query = values::table
         .filter(values::partnership_id.eq(partnership_id))
         .select(MetricValue::as_select())
         .order(values::id.asc())
-        .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(values::id.gt(after));
+    if let Some(page) = page {
+        query = query.limit(page.fetch());
+        if let Some(after) = page.after {
+            query = query.filter(values::id.gt(after));
+        }
     }
     if let Some(period) = &filter.period {
         let period = rules::parse_period(period)

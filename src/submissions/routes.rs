@@ -119,16 +119,25 @@ pub async fn submit(
 }
 
 /// The submitted values, filtered by period, agency and metric. A submitter
-/// sees only its own organisation's.
+/// sees only its own organisation's. With `Accept: text/csv`, every value
+/// under the filters (no pages), with its metric's code and agency's name.
 #[utoipa::path(
     get,
     path = "/v1/partnerships/{id}/submissions",
     tag = "performance data",
     params(("id" = Id, Path, description = "Partnership id"), ValueFilter, crate::http::pagination::PageQuery),
-    responses((status = 200, description = "One page of values", body = Paginated<MetricValue>), ListErrors),
+    responses(
+        (status = 200, description = "One page of values, or all of them as CSV", content(
+            (Paginated<MetricValue> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 406, description = "No acceptable representation", body = crate::error::Problem, content_type = "application/problem+json"),
+        ListErrors,
+    ),
     security(("bearer" = []))
 )]
 pub async fn list_values(
+    req: HttpRequest,
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Member>,
     filter: web::Query<ValueFilter>,
@@ -154,10 +163,20 @@ pub async fn list_values(
     } else {
         principal.require(partnership_id, Access::Read)?;
     }
+    if crate::http::csv_safe::wanted(&req)? {
+        let body = db::read(&state.pool, move |conn| {
+            let rows = model::list(conn, partnership_id, &filter, None)?;
+            table::values_csv(conn, partnership_id, &rows)
+        })
+        .await?;
+        return Ok(crate::http::csv_safe::attachment(body, "values.csv"));
+    }
     let query_page = page.clone();
     let rows = db::read(&state.pool, move |conn| {
-        model::list(conn, partnership_id, &filter, &query_page)
+        model::list(conn, partnership_id, &filter, Some(&query_page))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page.finish(rows, |v| v.id)))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::VARY, "Accept"))
+        .json(page.finish(rows, |v| v.id)))
 }

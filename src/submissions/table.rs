@@ -221,6 +221,52 @@ pub fn csv(table: &MetricTable) -> String {
     csv_safe::document(&header, rows.iter().map(|r| &r[..]))
 }
 
+/// Values as CSV: one row each, with its metric's code and its
+/// organisation's name; numbers bare, text quoted.
+pub fn values_csv(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    list: &[super::model::MetricValue],
+) -> Result<String, ApiError> {
+    let codes: HashMap<Id, String> = crate::metrics::model::all(conn, partnership_id)?
+        .into_iter()
+        .map(|m| (m.id, m.code))
+        .collect();
+    let names: HashMap<Id, String> =
+        crate::db::by_ids(list.iter().map(|v| v.organisation_id), |chunk| {
+            organisations::table
+                .filter(organisations::id.eq_any(chunk))
+                .select((organisations::id, organisations::name))
+                .load::<(Id, String)>(conn)
+        })?
+        .into_iter()
+        .collect();
+    let header = [
+        "Period",
+        "Metric",
+        "Organisation",
+        "Value",
+        "Comment",
+        "Submitted by",
+        "Updated at",
+    ];
+    let rows: Vec<[Cell; 7]> = list
+        .iter()
+        .map(|v| {
+            [
+                Cell::text(v.period.clone()),
+                Cell::text(codes.get(&v.metric_id).cloned().unwrap_or_default()),
+                Cell::text(names.get(&v.organisation_id).cloned().unwrap_or_default()),
+                Cell::number(v.value),
+                Cell::text(v.comment.clone().unwrap_or_default()),
+                Cell::text(v.submitted_by.clone()),
+                Cell::text(v.updated_at.to_string()),
+            ]
+        })
+        .collect();
+    Ok(csv_safe::document(&header, rows.iter().map(|r| &r[..])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

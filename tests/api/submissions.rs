@@ -549,6 +549,36 @@ async fn a_metric_reads_as_a_table_of_quarters_with_exact_totals() {
         "{text}"
     );
     assert!(text.contains("\"2019-20-Q1\",0.2,0.1,0.3,0.15,2"), "{text}");
+    // The values themselves as CSV; a submitter's export holds its own only.
+    let values = app
+        .get_accept(
+            &format!("{p}/submissions?period=2019-20-Q1"),
+            &admin,
+            "text/csv",
+        )
+        .await;
+    values.expect_status(200);
+    let text = values.text();
+    assert!(
+        text.starts_with("\"Period\",\"Metric\",\"Organisation\",\"Value\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"2019-20-Q1\",\"TIMELY-ICPC\",\"West Mercia Police\",0.1,"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let own = app
+        .get_accept(&format!("{p}/submissions"), &s.police_system, "text/csv")
+        .await;
+    own.expect_status(200);
+    assert!(
+        !own.text().contains("Herefordshire Council"),
+        "{}",
+        own.text()
+    );
+    assert_eq!(own.text().lines().count(), 3, "{}", own.text());
+
     // A bad quarter is 400 naming it; a submitter does not read the table.
     let bad = app
         .get(&format!("{at}?from=2019-21-Q1"), &admin)
