@@ -36,6 +36,7 @@ case is answered for the role and not 404 for a record that is not there.
 """
 
 import json
+import os
 import re
 import sys
 import uuid
@@ -141,8 +142,32 @@ def main() -> None:
         "period": "2019-20-Q2", "organisation_id": members[0]["organisation_id"],
         "values": [{"metric": table_metric["code"], "value": 87.5}]})
 
+    # A data request for a quarter no demo record names, asking the first
+    # member for the table metric: read, changed, reported on. Role runs find
+    # the admin's (two open requests may not ask the same). Generated creates
+    # and changes ask a metric of their own of the member, through the hook's
+    # arrays (CONTRACT_ARRAYS): the first create of a quarter succeeds, the
+    # rest are 409.
+    organisation = members[0]["organisation_id"]
+    asked = get(f"/v1/partnerships/{p}/data-requests?period=2031-32-Q1&limit=1")["items"]
+    data_request = asked[0]["id"] if asked else post(f"/v1/partnerships/{p}/data-requests", {
+        "period": "2031-32-Q1", "metrics": [table_metric["code"]],
+        "organisation_ids": [organisation], "due_date": "2031-07-31"})["id"]
+
+    asked_metric = post(f"/v1/partnerships/{p}/metrics", {
+        "code": f"CONTRACT-R-{uuid.uuid4().hex[:6].upper()}", "name": "Contract requested metric", "unit": "count"})
+    asked = {"metrics": [asked_metric["code"]], "organisation_ids": [organisation]}
+    if os.environ.get("CONTRACT_ARRAYS"):
+        with open(os.environ["CONTRACT_ARRAYS"], "w", encoding="utf-8") as file:
+            json.dump({"POST /v1/partnerships/{id}/data-requests": asked,
+                       "PATCH /v1/data-requests/{id}": asked}, file)
+
     # operation id -> its path parameters
     fixed = {
+        "create_data_request": {"id": p},
+        "get_data_request": {"id": data_request},
+        "update_data_request": {"id": data_request},
+        "get_completeness": {"id": data_request},
         "metric_table": {"id": p, "metric_id": table_metric["id"]},
         "get_update": {"id": action, "update_id": update},
         "list_attendees": {"id": open_meeting},
@@ -213,6 +238,9 @@ def main() -> None:
         "reverse_transaction": {"date": ("budget_date", "2031-06-01")},
         "create_contribution": {"organisation_id": ("member_organisation", members[0]["organisation_id"])},
         "copy_contributions": {"from": ("source_year", "2030-31")},
+        # Generated dates shrink towards 2000-01-01, before any quarter of a
+        # period begins; this one is after every quarter's start.
+        "create_data_request": {"due_date": ("request_due", "2101-03-31")},
     }
     if "--every-path" in sys.argv[3:]:
         first = lambda path: get(path)["items"][0]["id"]
@@ -222,6 +250,7 @@ def main() -> None:
             "/v1/actions/{id}": action,
             "/v1/risks/{id}": risk,
             "/v1/budgets/{id}": budget,
+            "/v1/data-requests/{id}": data_request,
             "contribution_id": contribution, "line_id": budget_line, "transaction_id": kept,
             "assessment_id": assessment, "escalation_id": escalation,
             "/v1/organisations/{id}": get(f"/v1/partnerships/{p}/members")["items"][0]["organisation_id"],

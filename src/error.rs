@@ -505,6 +505,19 @@ error_answers! {
         (422, "Invalid fields (listed in `errors`), or an `Idempotency-Key` reused with another body."),
         UNAVAILABLE,
     ]
+    /// The error answers of a submission of values (JSON or CSV).
+    SubmissionErrors [
+        (400, "Malformed JSON, a malformed `Idempotency-Key`, a query parameter that is unknown or malformed, `period` or `organisation_id` missing from the query of a `text/csv` body, or a flag given in the body and the query with different values."),
+        UNAUTHORIZED,
+        (403, "The caller may not submit for this organisation (a submitter names only its own), or the role may not submit."),
+        (404, "No such partnership for this caller."),
+        (409, "A request with this `Idempotency-Key` could not be replayed."),
+        (412, "A value changed while this request ran: submit again."),
+        TOO_LARGE,
+        (415, "The body is neither `application/json` nor `text/csv`."),
+        (422, "Invalid fields (listed in `errors`): the period, the organisation, more than 10,000 values or none, a CSV header without `metric` and `value`; or an `Idempotency-Key` reused with another body. A value that does not fit is not an error: it is in the summary's `rejected`."),
+        UNAVAILABLE,
+    ]
     /// The error answers of a change (`PATCH`).
     UpdateErrors [
         (400, "Malformed JSON or `If-Match`."),

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod budgets;
 pub mod clients;
 pub mod config;
+pub mod data_requests;
 pub mod db;
 pub mod decisions;
 pub mod declarations;
@@ -51,6 +52,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     minutes::lifecycle::configure(cfg);
     metrics::routes::configure(cfg);
     submissions::routes::configure(cfg);
+    data_requests::routes::configure(cfg);
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);

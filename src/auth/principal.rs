@@ -162,6 +162,29 @@ impl Principal {
         Ok(role)
     }
 
+    /// Checks that the caller may read performance data, and answers the
+    /// organisation its reads are limited to: a submitter reads only its
+    /// own (`asked` naming another is 403), every reading role everything.
+    pub fn require_data_read(
+        &self,
+        partnership_id: Id,
+        asked: Option<Id>,
+    ) -> Result<Option<Id>, ApiError> {
+        if self.role_in(partnership_id)? != Role::Submitter {
+            self.require(partnership_id, Access::Read)?;
+            return Ok(asked);
+        }
+        let own = self
+            .organisation_id
+            .ok_or_else(|| ApiError::forbidden("this submitter acts for no organisation"))?;
+        if asked.is_some_and(|o| o != own) {
+            return Err(ApiError::forbidden(
+                "a submitter reads only its own organisation's data",
+            ));
+        }
+        Ok(Some(own))
+    }
+
     pub fn require_platform_admin(&self) -> Result<(), ApiError> {
         if self.platform_admin {
             Ok(())
@@ -211,6 +234,34 @@ mod tests {
             Err(ApiError::NotFound(_))
         ));
         assert!(p.require(a, Access::Manage).is_ok());
+    }
+
+    #[test]
+    fn a_submitter_reads_only_its_own_organisations_data() {
+        let (a, b, police, council) = (Id::new(), Id::new(), Id::new(), Id::new());
+        let mut submitter = principal(&[(a, Role::Submitter)]);
+        submitter.organisation_id = Some(police);
+        assert_eq!(submitter.require_data_read(a, None).unwrap(), Some(police));
+        assert_eq!(
+            submitter.require_data_read(a, Some(police)).unwrap(),
+            Some(police)
+        );
+        assert!(matches!(
+            submitter.require_data_read(a, Some(council)),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            submitter.require_data_read(b, None),
+            Err(ApiError::NotFound(_))
+        ));
+        submitter.organisation_id = None;
+        assert!(submitter.require_data_read(a, None).is_err());
+        let member = principal(&[(a, Role::Member)]);
+        assert_eq!(member.require_data_read(a, None).unwrap(), None);
+        assert_eq!(
+            member.require_data_read(a, Some(council)).unwrap(),
+            Some(council)
+        );
     }
 
     #[test]

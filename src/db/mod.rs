@@ -18,7 +18,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use page::Page;
 pub use tx::Tx;
-pub use types::{Day, Id, IdList, UtcTime};
+pub use types::{CodeList, Day, Id, IdList, UtcTime};
 pub use waits::Waits;
 
 use crate::error::ApiError;

@@ -286,6 +286,26 @@ diesel::table! {
         version -> Integer,
         created_at -> TimestampSql,
         updated_at -> TimestampSql,
+        data_request_id -> Nullable<UuidSql>,
+        late -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    data_requests (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        period -> Text,
+        metrics -> Text,
+        organisation_ids -> Text,
+        due_date -> Text,
+        status -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
     }
 }
 
@@ -577,6 +597,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     declarations,
     metrics,
     metric_values,
+    data_requests,
     actions,
     action_owners,
     action_updates,

@@ -390,33 +390,50 @@ mod tests {
     }
 }
 
-/// A list of ids kept in one text column as a JSON array.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct IdList(pub Vec<Id>);
+/// A list kept in one text column as a JSON array, read and written by
+/// diesel through `serialize_as = String, deserialize_as = String`.
+macro_rules! json_list {
+    ($(#[$doc:meta])* $name:ident($item:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Vec<$item>);
 
-impl utoipa::PartialSchema for IdList {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(<Id as utoipa::PartialSchema>::schema())
-            .into()
-    }
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(<$item as utoipa::PartialSchema>::schema())
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
+        impl From<$name> for String {
+            fn from(list: $name) -> String {
+                serde_json::to_string(&list.0).unwrap_or_else(|_| "[]".to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            /// Written only by the conversion above, so it always parses;
+            /// anything else reads as empty.
+            fn from(text: String) -> $name {
+                $name(serde_json::from_str(&text).unwrap_or_default())
+            }
+        }
+    };
 }
 
-impl utoipa::ToSchema for IdList {}
+json_list!(
+    /// A list of ids kept in one text column as a JSON array.
+    IdList(Id)
+);
 
-impl From<IdList> for String {
-    fn from(list: IdList) -> String {
-        serde_json::to_string(&list.0).unwrap_or_else(|_| "[]".to_owned())
-    }
-}
-
-impl From<String> for IdList {
-    /// Written only by [`From<IdList>`], so it always parses; anything else reads as empty.
-    fn from(text: String) -> IdList {
-        IdList(serde_json::from_str(&text).unwrap_or_default())
-    }
-}
+json_list!(
+    /// A list of codes (a metric's `code`) kept in one text column as a JSON array.
+    CodeList(String)
+);
 
 /// A calendar date (`2019-11-29`), stored as that text on both backends so
 /// that it sorts and compares as a date.

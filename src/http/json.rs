@@ -119,21 +119,19 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let mime = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+/// The request's media type, lower-cased, without parameters.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next()?.trim().to_ascii_lowercase())
+}
+
+/// Whether a media type is JSON: `application/json` or `application/*+json`.
+pub fn is_json_type(mime: &str) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|mime| is_json_type(&mime))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {

@@ -2,6 +2,7 @@
 //! in bulk and gets an import summary. A resubmission updates what changed,
 //! so a retried push never duplicates anything.
 
+pub mod csv_body;
 pub mod model;
 pub mod routes;
 pub mod rules;

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rules::{self, Flags, ImportSummary, Step, Submission};
+use super::rules::{self, Batch, Context, Flags, HeldValue, ImportSummary, Step};
 use crate::auth::tenant::{Submit, Tenant};
 use crate::db::schema::metric_values as values;
 use crate::db::store;
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{Day, DbConnection, Id, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::metrics::quantity::Hundredths;
 use crate::validate::Errors;
@@ -49,13 +49,17 @@ pub struct MetricValue {
     pub version: i32,
     pub created_at: UtcTime,
     pub updated_at: UtcTime,
+    /// The open data request it answers; null when none asked for it.
+    pub data_request_id: Option<Id>,
+    /// Whether it first came after that request's due date.
+    pub late: bool,
 }
 
 crate::record!(MetricValue, "metric_value", values);
 crate::batch_insert!(
     MetricValue,
     crate::db::schema::metric_values,
-    update: [value_hundredths, comment, submitted_by, version, updated_at],
+    update: [value_hundredths, comment, submitted_by, version, updated_at, data_request_id, late],
 );
 
 /// Checks the submission as a whole (period, agency, size): anything wrong
@@ -63,10 +67,10 @@ crate::batch_insert!(
 fn check_whole(
     conn: &mut DbConnection,
     partnership_id: Id,
-    form: &Submission,
+    form: &Batch,
 ) -> Result<String, ApiError> {
     let mut errors = Errors::new();
-    let period = rules::parse_period(&form.period)
+    let period = crate::metrics::period::parse_period(&form.period)
         .map_err(|m| errors.add("period", m))
         .unwrap_or_default();
     crate::members::model::check_member(
@@ -76,7 +80,7 @@ fn check_whole(
         form.organisation_id,
         &mut errors,
     )?;
-    if form.values.is_empty() || form.values.len() > rules::MAX_VALUES {
+    if form.entries.is_empty() || form.entries.len() > rules::MAX_VALUES {
         errors.add(
             "values",
             format!("must hold 1 to {} values", rules::MAX_VALUES),
@@ -91,7 +95,7 @@ fn check_whole(
 pub fn submit(
     tx: &mut Tx<'_>,
     tenant: &Tenant<Submit>,
-    form: Submission,
+    form: Batch,
     flags: Flags,
 ) -> Result<ImportSummary, ApiError> {
     let (actor, partnership_id) = (&tenant.principal, tenant.partnership_id);
@@ -107,11 +111,27 @@ pub fn submit(
         .filter(values::period.eq(&period))
         .select(MetricValue::as_select())
         .load(&mut **tx)?;
-    let existing: HashMap<Id, (Id, Hundredths, Option<String>)> = held
+    let existing: HashMap<Id, HeldValue> = held
         .iter()
-        .map(|v| (v.metric_id, (v.id, v.value, v.comment.clone())))
+        .map(|v| {
+            let held = HeldValue {
+                id: v.id,
+                value: v.value,
+                comment: v.comment.clone(),
+                first_given: Day::in_uk(v.created_at),
+            };
+            (v.metric_id, held)
+        })
         .collect();
-    let (planned, rejected) = rules::plan(&metrics, &existing, &form.values);
+    let requests = crate::data_requests::model::asks_of_period(tx, partnership_id, &period)?;
+    let answers = crate::data_requests::rules::answers(&requests, form.organisation_id);
+    let context = Context {
+        metrics: &metrics,
+        existing: &existing,
+        answers: &answers,
+        today: Day::in_uk(tx.now()),
+    };
+    let (planned, rejected) = rules::plan(&context, &form.entries);
     let stored = !flags.dry_run && (!flags.atomic || rejected.is_empty());
     let mut summary = ImportSummary {
         rejected,
@@ -126,7 +146,21 @@ pub fn submit(
     let mut updates = Vec::new();
     for p in planned {
         match p.step {
-            Step::Unchanged => summary.unchanged += 1,
+            Step::Unchanged(id) => {
+                summary.unchanged += 1;
+                // Given before the request asked for it: it answers it now.
+                let before = held
+                    .remove(&id)
+                    .ok_or_else(|| ApiError::internal("a value is planned once"))?;
+                if p.data_request_id.is_some() && p.data_request_id != before.data_request_id {
+                    let after = MetricValue {
+                        data_request_id: p.data_request_id,
+                        late: p.late,
+                        ..before.clone()
+                    };
+                    updates.push((before, after));
+                }
+            }
             Step::Insert => {
                 summary.imported += 1;
                 inserts.push(MetricValue {
@@ -141,6 +175,8 @@ pub fn submit(
                     version: 1,
                     created_at: now,
                     updated_at: now,
+                    data_request_id: p.data_request_id,
+                    late: p.late,
                 });
             }
             Step::Update(id) => {
@@ -148,10 +184,19 @@ pub fn submit(
                 let before = held
                     .remove(&id)
                     .ok_or_else(|| ApiError::internal("a value is updated once"))?;
+                // Late is when a value was first given: a correction after
+                // the due date keeps an on-time value on time. Asked by no
+                // open request now, it keeps its link.
+                let (data_request_id, late) = match p.data_request_id {
+                    Some(r) if Some(r) != before.data_request_id => (Some(r), p.late),
+                    _ => (before.data_request_id, before.late),
+                };
                 let after = MetricValue {
                     value: p.value,
                     comment: p.comment,
                     submitted_by: actor.subject.clone(),
+                    data_request_id,
+                    late,
                     ..before.clone()
                 };
                 updates.push((before, after));
@@ -171,7 +216,7 @@ pub fn submit(
 #[into_params(parameter_in = Query)]
 pub struct ValueFilter {
     /// e.g. `2019-20-Q2`
-    #[param(schema_with = rules::period_schema)]
+    #[param(schema_with = crate::metrics::period::period_schema)]
     pub period: Option<String>,
     pub organisation_id: Option<Id>,
     pub metric_id: Option<Id>,
@@ -198,7 +243,7 @@ pub fn list(
         }
     }
     if let Some(period) = &filter.period {
-        let period = rules::parse_period(period)
+        let period = crate::metrics::period::parse_period(period)
             .map_err(|m| ApiError::bad_request(format!("period {m}")))?;
         query = query.filter(values::period.eq(period));
     }

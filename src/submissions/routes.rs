@@ -5,14 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::model::{self, MetricValue, ValueFilter};
-use super::rules::{Flags, ImportSummary, Submission, SubmitQuery};
+use super::rules::{agree, Batch, Entry, Flags, ImportSummary, Submission, SubmitQuery};
 use super::table::{self, MetricTable, TableQuery};
 use crate::auth::tenant::{self, Tenant};
-use crate::auth::{Access, Role};
 use crate::db::Tx;
 use crate::db::{self, Id};
-use crate::error::{ApiError, ListErrors, TransitionErrors};
-use crate::http::{derived_view, write, Answer, Json, Page, Paginated};
+use crate::error::{ApiError, ListErrors, SubmissionErrors};
+use crate::http::{derived_view, write, Answer, Page, Paginated};
 use crate::rate_limits::{self, Charge};
 use crate::state::AppState;
 
@@ -75,13 +74,19 @@ pub async fn metric_table(
 }
 
 /// Submit one agency's values for a period (a submitter for its own
-/// organisation only, or an admin). Values that do not fit are listed in
-/// `rejected` with their index and reason; the rest are stored. Resubmitting
-/// updates changed values and leaves the rest `unchanged`, so retries never
-/// duplicate. `dry_run` answers without storing; `atomic` stores nothing if
-/// any value is rejected (each in the body or the query, the same if both); `Idempotency-Key` replays the first answer. Against the
-/// caller's rate limit it counts one request per 100 values (at most the
-/// whole bucket, so a large one waits for a full bucket).
+/// organisation only, or an admin), as JSON or as CSV (`Content-Type:
+/// text/csv`, header `metric,value,comment`, with `period` and
+/// `organisation_id` in the query). Values that do not fit are listed in
+/// `rejected` with their index (and a CSV row's line) and reason; the rest
+/// are stored. A value is linked to the open data request asking for it,
+/// flagged `late` after its due date; one only a closed request asks for is
+/// rejected. Resubmitting updates changed values and leaves the rest
+/// `unchanged`, so retries never duplicate. `dry_run` answers without
+/// storing; `atomic` stores nothing if any value is rejected (each in the
+/// body or the query, the same if both); `Idempotency-Key` replays the
+/// first answer. Against the caller's rate limit it counts one request per
+/// 100 values (at most the whole bucket, so a large one waits for a full
+/// bucket).
 #[utoipa::path(
     post,
     path = "/v1/partnerships/{id}/submissions",
@@ -91,31 +96,95 @@ pub async fn metric_table(
         ("id" = Id, Path, description = "Partnership id"),
         SubmitQuery,
     ),
-    request_body = Submission,
-    responses((status = 200, description = "The import summary", body = ImportSummary), TransitionErrors),
+    request_body(content(
+        (Submission = "application/json"),
+        (super::csv_body::CsvSubmission = "text/csv", example = json!("metric,value,comment\r\nCP-PLANS,132,Quarter 2 2019/20\r\nTIMELY-ICPC,87.5,\r\n")),
+    )),
+    responses((status = 200, description = "The import summary", body = ImportSummary), SubmissionErrors),
     security(("bearer" = []))
 )]
 pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Submit>,
     query: web::Query<SubmitQuery>,
-    body: Json<Submission>,
     charge: Charge,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
-    let form = body.into_inner();
+    let query = query.into_inner();
+    let mut payload = payload.into_inner();
+    let (batch, flags) = read_submission(&req, &mut payload, &query).await?;
     tenant
         .principal
-        .require_submission(partnership_id, form.organisation_id)?;
-    let flags = Flags::of(&query, &form)?;
-    charge.total(rate_limits::rules::submission_cost(form.values.len()))?;
+        .require_submission(partnership_id, batch.organisation_id)?;
+    charge.total(rate_limits::rules::submission_cost(batch.entries.len()))?;
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::of(conn, &tenant, now)?;
-        let summary = model::submit(&mut tx, &tenant, form, flags)?;
+        let summary = model::submit(&mut tx, &tenant, batch, flags)?;
         Answer::json(StatusCode::OK, &summary)
     })
     .await
+}
+
+/// The submission in either body, with the query's period, agency and flags.
+async fn read_submission(
+    req: &HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    query: &SubmitQuery,
+) -> Result<(Batch, Flags), ApiError> {
+    let csv = match crate::http::json::media_type(req).as_deref() {
+        Some("text/csv") => true,
+        Some(m) if crate::http::json::is_json_type(m) => false,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the values as application/json, or as text/csv with period and organisation_id in the query".into(),
+            ))
+        }
+    };
+    let bytes = crate::http::json::read_body(req, payload).await?;
+    if csv {
+        let required = |name: &str| ApiError::query(name, "is required with a text/csv body");
+        let period = query.period.clone().ok_or_else(|| required("period"))?;
+        let organisation_id = query
+            .organisation_id
+            .ok_or_else(|| required("organisation_id"))?;
+        // Off the server's threads: a body of up to 16 MiB.
+        let entries = web::block(move || super::csv_body::entries(&bytes))
+            .await
+            .map_err(|e| ApiError::Internal(format!("reading the CSV body: {e}")))??;
+        let batch = Batch {
+            period,
+            organisation_id,
+            entries,
+        };
+        return Ok((batch, Flags::of(query, None)?));
+    }
+    let form: Submission = crate::http::json::parse(&bytes)?;
+    let flags = Flags::of(query, Some(&form))?;
+    let period =
+        agree("period", query.period.clone(), Some(form.period.clone()))?.unwrap_or_default();
+    let organisation_id = agree(
+        "organisation_id",
+        query.organisation_id,
+        Some(form.organisation_id),
+    )?
+    .unwrap_or(form.organisation_id);
+    let entries = form
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Entry::of_json(i, v))
+        .collect();
+    Ok((
+        Batch {
+            period,
+            organisation_id,
+            entries,
+        },
+        flags,
+    ))
 }
 
 /// The submitted values, filtered by period, agency and metric. A submitter
@@ -146,23 +215,10 @@ pub async fn list_values(
     let Tenant {
         partnership_id,
         principal,
-        role,
         ..
     } = tenant;
     let mut filter = filter.into_inner();
-    if role == Role::Submitter {
-        let own = principal
-            .organisation_id
-            .ok_or_else(|| ApiError::forbidden("this submitter acts for no organisation"))?;
-        if filter.organisation_id.is_some_and(|o| o != own) {
-            return Err(ApiError::forbidden(
-                "a submitter reads only its own organisation's values",
-            ));
-        }
-        filter.organisation_id = Some(own);
-    } else {
-        principal.require(partnership_id, Access::Read)?;
-    }
+    filter.organisation_id = principal.require_data_read(partnership_id, filter.organisation_id)?;
     if crate::http::csv_safe::wanted(&req)? {
         let body = db::read(&state.pool, move |conn| {
             let rows = model::list(conn, partnership_id, &filter, None)?;

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rules;
 use crate::db::schema::{metric_values as values, organisations, partnership_members};
 use crate::db::{DbConnection, Id};
 use crate::error::ApiError;
@@ -20,10 +19,10 @@ use crate::metrics::rules::Unit;
 #[into_params(parameter_in = Query)]
 pub struct TableQuery {
     /// The first quarter; the metric's first with a value when left out.
-    #[param(schema_with = rules::period_schema)]
+    #[param(schema_with = crate::metrics::period::period_schema)]
     pub from: Option<String>,
     /// The last quarter; the metric's last with a value when left out.
-    #[param(schema_with = rules::period_schema)]
+    #[param(schema_with = crate::metrics::period::period_schema)]
     pub to: Option<String>,
 }
 
@@ -96,7 +95,7 @@ fn mean(sum: i128, count: usize) -> i128 {
 }
 
 fn period(raw: &str, name: &str) -> Result<String, ApiError> {
-    rules::parse_period(raw).map_err(|m| ApiError::query(name, m))
+    crate::metrics::period::parse_period(raw).map_err(|m| ApiError::query(name, m))
 }
 
 /// The table of `metric_id` of the partnership over the query's quarters.

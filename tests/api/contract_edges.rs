@@ -406,6 +406,16 @@ async fn seeded(app: &TestApp) -> (seed::Seed, HashMap<&'static str, String>) {
     .await
     .expect_json(201);
     ids.insert("budgets", budget.rsplit('/').next().unwrap().to_owned());
+    let request = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/data-requests"),
+            &admin,
+            &json!({"period": "2019-20-Q2", "metrics": ["CP-PLANS"],
+                    "organisation_ids": [member_org], "due_date": "2019-11-29"}),
+        )
+        .await
+        .expect_json(201);
+    ids.insert("data-requests", request["id"].as_str().unwrap().to_owned());
     (s, ids)
 }
 

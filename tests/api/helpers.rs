@@ -288,6 +288,14 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Another instance of the service on this one's database, with its own
+    /// settings (another clock, say): what a second server of a deployment is.
+    pub async fn another_instance(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut other = spawn_app_on(self.database_url.clone(), Scratch(None), extra).await;
+        other.scratch = self.scratch.clone();
+        other
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

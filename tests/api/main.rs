@@ -10,6 +10,7 @@ mod clients;
 mod contract;
 mod contract_edges;
 mod crash;
+mod data_requests;
 mod fair_shares;
 mod helpers;
 mod hostile;

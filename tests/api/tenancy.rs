@@ -225,7 +225,11 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
     let transaction = json!({"line_id": line, "date": "2019-11-20", "amount_pence": 850_000,
         "description": "NSPCC Support Package", "from_reserve": true});
     let transaction = post(format!("{b}/transactions"), transaction).await;
+    let request = json!({"period": "2019-20-Q2", "metrics": ["CP-PLANS"],
+        "organisation_ids": [organisation], "due_date": "2019-11-29"});
+    let request = post(format!("{p}/data-requests"), request).await;
     let records = [
+        ("data-requests", request),
         ("budgets", budget),
         ("contribution_id", contribution),
         ("line_id", line),

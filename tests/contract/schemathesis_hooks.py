@@ -9,6 +9,13 @@ every well-formed key the generator chose is replaced with a fresh one, as a
 real client does; malformed keys are left alone, so the negative checks still
 send them. Replay and reuse are tested over HTTP in tests/api/mechanisms.rs.
 
+Some body fields are arrays that must name records of the partnership (a
+data request's `metrics` codes and `organisation_ids`). Schemathesis
+dictionaries hold scalars only, so `.ci/contract-records.py` writes, to the
+file named by CONTRACT_ARRAYS, real values for them per operation; a
+positive case's well-formed array is replaced with them (negative cases are
+left alone, so the service still has to refuse them).
+
 Each answer's status is also written, a line per call ("METHOD PATH STATUS"),
 to the file named by CONTRACT_STATUS_LOG, so that `.ci/contract` can print how
 many cases of each operation reached a 2xx (`.ci/reach.py`).
@@ -19,6 +26,7 @@ is never answered 2xx. The statuses it gets instead (403, or 404 for what it may
 see) are the document's, which the standard checks hold it to.
 """
 
+import json
 import os
 import re
 import uuid
@@ -29,8 +37,26 @@ from roles import may
 WELL_FORMED = re.compile(r"[\x21-\x7e]{1,255}")
 
 
+def arrays() -> dict:
+    path = os.environ.get("CONTRACT_ARRAYS")
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+ARRAYS = arrays()
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    fields = ARRAYS.get(f"{case.operation.method.upper()} {case.operation.path}", {})
+    meta = getattr(case, "_meta", None)
+    positive = meta is not None and str(meta.generation.mode) == "positive"
+    if fields and positive and isinstance(case.body, dict):
+        for field, values in fields.items():
+            if isinstance(case.body.get(field), list) and case.body[field]:
+                case.body[field] = values
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == "idempotency-key":
