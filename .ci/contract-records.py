@@ -94,6 +94,8 @@ def main() -> None:
     action = get(f"/v1/partnerships/{p}/actions?limit=1")["items"][0]["id"]
     update = post(f"/v1/actions/{action}/updates", {"note": "Contract update"})["id"]
     client = post(f"/v1/partnerships/{p}/clients", {"name": "Contract client", "role": "viewer"})["id"]
+    # A client of its own to revoke (revoking the one above would stop its rotation).
+    revoked_client = post(f"/v1/partnerships/{p}/clients", {"name": "Contract client to revoke", "role": "viewer"})["id"]
     tag = uuid.uuid4().hex[:6].upper()
     own_group = post(f"/v1/partnerships/{p}/groups",
                      {"name": f"Contract group {tag}", "short_name": f"CG{tag}"})["id"]
@@ -160,11 +162,17 @@ def main() -> None:
     if os.environ.get("CONTRACT_ARRAYS"):
         with open(os.environ["CONTRACT_ARRAYS"], "w", encoding="utf-8") as file:
             json.dump({"POST /v1/partnerships/{id}/data-requests": asked,
-                       "PATCH /v1/data-requests/{id}": asked}, file)
+                       "PATCH /v1/data-requests/{id}": asked,
+                       # A submission's agency and quarter, and a CSV body
+                       # of a metric of its own (the hook's `submission`).
+                       "submit_values": {
+                           "organisation_id": organisation, "period": "2019-20-Q3",
+                           "csv": f"metric,value,comment\r\n{table_metric['code']},12.5,contract\r\n"}}, file)
 
     # operation id -> its path parameters
     fixed = {
         "create_data_request": {"id": p},
+        "submit_values": {"id": p},
         "get_data_request": {"id": data_request},
         "update_data_request": {"id": data_request},
         "get_completeness": {"id": data_request},
@@ -189,6 +197,7 @@ def main() -> None:
         "publish_minutes": {"id": cycle},
         "reopen_minutes": {"id": cycle},
         "rotate_client_secret": {"id": p, "client_id": client},
+        "revoke_client": {"id": p, "client_id": revoked_client},
         "create_meeting": {"id": p},
         "public_minutes": {"slug": partnership["slug"], "id": published},
         "update_group": {"id": p, "group_id": own_group},

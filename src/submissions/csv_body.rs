@@ -161,7 +161,7 @@ impl Columns {
 
     fn entry(&self, index: usize, line: usize, record: &csv::ByteRecord) -> Entry {
         if record.len() != self.count {
-            return unreadable(
+            let mut entry = unreadable(
                 index,
                 line,
                 format!(
@@ -170,6 +170,14 @@ impl Columns {
                     self.count
                 ),
             );
+            // Named in the rejection when it can be read.
+            entry.metric = record
+                .get(self.metric)
+                .and_then(|f| std::str::from_utf8(f).ok())
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            return entry;
         }
         let field = |i: usize| std::str::from_utf8(&record[i]).map(str::to_owned);
         let (Ok(metric), Ok(value)) = (field(self.metric), field(self.value)) else {
@@ -205,6 +213,7 @@ mod tests {
         assert_eq!(found[0].comment.as_deref(), Some("two\nlines"));
         assert_eq!(found[1].row, Some(4));
         assert!(found[1].unreadable.as_deref().unwrap().contains("2 fields"));
+        assert_eq!(found[1].metric, "TIMELY");
         assert_eq!(found[2].row, Some(5));
         assert!(found[2].value.is_err());
     }

@@ -187,33 +187,22 @@ async fn the_quarter_two_request_is_answered_late_partly_and_never() {
     let completeness = format!("/v1/data-requests/{id}/completeness");
     let report = app.get(&completeness, &admin).await.expect_json(200);
     assert_eq!(report["totals"]["received"], 0, "{report}");
-    let first = app
-        .post_json(
-            &submissions,
-            &police_system,
-            &quarter(&police, json!(132), json!(87.5)),
-        )
-        .await
-        .expect_json(200);
-    assert_eq!(counts(&first), (2, 0, 0, 0, true));
-    let again = app
-        .post_json(
-            &submissions,
-            &police_system,
-            &quarter(&police, json!(132), json!(87.5)),
-        )
-        .await
-        .expect_json(200);
-    assert_eq!(counts(&again), (0, 0, 2, 0, true));
-    let corrected = app
-        .post_json(
-            &submissions,
-            &police_system,
-            &quarter(&police, json!(131), json!(87.5)),
-        )
-        .await
-        .expect_json(200);
-    assert_eq!(counts(&corrected), (0, 1, 1, 0, true));
+    // First, again unchanged, then one value corrected.
+    for (plans, expected) in [
+        (132, (2, 0, 0, 0, true)),
+        (132, (0, 0, 2, 0, true)),
+        (131, (0, 1, 1, 0, true)),
+    ] {
+        let summary = app
+            .post_json(
+                &submissions,
+                &police_system,
+                &quarter(&police, json!(plans), json!(87.5)),
+            )
+            .await
+            .expect_json(200);
+        assert_eq!(counts(&summary), expected, "{summary}");
+    }
 
     // The police cannot submit as the CCG: 403, and the refusal is logged.
     app.post_json(

@@ -16,6 +16,14 @@ file named by CONTRACT_ARRAYS, real values for them per operation; a
 positive case's well-formed array is replaced with them (negative cases are
 left alone, so the service still has to refuse them).
 
+A submission names a member agency and a quarter, in the JSON body or the
+query (a `text/csv` body in the query only), the same if given both ways:
+rules between the query and the body that JSON Schema cannot state. A
+positive case's well-formed `organisation_id` is made the member's from the
+same file, a query parameter given twice is made to agree with the body, and
+a `text/csv` body is replaced with a real file of the member's quarter
+(negative cases are left alone).
+
 Each answer's status is also written, a line per call ("METHOD PATH STATUS"),
 to the file named by CONTRACT_STATUS_LOG, so that `.ci/contract` can print how
 many cases of each operation reached a 2xx (`.ci/reach.py`).
@@ -57,12 +65,36 @@ def before_call(context, case, kwargs):
         for field, values in fields.items():
             if isinstance(case.body.get(field), list) and case.body[field]:
                 case.body[field] = values
+    if positive and case.operation.path == "/v1/partnerships/{id}/submissions":
+        submission(case, ARRAYS.get("submit_values", {}))
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == "idempotency-key":
             value = headers[name]
             if isinstance(value, str) and WELL_FORMED.fullmatch(value):
                 headers[name] = str(uuid.uuid4())
+
+
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def submission(case, known: dict) -> None:
+    if not known:
+        return
+    query = case.query if isinstance(case.query, dict) else None
+    if isinstance(case.body, dict):
+        if isinstance(case.body.get("organisation_id"), str) and UUID.fullmatch(case.body["organisation_id"]):
+            case.body["organisation_id"] = known["organisation_id"]
+        for name in ("period", "organisation_id", "dry_run", "atomic"):
+            if query is not None and name in query and name in case.body:
+                query[name] = case.body[name]
+        return
+    if case.media_type == "text/csv":
+        case.body = known["csv"]
+        if query is None:
+            case.query = query = {}
+        query["period"] = known["period"]
+        query["organisation_id"] = known["organisation_id"]
 
 
 @schemathesis.hook
