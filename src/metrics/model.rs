@@ -125,6 +125,27 @@ pub fn all(conn: &mut DbConnection, partnership_id: Id) -> Result<Vec<Metric>, A
         .load(conn)?)
 }
 
+/// The partnership's metrics with these codes (a submission reads only the
+/// metrics it names, not all of a partnership's).
+pub fn named(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    codes: &[&str],
+) -> Result<Vec<Metric>, ApiError> {
+    let mut found = Vec::new();
+    // Within every backend's limit on bound parameters.
+    for chunk in codes.chunks(5_000) {
+        found.extend(
+            metrics::table
+                .filter(metrics::partnership_id.eq(partnership_id))
+                .filter(metrics::code.eq_any(chunk))
+                .select(Metric::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 pub fn update(
     tx: &mut Tx<'_>,
     actor: &Principal,

@@ -104,7 +104,10 @@ pub fn submit(
     // racing this one waits, and reads what it committed, rather than
     // updating a value under it (412).
     let period = check_whole(tx, partnership_id, &form)?;
-    let metrics = crate::metrics::model::all(tx, partnership_id)?;
+    let mut codes: Vec<&str> = form.entries.iter().map(|e| e.metric.trim()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let metrics = crate::metrics::model::named(tx, partnership_id, &codes)?;
     let held: Vec<MetricValue> = values::table
         .filter(values::partnership_id.eq(partnership_id))
         .filter(values::organisation_id.eq(form.organisation_id))
