@@ -29,6 +29,7 @@ pub mod organisations;
 pub mod partnerships;
 pub mod people;
 pub mod rate_limits;
+pub mod recording;
 pub mod risks;
 pub mod state;
 pub mod submissions;
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     declarations::routes::configure(cfg);
     minutes::routes::configure(cfg);
     minutes::lifecycle::configure(cfg);
+    recording::routes::configure(cfg);
     metrics::routes::configure(cfg);
     submissions::routes::configure(cfg);
     data_requests::routes::configure(cfg);

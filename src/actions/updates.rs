@@ -50,6 +50,7 @@ pub struct ActionUpdate {
 }
 
 crate::record!(ActionUpdate, "action_update", action_updates);
+crate::batch_insert!(ActionUpdate, crate::db::schema::action_updates);
 
 /// Records an update on `action` and moves the
 /// action to the update's status; completing it records the update's date.

@@ -12,7 +12,7 @@ use super::model::Action;
 use super::owners::OwnerId;
 use super::rules;
 use crate::db::schema::{agenda_items, meetings, organisations, partnership_groups, people};
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{Day, DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::partnerships::rules::{ReferenceFormat, ReferenceParts};
 
@@ -38,6 +38,9 @@ pub struct ActionView {
     pub action: Action,
     /// As the partnership writes it: "Action No 14 (23.10.19 ref 3.1)".
     pub reference: String,
+    /// The day (UK) of the meeting that agreed it: "2019-10-23".
+    #[serde(default)]
+    pub meeting_date: Option<Day>,
     /// The number of the item it was agreed under, as written: "3.1".
     pub item_number: Option<String>,
     /// That item's title: "Case Review Final Sign Off".
@@ -168,6 +171,7 @@ pub fn views(
             ActionView {
                 action,
                 reference,
+                meeting_date: source.map(|(starts, _)| Day::in_uk(*starts)),
                 item_number: item,
                 item_title,
                 confidential,

@@ -41,6 +41,7 @@ pub struct Decision {
 }
 
 crate::record!(Decision, "decision", decisions);
+crate::batch_insert!(Decision, crate::db::schema::decisions);
 
 pub fn create(
     tx: &mut Tx<'_>,

@@ -51,6 +51,7 @@ pub struct CreateDeclaration {
 }
 
 crate::record!(Declaration, "declaration", declarations);
+crate::batch_insert!(Declaration, crate::db::schema::declarations);
 
 pub fn create(
     tx: &mut Tx<'_>,

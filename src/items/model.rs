@@ -59,6 +59,7 @@ pub struct ItemView {
 }
 
 crate::record!(AgendaItem, "agenda_item", agenda_items, unique: ["number" => "number"]);
+crate::batch_insert!(AgendaItem, crate::db::schema::agenda_items);
 
 crate::versioned_view!(ItemView, item);
 

@@ -186,6 +186,19 @@ pub fn create(
     if fields.previous_meeting_id.is_none() {
         fields.previous_meeting_id = latest_before(tx, fields.group_id, fields.starts_at)?;
     }
+    insert(tx, actor, partnership_id, id, fields, MinutesStatus::None)
+}
+
+/// Stores a new meeting of checked `fields` (its group and previous meeting
+/// of the partnership).
+pub fn insert(
+    tx: &mut Tx<'_>,
+    actor: &Principal,
+    partnership_id: Id,
+    id: Id,
+    fields: MeetingFields,
+    minutes_status: MinutesStatus,
+) -> Result<Meeting, ApiError> {
     let now = tx.now();
     let record = Meeting {
         id,
@@ -196,7 +209,7 @@ pub fn create(
         ends_at: fields.ends_at,
         location: fields.location,
         status: fields.status,
-        minutes_status: MinutesStatus::None,
+        minutes_status,
         previous_meeting_id: fields.previous_meeting_id,
         approved_at_meeting_id: None,
         release_at: None,

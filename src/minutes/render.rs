@@ -127,14 +127,26 @@ fn unchecked_markdown(doc: &MinutesDocument) -> String {
         out.push_str("## Matters arising\n\n");
         matters_arising(&mut out, &doc.matters_arising);
     }
+    let mut parent: Option<&str> = None;
     for entry in &doc.items {
         let item = &entry.item.item;
+        if let Some(line) = next_meeting_line(entry) {
+            out.push_str(&format!("{line}\n\n"));
+            continue;
+        }
+        let level = match sub_item_of(parent, item.number.as_deref()) {
+            true => "###",
+            false => {
+                parent = item.number.as_deref();
+                "##"
+            }
+        };
         let number = item
             .number
             .as_ref()
             .map(|n| format!("{} ", inline(n)))
             .unwrap_or_default();
-        out.push_str(&format!("## {number}{}\n\n", inline(&item.title)));
+        out.push_str(&format!("{level} {number}{}\n\n", inline(&item.title)));
         if entry.item.redacted {
             continue;
         }
@@ -177,6 +189,46 @@ fn unchecked_markdown(doc: &MinutesDocument) -> String {
         ));
     }
     out
+}
+
+/// Whether an item numbered `number` is a sub-item of the item numbered
+/// `parent`: "2a" and "2.1" of "2." (or "2"), not "7" of "7.".
+fn sub_item_of(parent: Option<&str>, number: Option<&str>) -> bool {
+    let (Some(parent), Some(number)) = (parent, number) else {
+        return false;
+    };
+    let stem = parent.trim_end_matches('.');
+    let rest = number.trim_end_matches('.');
+    !stem.is_empty()
+        && rest.len() > stem.len()
+        && rest.starts_with(stem)
+        && !rest[stem.len()..].starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// "Date of next meeting – 18 December 2019." as the seeds close: an
+/// unnumbered item of that title, with only its line of minutes, is the
+/// line, not a section.
+fn next_meeting_line(entry: &super::document::MinutesItem) -> Option<String> {
+    let item = &entry.item.item;
+    let title = item.title.to_lowercase();
+    let is_next = title.starts_with("date of next meeting") || title.starts_with("next meeting");
+    if item.number.is_some()
+        || !is_next
+        || entry.item.redacted
+        || !entry.decisions.is_empty()
+        || !entry.actions.is_empty()
+    {
+        return None;
+    }
+    let minutes = item.minutes.as_deref()?.trim();
+    if minutes.contains('\n') {
+        return None;
+    }
+    Some(if minutes.to_lowercase().starts_with(&title) {
+        minutes.to_owned()
+    } else {
+        format!("**{}**: {minutes}", inline(&item.title))
+    })
 }
 
 /// The item whose minutes review the action log, as in the seeds' "Minutes
@@ -353,6 +405,16 @@ mod tests {
             "https://example.org"
         );
         assert_eq!(&*safe_url("/v1/meetings".into()), "/v1/meetings");
+    }
+
+    #[test]
+    fn sub_items_follow_their_parent_number() {
+        assert!(sub_item_of(Some("2."), Some("2a")));
+        assert!(sub_item_of(Some("4"), Some("4.1")));
+        assert!(!sub_item_of(Some("7."), Some("7")));
+        assert!(!sub_item_of(Some("2."), Some("3.")));
+        assert!(!sub_item_of(None, Some("2a")));
+        assert!(!sub_item_of(Some("1."), Some("12")));
     }
 
     #[test]

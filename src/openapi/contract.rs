@@ -61,7 +61,67 @@ pub fn apply(doc: &mut Value) {
         }
     }
     pages(doc);
+    answer_twins(doc);
     always_sent(doc);
+}
+
+/// A schema both read from request bodies (where a field may be left out)
+/// and answered (where every field is sent) is answered as its twin
+/// `{Name}Answer`, whose fields [`always_sent`] marks required: one Rust
+/// type, two honest schemas (`MeetingRecord` is sent by `PUT` and answered
+/// by `GET /v1/meetings/{id}/record`).
+fn answer_twins(doc: &mut Value) {
+    let answered = reachable(doc, "responses");
+    let read = reachable(doc, "requestBody");
+    let schemas = doc["components"]["schemas"].clone();
+    let twinned: BTreeSet<String> = answered
+        .intersection(&read)
+        .filter(|name| {
+            let schema = &schemas[name.as_str()];
+            let properties = schema["properties"].as_object().map_or(0, Map::len);
+            let required = schema["required"].as_array().map_or(0, Vec::len);
+            properties > required
+        })
+        .cloned()
+        .collect();
+    if twinned.is_empty() {
+        return;
+    }
+    for name in &twinned {
+        let mut twin = schemas[name.as_str()].clone();
+        to_twins(&mut twin, &twinned);
+        doc["components"]["schemas"][format!("{name}Answer")] = twin;
+    }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|i| i.values_mut())
+        {
+            if let Some(responses) = op.get_mut("responses") {
+                to_twins(responses, &twinned);
+            }
+        }
+    }
+}
+
+fn to_twins(value: &mut Value, twinned: &BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            let twin = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .filter(|name| twinned.contains(*name))
+                .map(|name| format!("#/components/schemas/{name}Answer"));
+            if let Some(twin) = twin {
+                map.insert("$ref".to_owned(), json!(twin));
+            }
+            map.values_mut().for_each(|v| to_twins(v, twinned));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| to_twins(v, twinned)),
+        _ => {}
+    }
 }
 
 fn security_schemes(doc: &mut Value) {
@@ -264,12 +324,23 @@ fn links(doc: &Value) -> Links {
             .and_then(|(parent, _)| parent.rsplit_once('/'))
             .filter(|(_, last)| last.starts_with('{'))
             .map(|(collection, _)| format!("{collection}/{{"));
+        // `.../meetings/record` (a create named by a verb on a collection)
+        // -> `/v1/meetings/{`
+        let collection = create_path
+            .rsplit('/')
+            .nth(1)
+            .filter(|c| !c.starts_with('{'))
+            .map(|c| format!("/v1/{c}/{{"));
         let (prefix, passes_params) = if paths.keys().any(|p| p.starts_with(&nested)) {
             (nested, true)
         } else if paths.keys().any(|p| p.starts_with(&top)) {
             (top, false)
         } else if let Some(sibling) = sibling {
             (sibling, true)
+        } else if let Some(collection) =
+            collection.filter(|c| paths.keys().any(|p| p.starts_with(c)))
+        {
+            (collection, false)
         } else {
             (top, false)
         };

@@ -39,6 +39,7 @@ pub struct Person {
 }
 
 crate::record!(Person, "person", people, unique: ["initials" => "initials"]);
+crate::batch_insert!(Person, crate::db::schema::people);
 
 impl Person {
     fn fields(&self) -> PersonFields {

@@ -22,6 +22,7 @@ mod minutes_record;
 mod openapi_drift;
 mod problems;
 mod rate_limits;
+mod recording;
 mod resilience;
 mod resources;
 mod risk_register;
