@@ -169,8 +169,32 @@ def main() -> None:
                            "organisation_id": organisation, "period": "2019-20-Q3",
                            "csv": f"metric,value,comment\r\n{table_metric['code']},12.5,contract\r\n"}}, file)
 
+    # A meeting recorded in one document, saved again by the generated PUTs;
+    # their bodies (and the POSTs') are a real document (the hook's
+    # `meeting_record`), its group and people the partnership's.
+    short_name = get(f"/v1/partnerships/{p}/groups")["items"][0]["short_name"]
+    initials = get(f"/v1/partnerships/{p}/people")["items"][0]["initials"]
+    record = {
+        "group_name": short_name,
+        "meeting": {"title": "Contract recorded meeting", "starts_at": "2032-01-12T10:00:00Z", "status": "held"},
+        "present": [{"initials": initials}],
+        "items": [{"number": "1", "title": "Contract recorded item", "minutes": "Noted.", "presenter": initials,
+                   "decisions": [{"outcome": "noted", "text": "Noted."}],
+                   "actions": [{"description": "Contract recorded action.", "owners": ["ALL", initials]}]}],
+    }
+    recorded = post(f"/v1/partnerships/{p}/meetings/record", record)["id"]
+    if os.environ.get("CONTRACT_ARRAYS"):
+        with open(os.environ["CONTRACT_ARRAYS"], encoding="utf-8") as file:
+            known = json.load(file)
+        known["meeting_record"] = record
+        with open(os.environ["CONTRACT_ARRAYS"], "w", encoding="utf-8") as file:
+            json.dump(known, file)
+
     # operation id -> its path parameters
     fixed = {
+        "record_meeting": {"id": p},
+        "get_record": {"id": recorded},
+        "replace_record": {"id": recorded},
         "create_data_request": {"id": p},
         "submit_values": {"id": p},
         "get_data_request": {"id": data_request},

@@ -104,10 +104,11 @@ pub async fn record_meeting(
     .await
 }
 
-/// A meeting's record as one document (admins and members): the shape
+/// A meeting's record as one document: the shape
 /// `POST /v1/partnerships/{id}/meetings/record` takes and `PUT` saves again,
-/// which is the minutes without what the service derives. Its `ETag` is the
-/// meeting's version, for the `If-Match` of a `PUT`.
+/// which is the minutes without what the service derives. Confidential items
+/// are redacted for viewers, as in the minutes. Its `ETag` is the meeting's
+/// version, for the `If-Match` of a `PUT`.
 #[utoipa::path(
     get,
     path = "/v1/meetings/{id}/record",
@@ -124,11 +125,14 @@ pub async fn get_record(
     let id = path.into_inner();
     let now = state.clock.now();
     let (record, version) = db::read(&state.pool, move |conn| {
-        let (meeting, _) = find_for(conn, &principal, id, Access::Contribute)?;
+        let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
         let (pid, version) = (meeting.partnership_id, meeting.version);
         let group = crate::groups::model::find(conn, pid, meeting.group_id)?;
-        let doc = crate::minutes::snapshot::read(conn, meeting, true, now)?;
-        let operation = format!("GET /v1/meetings/{id}/record");
+        let doc = crate::minutes::snapshot::read(conn, meeting, role.sees_confidential(), now)?;
+        let operation = format!(
+            "GET /v1/meetings/{id}/record{}",
+            if doc.redacted { " (redacted)" } else { "" }
+        );
         access::record_document(conn, &principal, pid, ("minutes", id), &operation, now)?;
         log_confidential_reads(conn, &principal, doc.confidential_shown(), &operation, now)?;
         Ok((MeetingRecord::of_minutes(&doc, &group.short_name), version))

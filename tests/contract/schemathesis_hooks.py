@@ -16,6 +16,11 @@ file named by CONTRACT_ARRAYS, real values for them per operation; a
 positive case's well-formed array is replaced with them (negative cases are
 left alone, so the service still has to refuse them).
 
+A meeting record (`POST .../meetings/record`, `PUT /v1/meetings/{id}/record`)
+names the partnership's group, people and agencies by name: a positive
+case's document is replaced with a real one from the same file, keeping its
+generated title (negative cases are left alone).
+
 A submission names a member agency and a quarter, in the JSON body or the
 query (a `text/csv` body in the query only), the same if given both ways:
 rules between the query and the body that JSON Schema cannot state. A
@@ -67,6 +72,8 @@ def before_call(context, case, kwargs):
                 case.body[field] = values
     if positive and case.operation.path == "/v1/partnerships/{id}/submissions":
         submission(case, ARRAYS.get("submit_values", {}))
+    if positive and case.operation.path in RECORDS and isinstance(case.body, dict):
+        meeting_record(case, ARRAYS.get("meeting_record"))
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == "idempotency-key":
@@ -95,6 +102,22 @@ def submission(case, known: dict) -> None:
             case.query = query = {}
         query["period"] = known["period"]
         query["organisation_id"] = known["organisation_id"]
+
+
+RECORDS = ("/v1/partnerships/{id}/meetings/record", "/v1/meetings/{id}/record")
+
+
+def meeting_record(case, known) -> None:
+    """A generated meeting record names no group, person or agency of the
+    partnership: the document is replaced with a real one, keeping the
+    generated title when it is one."""
+    if not known:
+        return
+    document = json.loads(json.dumps(known))
+    title = (case.body.get("meeting") or {}).get("title") if isinstance(case.body.get("meeting"), dict) else None
+    if isinstance(title, str) and title.strip() and title.isprintable():
+        document["meeting"]["title"] = title
+    case.body = document
 
 
 @schemathesis.hook

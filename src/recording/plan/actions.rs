@@ -168,25 +168,31 @@ impl Planner<'_> {
         meeting: Id,
         number: Option<&str>,
         title: Option<&str>,
-    ) -> Option<Id> {
+    ) -> Result<Option<Id>, String> {
         if number.is_none() && title.is_none() {
-            return None;
+            return Ok(None);
         }
         if let Some(n) = number {
             if let Some(id) = self.ctx.earlier_items.get(&(meeting, n.to_owned())) {
-                return Some(*id);
+                return Ok(Some(*id));
             }
         }
-        let stub = self.plan.stubs.iter_mut().find(|s| s.id == meeting)?;
+        // A meeting the partnership holds keeps its agenda as it is.
+        let Some(stub) = self.plan.stubs.iter_mut().find(|s| s.id == meeting) else {
+            return Err(format!(
+                "the group's meeting of that day has no item numbered {}",
+                number.unwrap_or(title.unwrap_or_default())
+            ));
+        };
         if let Some((id, _, _)) = stub.items.iter().find(|(_, n, t)| {
             n.as_deref() == number && (number.is_some() || Some(t.as_str()) == title)
         }) {
-            return Some(*id);
+            return Ok(Some(*id));
         }
         let id = Id::new();
         let title = title.or(number).unwrap_or_default().to_owned();
         stub.items.push((id, number.map(str::to_owned), title));
-        Some(id)
+        Ok(Some(id))
     }
 
     pub(super) fn reviewed(
@@ -249,11 +255,17 @@ impl Planner<'_> {
             return;
         }
         let meeting_id = self.earlier_meeting(day);
-        let item_id = self.earlier_item(
+        let item_id = match self.earlier_item(
             meeting_id,
             r.item_number.as_deref(),
             r.item_title.as_deref(),
-        );
+        ) {
+            Ok(item) => item,
+            Err(message) => {
+                self.error(&format!("{path}.item_number"), message);
+                return;
+            }
+        };
         let completed_on = (fields.status == ActionStatus::Complete).then(|| {
             r.completed_on
                 .or(updates

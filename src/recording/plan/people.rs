@@ -92,34 +92,35 @@ impl Planner<'_> {
             None
         } else {
             match (&line.initials, line.name.as_deref()) {
-                (Some(initials), name) => match self.directory.person(initials) {
-                    Ok(found) => found,
-                    Err(_) => match crate::people::Initials::parse(initials) {
+                (Some(written), name) => {
+                    let initials = match crate::people::Initials::parse(written) {
+                        Ok(initials) => initials,
                         Err(message) => {
                             self.error(&format!("{path}.initials"), message);
                             return Err(());
                         }
-                        Ok(initials) => match name {
-                            Some(name) => self.new_person(
-                                path,
-                                name,
-                                initials.into_inner(),
-                                line.job_title.as_deref(),
-                                line.organisation.as_deref(),
-                            ),
-                            None => {
-                                self.error(
-                                    &format!("{path}.name"),
-                                    format!(
-                                        "no person with initials {} in this partnership: give their name to create them",
-                                        initials.as_str()
-                                    ),
-                                );
-                                return Err(());
-                            }
-                        },
-                    },
-                },
+                    };
+                    match (self.directory.person(initials.as_str()), name) {
+                        (Ok(Some(id)), _) => Some(id),
+                        (_, Some(name)) => self.new_person(
+                            path,
+                            name,
+                            initials.into_inner(),
+                            line.job_title.as_deref(),
+                            line.organisation.as_deref(),
+                        ),
+                        (_, None) => {
+                            self.error(
+                                &format!("{path}.name"),
+                                format!(
+                                    "no person with initials {} in this partnership: give their name to create them",
+                                    initials.as_str()
+                                ),
+                            );
+                            return Err(());
+                        }
+                    }
+                }
                 (None, Some(name)) => match self.directory.person(name) {
                     Ok(Some(id)) => Some(id),
                     Ok(None) => match self.directory.free_initials(name) {

@@ -147,3 +147,26 @@ fn an_earlier_action_is_imported_on_a_meeting_of_its_day() {
     assert_eq!(plan.actions[0].number, Some(14));
     assert_eq!(plan.actions[0].meeting_id, plan.stubs[0].id);
 }
+
+#[test]
+fn a_line_is_never_dropped_without_a_fault() {
+    let ctx = context();
+    let mut doc = document(Vec::new());
+    doc.present[0].initials = Some(String::new());
+    doc.present[0].name = Some(String::new());
+    let errors = plan(&doc, &ctx).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.field == "present[0].initials"),
+        "{errors:?}"
+    );
+    // Known initials in lower case find the person.
+    let mut doc = document(Vec::new());
+    doc.present[0].initials = Some("pg".into());
+    doc.present[0].name = None;
+    let plan = plan(&doc, &ctx).unwrap();
+    assert_eq!(
+        plan.attendees[0].person_id,
+        Some(ctx.directory.people[0].id)
+    );
+    assert!(plan.people.is_empty());
+}
