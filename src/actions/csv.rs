@@ -1,7 +1,7 @@
 //! The action log as CSV (`Accept: text/csv`), in the columns a business
 //! unit keeps in its Excel log, written by `http::csv_safe` so that no cell
 //! runs as a formula: the action number is a number, every other cell quoted
-//! text.
+//! text. `Due` is the deadline as worded, `Due date` the ISO date beside it.
 
 use std::collections::HashMap;
 
@@ -14,7 +14,7 @@ use crate::db::{Day, DbConnection, Id, UtcTime};
 use crate::error::ApiError;
 use crate::http::csv_safe::{self, Cell};
 
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "Action No",
     "Reference",
     "Date agreed",
@@ -22,6 +22,7 @@ pub const COLUMNS: [&str; 11] = [
     "Action",
     "Owner",
     "Due",
+    "Due date",
     "Status",
     "Overdue",
     "Latest update",
@@ -67,22 +68,20 @@ pub fn extras(conn: &mut DbConnection, list: &[ActionView]) -> Result<Extras, Ap
 }
 
 pub fn render(list: &[ActionView], extras: &Extras) -> String {
-    let rows: Vec<[Cell; 11]> = list.iter().map(|view| row(view, extras)).collect();
+    let rows: Vec<[Cell; 12]> = list.iter().map(|view| row(view, extras)).collect();
     csv_safe::document(&COLUMNS, rows.iter().map(|r| &r[..]))
 }
 
-fn row(view: &ActionView, extras: &Extras) -> [Cell; 11] {
+fn row(view: &ActionView, extras: &Extras) -> [Cell; 12] {
     let a = &view.action;
     let day = |id: Option<Id>| {
         id.and_then(|m| extras.meeting_day.get(&m))
             .map(|d| d.text())
     };
-    let due = a
-        .due_text
-        .clone()
-        .or(a.due_date.map(Day::text))
-        .or(day(a.due_meeting_id))
-        .unwrap_or_default();
+    // The deadline as worded ("end of November"), and beside it as a date
+    // a spreadsheet sorts: the due date, or the day of the due meeting.
+    let due_date = a.due_date.map(Day::text).or(day(a.due_meeting_id));
+    let due = a.due_text.clone().or(due_date.clone()).unwrap_or_default();
     let latest = extras
         .latest
         .get(&a.id)
@@ -96,6 +95,7 @@ fn row(view: &ActionView, extras: &Extras) -> [Cell; 11] {
         Cell::text(a.description.clone()),
         Cell::text(view.owner_initials()),
         Cell::text(due),
+        Cell::text(due_date.unwrap_or_default()),
         Cell::text(a.status.label()),
         Cell::text(if view.overdue { "Yes" } else { "No" }),
         Cell::text(latest),

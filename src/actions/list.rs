@@ -39,6 +39,10 @@ pub struct ActionFilter {
     /// The actions with these numbers (described in its schema).
     #[param(schema_with = super::numbers::list_schema)]
     pub numbers: Option<String>,
+    /// Compute `overdue` (and the `overdue` filter) as at the start of this
+    /// day (UK time) rather than now, e.g. the day of the meeting that
+    /// reviewed the log: `2019-11-18`.
+    pub as_at: Option<Day>,
 }
 
 impl ActionFilter {

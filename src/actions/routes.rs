@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::arising::{self, MattersArising};
 use super::list::{self, ActionFilter};
 use super::model;
-use super::rules::{CreateAction, CreateUpdate, UpdateAction};
+use super::rules::{self, AsAt, CreateAction, CreateUpdate, UpdateAction};
 use super::updates::{self, ActionUpdate};
 use super::view::{self, ActionView};
 use crate::access;
@@ -111,12 +111,13 @@ pub async fn list_actions(
     let csv = crate::http::csv_safe::wanted(&req)?;
     let filter = filter.into_inner();
     let now = state.clock.now();
+    let at = rules::as_at(filter.as_at, now);
     let query_page = page.clone();
     if csv {
         let req_line = req.path().to_owned();
         let body = db::read(&state.pool, move |conn| {
-            let rows = list::list(conn, partnership_id, role, &filter, None, None, now)?;
-            let rows = view::views(conn, partnership_id, rows, now)?;
+            let rows = list::list(conn, partnership_id, role, &filter, None, None, at)?;
+            let rows = view::views(conn, partnership_id, rows, at)?;
             let extras = super::csv::extras(conn, &rows)?;
             // An export handed out: the access log records it.
             let operation = format!("GET {} as text/csv ({} actions)", req_line, rows.len());
@@ -130,8 +131,8 @@ pub async fn list_actions(
     let rows = db::read(&state.pool, move |conn| {
         let after = query_page.after_seq();
         let limit = Some(query_page.fetch());
-        let rows = list::list(conn, partnership_id, role, &filter, after, limit, now)?;
-        view::views(conn, partnership_id, rows, now)
+        let rows = list::list(conn, partnership_id, role, &filter, after, limit, at)?;
+        view::views(conn, partnership_id, rows, at)
     })
     .await?;
     Ok(derived_view(
@@ -146,7 +147,7 @@ pub async fn list_actions(
     get,
     path = "/v1/actions/{id}",
     tag = "actions",
-    params(("id" = Id, Path, description = "Action id")),
+    params(("id" = Id, Path, description = "Action id"), AsAt),
     responses((status = 200, description = "The action", body = ActionView, headers(("ETag" = String), ("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -154,9 +155,10 @@ pub async fn get_action(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    as_at: web::Query<AsAt>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let now = state.clock.now();
+    let now = rules::as_at(as_at.as_at, state.clock.now());
     let view = db::read(&state.pool, move |conn| {
         let (action, _) = model::find_for(conn, &principal, id, Access::Read)?;
         one(conn, action, now)
@@ -281,7 +283,7 @@ pub async fn get_update(
     get,
     path = "/v1/meetings/{id}/matters-arising",
     tag = "actions",
-    params(("id" = Id, Path, description = "Meeting id")),
+    params(("id" = Id, Path, description = "Meeting id"), AsAt),
     responses((status = 200, description = "The matters arising", body = MattersArising, headers(("Cache-Control" = String, description = "private, no-cache: derived fields change without the version"))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -289,9 +291,10 @@ pub async fn matters_arising(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
+    as_at: web::Query<AsAt>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let now = state.clock.now();
+    let now = rules::as_at(as_at.as_at, state.clock.now());
     let review = db::read(&state.pool, move |conn| {
         let (meeting, role) = crate::meetings::model::find_for(conn, &principal, id, Access::Read)?;
         arising::for_meeting(conn, &meeting, role.sees_confidential(), now)

@@ -311,6 +311,31 @@ pub fn completed_on(
     }
 }
 
+/// The instant an `as_at` day stands for: its start in UK time, so that an
+/// action due that day is not yet overdue and one due the day before is;
+/// without one, `now`.
+pub fn as_at(day: Option<Day>, now: UtcTime) -> UtcTime {
+    use chrono::TimeZone;
+    let Some(day) = day else {
+        return now;
+    };
+    let london = chrono_tz::Europe::London;
+    let midnight = day.0.and_time(chrono::NaiveTime::MIN);
+    london
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or(now, |t| UtcTime(t.with_timezone(&chrono::Utc)))
+}
+
+/// The `as_at` query parameter of the action log's reads.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsAt {
+    /// Compute `overdue` as at the start of this day (UK time) rather than
+    /// now, e.g. the day of the meeting that reviewed the log: `2019-11-18`.
+    pub as_at: Option<Day>,
+}
+
 /// Overdue: still outstanding, and past its due date, or (with no due date)
 /// past the start of the meeting it was due at.
 pub fn overdue(
@@ -405,6 +430,23 @@ pub fn not_owning(what: &str, numbers: &[i64]) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_at_is_the_start_of_the_uk_day() {
+        let now = UtcTime("2026-12-04T10:00:00Z".parse().unwrap());
+        assert_eq!(as_at(None, now), now);
+        let summer = as_at(Some(Day("2019-08-22".parse().unwrap())), now);
+        assert_eq!(summer.0.to_rfc3339(), "2019-08-21T23:00:00+00:00");
+        let day = Day("2019-11-18".parse().unwrap());
+        let winter = as_at(Some(day), now);
+        assert!(overdue(
+            ActionStatus::Open,
+            Some(Day("2019-11-17".parse().unwrap())),
+            None,
+            winter
+        ));
+        assert!(!overdue(ActionStatus::Open, Some(day), None, winter));
+    }
 
     #[test]
     fn an_owner_of_actions_names_them() {

@@ -294,6 +294,7 @@ async fn matters_arising_overdue_and_csv_against_a_fixed_clock() {
             "Action",
             "Owner",
             "Due",
+            "Due date",
             "Status",
             "Overdue",
             "Latest update",
@@ -307,14 +308,14 @@ async fn matters_arising_overdue_and_csv_against_a_fixed_clock() {
     assert_eq!(&row15[2], "2019-10-23");
     assert_eq!(&row15[3], "4.1");
     assert_eq!(&row15[5], "PG");
-    assert_eq!(&row15[7], "In progress");
-    assert!(row15[9].starts_with("2019-11-18: In progress; LM asked"));
+    assert_eq!(&row15[8], "In progress");
+    assert!(row15[10].starts_with("2019-11-18: In progress; LM asked"));
     let row27 = rows.iter().find(|r| &r[0] == "27").unwrap();
     assert_eq!(&row27[5], "ST / EF / CB / PG");
-    assert_eq!(&row27[6], "29 November");
-    assert_eq!(&row27[8], "Yes");
+    assert_eq!((&row27[6], &row27[7]), ("29 November", "2019-11-29"));
+    assert_eq!(&row27[9], "Yes");
     let row3 = rows.iter().find(|r| &r[0] == "3").unwrap();
-    assert_eq!((&row3[7], &row3[10]), ("Complete", "2019-11-18"));
+    assert_eq!((&row3[8], &row3[11]), ("Complete", "2019-11-18"));
     // A filter applies to the CSV too; anything but JSON or CSV is 406.
     let open_csv = app
         .get_accept(

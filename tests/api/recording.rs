@@ -453,3 +453,91 @@ async fn only_admins_record_and_only_their_partnership() {
         .await
         .expect_problem(404);
 }
+
+#[tokio::test]
+async fn as_at_a_day_the_log_is_overdue_as_it_was_then() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin_token();
+    let pid = empty_like(&app, HEREFORDSHIRE, "herefordshire").await;
+    let doc: Value = serde_json::from_str(HEREFORDSHIRE_RECORD).unwrap();
+    let recorded = app
+        .post_json(
+            &format!("/v1/partnerships/{pid}/meetings/record"),
+            &admin,
+            &doc,
+        )
+        .await
+        .expect_json(201);
+    let overdue_on = |day: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        let pid = pid.clone();
+        async move {
+            let path = format!("/v1/partnerships/{pid}/actions?overdue=true&as_at={day}");
+            let list = app.get_all(&path, &admin).await;
+            assert!(list.iter().all(|a| a["overdue"] == true));
+            list.iter()
+                .map(|a| a["number"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // "29 November" and "end of November" (30th) were due after the board.
+    assert_eq!(overdue_on("2019-11-18").await, Vec::<i64>::new());
+    assert_eq!(overdue_on("2019-11-30").await, [27]);
+    assert_eq!(overdue_on("2019-12-01").await, [21, 27]);
+    // Today (this clock is the system's) both are.
+    let now = app
+        .get_all(
+            &format!("/v1/partnerships/{pid}/actions?overdue=true"),
+            &admin,
+        )
+        .await;
+    assert_eq!(now.len(), 2);
+    // One action, the matters arising, the CSV: the same day.
+    let action = app
+        .get_all(&format!("/v1/partnerships/{pid}/actions?number=27"), &admin)
+        .await
+        .remove(0);
+    let one = |day: &str| format!("/v1/actions/{}?as_at={day}", action["id"].as_str().unwrap());
+    assert_eq!(
+        app.get(&one("2019-11-29"), &admin).await.expect_json(200)["overdue"],
+        false
+    );
+    assert_eq!(
+        app.get(&one("2019-11-30"), &admin).await.expect_json(200)["overdue"],
+        true
+    );
+    let id = recorded["id"].as_str().unwrap();
+    let review = app
+        .get(
+            &format!("/v1/meetings/{id}/matters-arising?as_at=2019-11-18"),
+            &admin,
+        )
+        .await
+        .expect_json(200);
+    assert!(review["outstanding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["overdue"] == false));
+    let csv = app
+        .get_accept(
+            &format!("/v1/partnerships/{pid}/actions?as_at=2019-11-18&number=27"),
+            &admin,
+            "text/csv",
+        )
+        .await;
+    let text = csv.text();
+    let row = text.lines().nth(1).unwrap();
+    assert!(row.contains("\"29 November\",\"2019-11-29\""), "{row}");
+    assert!(row.contains("\"No\""), "{row}");
+    // A malformed day is a 400 saying why.
+    let bad = app
+        .get(&one("18-11-2019"), &admin)
+        .await
+        .expect_problem(400);
+    assert!(
+        bad["detail"].as_str().unwrap().contains("18-11-2019"),
+        "{bad}"
+    );
+}
