@@ -197,6 +197,26 @@ impl store::Record for Action {
     }
 }
 
+/// New actions written together: their rows by multi-row `INSERT`s, then
+/// all their owners' rows the same way.
+impl store::BatchInsert for Action {
+    fn insert_rows(list: &[Self], conn: &mut DbConnection) -> QueryResult<usize> {
+        let rows: Vec<ActionRow> = list.iter().map(Action::row).collect();
+        let written = match conn {
+            DbConnection::Pg(pg) => diesel::insert_into(actions::table)
+                .values(&rows)
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(actions::table)
+                .values(&rows)
+                .execute(lite)?,
+        };
+        let owners: Vec<(Id, &[OwnerId])> =
+            list.iter().map(|a| (a.id, a.owners.as_slice())).collect();
+        owners::insert_many(conn, &owners)?;
+        Ok(written)
+    }
+}
+
 impl Action {
     pub fn fields(&self) -> ActionFields {
         let owners = self

@@ -114,23 +114,40 @@ pub(super) fn insert(
     action_id: Id,
     owners: &[OwnerId],
 ) -> QueryResult<()> {
-    let rows: Vec<OwnerRow> = owners
+    insert_many(conn, &[(action_id, owners)])
+}
+
+/// Rows per multi-row `INSERT` of owners: six columns a row keeps it far
+/// under SQLite's 32,766 bind parameters.
+const ROWS_PER_INSERT: usize = 800;
+
+/// Stores the owners of new actions, in order, by multi-row `INSERT`s.
+pub(super) fn insert_many(
+    conn: &mut DbConnection,
+    actions: &[(Id, &[OwnerId])],
+) -> QueryResult<()> {
+    let rows: Vec<OwnerRow> = actions
         .iter()
-        .enumerate()
-        .map(|(position, owner)| OwnerRow::new(action_id, position, *owner))
+        .flat_map(|(action_id, owners)| {
+            owners
+                .iter()
+                .enumerate()
+                .map(|(position, owner)| OwnerRow::new(*action_id, position, *owner))
+        })
         .collect();
-    // One statement a row: the connection enum has no multi-row insert,
-    // and an action has at most `rules::MAX_OWNERS` owners.
-    for row in rows {
-        diesel::insert_into(action_owners::table)
-            .values(row)
-            .execute(conn)?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        match conn {
+            DbConnection::Pg(pg) => diesel::insert_into(action_owners::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(action_owners::table)
+                .values(chunk)
+                .execute(lite)?,
+        };
     }
     Ok(())
 }
 
-/// Makes `owners` the owners of the action `action_id`, in this order;
-/// writes nothing when they are the ones stored.
 pub(super) fn replace(
     conn: &mut DbConnection,
     action_id: Id,

@@ -53,6 +53,21 @@ pub struct Attendee {
 
 crate::record!(Attendee, "attendee", attendees, unique: ["person_id" => "person_id"]);
 
+/// By hand rather than with `batch_insert!`: `attended_item_ids` is written
+/// through a `String`, so only owned rows are insertable.
+impl store::BatchInsert for Attendee {
+    fn insert_rows(rows: &[Self], conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+        match conn {
+            DbConnection::Pg(pg) => diesel::insert_into(attendees::table)
+                .values(rows.to_vec())
+                .execute(pg),
+            DbConnection::Sqlite(lite) => diesel::insert_into(attendees::table)
+                .values(rows.to_vec())
+                .execute(lite),
+        }
+    }
+}
+
 impl Attendee {
     fn fields(&self) -> AttendeeFields {
         AttendeeFields {

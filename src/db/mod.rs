@@ -125,15 +125,30 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// Statements sent to the database by every connection of the process since
+/// it started (`db_statements_total` in `/metrics`): what a request costs,
+/// read before and after it by the benchmarks.
+pub static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_statements(event: diesel::connection::InstrumentationEvent<'_>) {
+    if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+        STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.backend {
-            Backend::Postgres(url) => PgConnection::establish(&self.waits.postgres_url(url))
-                .map(DbConnection::Pg)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Postgres(url) => {
+                let mut conn = PgConnection::establish(&self.waits.postgres_url(url))
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_statements);
+                Ok(DbConnection::Pg(conn))
+            }
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_statements);
                 // WAL lets readers run beside the one writer; busy_timeout makes a
                 // second writer wait (a bounded time) instead of failing; foreign
                 // keys are off by default.

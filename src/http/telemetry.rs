@@ -10,7 +10,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::state::AppState;
@@ -22,6 +23,7 @@ pub struct Telemetry {
     latency: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    statements: IntCounter,
     rate_limited: IntCounterVec,
 }
 
@@ -47,6 +49,11 @@ impl Telemetry {
         )?;
         let pool_connections = IntGauge::new("db_pool_connections", "Open database connections")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
+        let statements = IntCounter::new(
+            "db_statements_total",
+            "Statements sent to the database (queries, and BEGIN/COMMIT as diesel sends them)",
+        )?;
+        registry.register(Box::new(statements.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
@@ -69,6 +76,7 @@ impl Telemetry {
             latency,
             pool_connections,
             pool_idle,
+            statements,
             rate_limited,
         })
     }
@@ -131,6 +139,10 @@ pub async fn render(state: web::Data<AppState>, telemetry: web::Data<Telemetry>)
     let pool = state.pool.state();
     telemetry.pool_connections.set(i64::from(pool.connections));
     telemetry.pool_idle.set(i64::from(pool.idle_connections));
+    let sent = crate::db::STATEMENTS.load(std::sync::atomic::Ordering::Relaxed);
+    telemetry
+        .statements
+        .inc_by(sent.saturating_sub(telemetry.statements.get()));
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&telemetry.registry.gather(), &mut buffer) {

@@ -281,9 +281,7 @@ fn write_minutes(
             updated_at: now,
         })
         .collect();
-    for a in &attendees {
-        store::insert(tx, actor, a)?;
-    }
+    store::insert_many(tx, actor, &attendees)?;
     let decisions: Vec<Decision> = plan
         .decisions
         .iter()
@@ -399,7 +397,15 @@ fn write_actions(
     if let Some(highest) = plan.actions.iter().filter_map(|a| a.number).max() {
         tx.raise(scope, actions::NUMBERS, highest)?;
     }
+    // The partnership's next numbers, taken at once, for the actions
+    // without one, in document order.
+    let fresh = plan.actions.iter().filter(|a| a.number.is_none()).count() as i64;
+    let mut next = match fresh {
+        0 => 0,
+        n => tx.advance(scope, actions::NUMBERS, n)? - n + 1,
+    };
     let mut kept = Vec::new();
+    let mut created = Vec::new();
     let mut imported_updates = Vec::new();
     for a in &plan.actions {
         if let Some(before) = a.number.and_then(|n| existing.get(&n)) {
@@ -419,19 +425,20 @@ fn write_actions(
             kept.push(before.id);
             continue;
         }
-        let number = match a.number {
-            Some(n) => n,
-            None => tx.next(scope, actions::NUMBERS)?,
-        };
+        let number = a.number.unwrap_or_else(|| {
+            next += 1;
+            next - 1
+        });
         let record = new_action(pid, number, a, now);
-        store::insert(tx, actor, &record)?;
         imported_updates.extend(
             a.updates
                 .iter()
                 .map(|u| update_record(actor, &record, meeting_id, u, now)),
         );
         kept.push(record.id);
+        created.push(record);
     }
+    store::insert_many(tx, actor, &created)?;
     store::insert_many(tx, actor, &imported_updates)?;
     for (action_id, u) in &plan.reports {
         let action = actions::reload(tx, *action_id)?;
