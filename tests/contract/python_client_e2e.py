@@ -281,6 +281,7 @@ class Scenario:
         step("actions agreed under items, owners by initials, ALL and a group", self.actions)
         step("an update completes an action; the log filters by owner", self.action_update, critical=False)
         step("matters arising of the next board", self.matters_arising, critical=False)
+        step("the January board recorded in one request, read back and saved again", self.record_meeting, critical=False)
         step("the risk register: re-scoring, trend, bands, escalation", self.risks, critical=False)
         step("budgets: contributions copied, the NSPCC package from reserve, a closed year reversed", self.budgets, critical=False)
         step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
@@ -314,6 +315,9 @@ class Scenario:
                 "create_item",
                 "create_decision",
                 "get_minutes",
+                "record_meeting",
+                "get_record",
+                "replace_record",
             ],
             "performance_data": [
                 "create_metric",
@@ -577,6 +581,61 @@ class Scenario:
             self.gen.list_meetings, 200, id=self.partnership.id, status=self.gen.models.MeetingStatus("held")
         ).parsed
         expect([x.id for x in listed.items] == [self.meeting.id], "status=held lists the meeting")
+
+    def record_meeting(self) -> None:
+        """A minute-taker's tool has the whole meeting at once: one document,
+        people by initials or name (one of them new), owners by initials,
+        `ALL` or a group's short name; read back as the same document and
+        saved again with If-Match."""
+        m = self.gen.models
+        document = {
+            "group_name": "SPB",
+            "meeting": {
+                "title": "Herefordshire Safeguarding Partner's Board",
+                "starts_at": "2020-01-20T15:00:00Z",
+                "location": "Goodrich Room, Plough Lane, Hereford",
+            },
+            "present": [
+                {"initials": "LM", "role": "chair"},
+                {"name": "Jordan Price", "deputising_for": "Morgan Lee"},
+                {"name": "Sam Rivers", "initials": "SR", "job_title": "Designated Doctor",
+                 "organisation": "Wye Valley NHS Trust"},
+            ],
+            "in_attendance": [{"initials": "EH", "role": "minute_taker"}],
+            "apologies": [{"initials": "ML"}],
+            "no_declarations": True,
+            "items": [
+                {"number": "1.", "title": "Quality Assurance Framework", "presenter": "PG",
+                 "minutes": "The framework was approved.",
+                 "decisions": [{"outcome": "approved", "text": "The Quality Assurance Framework was approved."}],
+                 "actions": [{"description": "Publish the framework.", "owners": ["SR", "D&P"],
+                              "due_text": "end of February", "due_date": "2020-02-28"}]},
+            ],
+        }
+        body = m.MeetingRecord.from_dict(document)
+        recorded = self.call(
+            self.gen.record_meeting, 201, id=self.partnership.id, body=body,
+            idempotency_key=f"e2e-record-{self.suffix}",
+        ).parsed
+        created = [p.initials for p in recorded.people_created]
+        expect(created == ["SR"], f"people created {created}")
+        items = recorded.minutes.items
+        expect(len(items) == 1 and len(items[0].actions) == 1, "one item, one action")
+        owners = [o.initials for o in items[0].actions[0].owners]
+        expect(owners == ["SR", "D&P"], f"owners {owners}")
+        read = self.call(self.gen.get_record, 200, id=recorded.id)
+        again = read.parsed
+        expect(again.items[0].actions[0].owners == ["SR", "D&P"], f"read back {again.items[0].actions[0].owners}")
+        expect(again.present[1].deputising_for == "Morgan Lee", "the deputy reads back")
+        # Answered as MeetingRecordAnswer (every field sent), sent back as a
+        # MeetingRecord: the same document.
+        edited = m.MeetingRecord.from_dict(again.to_dict())
+        edited.items[0].minutes = "The framework was approved, with one change."
+        saved = self.call(
+            self.gen.replace_record, 200, id=recorded.id, body=edited, if_match=read.headers.get("etag"),
+        ).parsed
+        expect(saved.minutes.items[0].minutes.endswith("one change."), "saved again")
+        expect(saved.minutes.items[0].actions[0].number == items[0].actions[0].number, "the action kept its number")
 
     def patch_with_if_match(self) -> None:
         m = self.gen.models
