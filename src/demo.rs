@@ -9,20 +9,19 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::actions::rules::{CreateAction, CreateUpdate};
-use crate::attendees::rules::{Attendance, AttendeeRole, CreateAttendee};
+use crate::attendees::rules::{Attendance, AttendeeRole};
 use crate::auth::tenant::{Contribute, Manage, Tenant};
 use crate::auth::Principal;
 use crate::db::counter::Scope;
 use crate::db::{DbConnection, Id, Tx, UtcTime};
-use crate::decisions::rules::{CreateDecision, Outcome};
+use crate::decisions::rules::Outcome;
 use crate::error::ApiError;
-use crate::items::rules::CreateItem;
-use crate::meetings::rules::{CreateMeeting, MeetingStatus};
+use crate::meetings::rules::MeetingStatus;
 use crate::members::rules::{CreateMember, MemberRole};
 use crate::organisations::rules::{CreateOrganisation, OrganisationKind};
 use crate::partnerships::rules::CreatePartnership;
 use crate::people::rules::CreatePerson;
+use crate::recording::document::MeetingRecord;
 
 /// The fixtures, embedded in the binary.
 pub const FIXTURES: [(&str, &str); 2] = [
@@ -174,18 +173,17 @@ fn key(map: &HashMap<String, Id>, what: &str, key: &str) -> Result<Id, ApiError>
 }
 
 /// Loads one fixture in the caller's transaction at `now` (the service
-/// clock); the actions agreed at its meetings are recorded on their
-/// meeting's day, as they were. Organisations already in the shared
-/// registry (same name) are reused.
+/// clock). Organisations already in the shared registry (same name) are
+/// reused; its meeting is recorded as one document
+/// ([`crate::recording`]), as `POST /v1/partnerships/{id}/meetings/record`
+/// records it.
 pub fn load(
     db: &mut DbConnection,
     actor: &Principal,
     fixture: Fixture,
     now: UtcTime,
 ) -> Result<Loaded, ApiError> {
-    use crate::{
-        actions, attendees, groups, items, meetings, members, organisations, partnerships, people,
-    };
+    use crate::{groups, members, organisations, partnerships, people};
 
     let partnership = partnerships::model::create(db, actor, fixture.partnership, now)?;
     let pid = partnership.id;
@@ -232,7 +230,7 @@ pub fn load(
     }
     // Parents before children, whatever the order in the file.
     let mut groups_by_key = HashMap::new();
-    let mut groups_by_short: HashMap<String, Id> = HashMap::new();
+    let mut groups_short_by_key: HashMap<String, String> = HashMap::new();
     let mut pending = fixture.groups;
     while !pending.is_empty() {
         let before = pending.len();
@@ -247,8 +245,8 @@ pub fn load(
                         parent_group_id: parent.flatten(),
                     };
                     let id = groups::model::create(conn, &tenant, form)?.id;
-                    groups_by_key.insert(g.key, id);
-                    groups_by_short.insert(g.short_name, id);
+                    groups_by_key.insert(g.key.clone(), id);
+                    groups_short_by_key.insert(g.key, g.short_name);
                 }
             }
         }
@@ -257,149 +255,175 @@ pub fn load(
         }
         pending = later;
     }
-    let person = |k: &Option<String>| k.as_ref().map(|k| key(&persons, "person", k)).transpose();
-    // Owners as the minutes write them: initials, "ALL", or a group by its
-    // short name ("D&P Group").
-    let owner = |written: &String| -> Result<String, ApiError> {
-        if written == "ALL" || persons.contains_key(written) {
-            return Ok(written.clone());
-        }
-        let short = written.trim_end_matches(" Group");
-        groups_by_short
-            .get(short)
-            .map(|id| id.to_string())
-            .ok_or_else(|| ApiError::internal(format!("fixture names an unknown owner {written}")))
-    };
+    // The seed meeting goes through the one-document recording, as a
+    // minute-taker's tool sends it: the earlier actions it reviewed are
+    // imported on the group's meetings of their days.
     let mut meeting_ids = Vec::new();
-    let mut meetings_by_key: HashMap<String, Id> = HashMap::new();
-    let mut items_by_meeting: HashMap<(Id, String), Id> = HashMap::new();
-    let earlier = fixture.earlier_meetings.len();
-    let mut agreed = Vec::new();
-    for (index, m) in fixture
-        .earlier_meetings
-        .into_iter()
-        .chain(fixture.meetings)
-        .enumerate()
-    {
-        let form = CreateMeeting {
-            group_id: key(&groups_by_key, "group", &m.group)?,
-            title: m.title,
-            starts_at: m.starts_at,
-            ends_at: m.ends_at,
-            location: m.location,
-            status: Some(m.status),
-            previous_meeting_id: None,
-            no_declarations: Some(m.no_declarations),
-        };
-        let mut meeting = meetings::model::create(conn, &tenant, form)?;
-        for item in m.items {
-            meeting = meetings::model::find_in(conn, pid, meeting.id)?;
-            let number = item.number.clone();
-            let form = CreateItem {
-                number: item.number,
-                title: item.title,
-                presenter_person_id: person(&item.presenter)?,
-                minutes: item.minutes,
-                confidential: Some(item.confidential),
-                not_minuted: Some(item.not_minuted),
-                order: None,
-            };
-            let created = items::model::create(conn, actor, &meeting, form)?;
-            if let Some(number) = number {
-                items_by_meeting.insert((meeting.id, number), created.id);
-            }
-            for d in item.decisions {
-                meeting = meetings::model::find_in(conn, pid, meeting.id)?;
-                let form = CreateDecision {
-                    outcome: d.outcome,
-                    text: d.text,
-                };
-                crate::decisions::model::create(conn, actor, &meeting, &created, form)?;
-            }
-            for a in item.actions {
-                // Numbered after the log of earlier meetings, as they were;
-                // one the minutes call done was done by the meeting's day.
-                agreed.push((
-                    meeting.starts_at,
-                    CreateAction {
-                        number: None,
-                        meeting_id: Some(meeting.id),
-                        item_id: Some(created.id),
-                        description: a.description,
-                        owners: a.owners.iter().map(owner).collect::<Result<_, _>>()?,
-                        due_date: a.due_date,
-                        due_meeting_id: None,
-                        due_text: a.due,
-                        status: a.status,
-                    },
-                ));
-            }
-        }
-        for a in m.attendees {
-            meeting = meetings::model::find_in(conn, pid, meeting.id)?;
-            let form = CreateAttendee {
-                person_id: person(&a.person)?,
-                guest_name: a.guest_name,
-                guest_organisation: None,
-                attendance: Some(a.attendance),
-                role: Some(a.role),
-                deputising_for_person_id: person(&a.deputising_for)?,
-                arrived_at: None,
-                left_at: None,
-                attended_item_ids: None,
-            };
-            attendees::model::create(conn, actor, &meeting, form, now)?;
-        }
-        if let Some(k) = m.key {
-            meetings_by_key.insert(k, meeting.id);
-        }
-        if index >= earlier {
-            meeting_ids.push(meeting.id);
-        }
-    }
-    for logged in fixture.action_log {
-        let meeting_id = key(&meetings_by_key, "meeting", &logged.meeting)?;
-        let item_id = items_by_meeting
-            .get(&(meeting_id, logged.item.clone()))
-            .copied()
-            .ok_or_else(|| {
-                ApiError::internal(format!("fixture names an unknown item {}", logged.item))
-            })?;
-        let form = CreateAction {
-            number: Some(logged.number),
-            meeting_id: Some(meeting_id),
-            item_id: Some(item_id),
-            description: logged.description,
-            owners: logged.owners.iter().map(owner).collect::<Result<_, _>>()?,
-            due_date: None,
-            due_meeting_id: None,
-            due_text: None,
-            status: None,
-        };
-        let mut action = actions::model::create(conn, &contributor, form)?;
-        for u in logged.updates {
-            let form = CreateUpdate {
-                noted_on: Some(u.noted_on),
-                note: u.note,
-                author_person_id: None,
-                status: u.status,
-                reported_at_meeting_id: Some(key(&meetings_by_key, "meeting", &u.reported_at)?),
-            };
-            action = actions::updates::create(conn, actor, action, form, now)?.1;
-        }
+    let shorts: HashMap<String, String> = groups_short_by_key;
+    for m in &fixture.meetings {
+        let doc = record_of(m, &fixture.earlier_meetings, &fixture.action_log, &shorts)?;
+        let (meeting, _) = crate::recording::model::record(conn, actor, pid, &doc)?;
+        meeting_ids.push(meeting.id);
     }
     for form in fixture.risks {
         crate::risks::model::create(conn, &contributor, form)?;
     }
     drop(tx);
-    for (on, form) in agreed {
-        // Recorded on the meeting's day, as they were.
-        let mut tx = Tx::of(db, &contributor, on)?;
-        actions::model::create(&mut tx, &contributor, form)?;
-    }
     Ok(Loaded {
         partnership_id: pid,
         slug: partnership.slug,
         meeting_ids,
     })
+}
+
+/// The fixture's meeting as the document `POST .../meetings/record` takes:
+/// people by initials, owners as written, the earlier actions on the log
+/// with the updates given at this meeting.
+fn record_of(
+    m: &FixtureMeeting,
+    earlier: &[FixtureMeeting],
+    log: &[FixtureLoggedAction],
+    shorts: &HashMap<String, String>,
+) -> Result<MeetingRecord, ApiError> {
+    use crate::recording::document::{
+        RecordedAction, RecordedAttendee, RecordedDecision, RecordedItem, RecordedMeeting,
+        RecordedMeetingRef, RecordedReview, RecordedReviewedAction, RecordedUpdate,
+    };
+    let short = |k: &str| key_of(shorts, "group", k);
+    let group_name = short(&m.group)?;
+    let mut lists: [Vec<RecordedAttendee>; 4] = Default::default();
+    for a in &m.attendees {
+        let list = match (a.attendance, a.role) {
+            (Attendance::Apologies, _) => 2,
+            (Attendance::Absent, _) => 3,
+            (_, AttendeeRole::Chair | AttendeeRole::Member) => 0,
+            _ => 1,
+        };
+        lists[list].push(RecordedAttendee {
+            name: a.guest_name.clone(),
+            initials: a.person.clone(),
+            job_title: None,
+            organisation: None,
+            role: Some(a.role),
+            attendance: Some(a.attendance),
+            deputising_for: a.deputising_for.clone(),
+        });
+    }
+    let [present, in_attendance, apologies, absent] = lists;
+    let items = m
+        .items
+        .iter()
+        .map(|item| RecordedItem {
+            number: item.number.clone(),
+            title: item.title.clone(),
+            presenter: item.presenter.clone(),
+            minutes: item.minutes.clone(),
+            confidential: item.confidential,
+            not_minuted: item.not_minuted,
+            decisions: item
+                .decisions
+                .iter()
+                .map(|d| RecordedDecision {
+                    outcome: d.outcome,
+                    text: d.text.clone(),
+                })
+                .collect(),
+            actions: item
+                .actions
+                .iter()
+                .map(|a| RecordedAction {
+                    number: None,
+                    description: a.description.clone(),
+                    owners: a.owners.clone(),
+                    due_date: a.due_date,
+                    due_text: a.due.clone(),
+                    status: a.status,
+                    completed_on: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let mut outstanding = Vec::new();
+    for logged in log {
+        let source = earlier
+            .iter()
+            .find(|e| e.key.as_deref() == Some(logged.meeting.as_str()))
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "fixture names an unknown meeting {}",
+                    logged.meeting
+                ))
+            })?;
+        let item_title = source
+            .items
+            .iter()
+            .find(|i| i.number.as_deref() == Some(logged.item.as_str()))
+            .map(|i| i.title.clone());
+        let status = logged.updates.iter().rev().find_map(|u| u.status);
+        let completed_on = logged
+            .updates
+            .iter()
+            .rev()
+            .find(|u| u.status == Some(crate::actions::rules::ActionStatus::Complete))
+            .map(|u| u.noted_on);
+        outstanding.push(RecordedReviewedAction {
+            number: logged.number,
+            meeting_date: Some(crate::db::Day::in_uk(source.starts_at)),
+            item_number: Some(logged.item.clone()),
+            item_title,
+            description: logged.description.clone(),
+            owners: logged.owners.clone(),
+            due_date: None,
+            due_text: None,
+            status,
+            completed_on,
+            updates: logged
+                .updates
+                .iter()
+                .map(|u| RecordedUpdate {
+                    noted_on: u.noted_on,
+                    note: u.note.clone(),
+                    status: u.status,
+                    author: None,
+                })
+                .collect(),
+        });
+    }
+    let previous_meeting = earlier
+        .iter()
+        .filter(|e| e.group == m.group && e.starts_at < m.starts_at)
+        .max_by_key(|e| e.starts_at)
+        .map(|e| RecordedMeetingRef {
+            title: e.title.clone(),
+            starts_at: e.starts_at,
+        });
+    Ok(MeetingRecord {
+        group_name,
+        meeting: RecordedMeeting {
+            title: m.title.clone(),
+            starts_at: m.starts_at,
+            ends_at: m.ends_at,
+            location: m.location.clone(),
+            status: Some(m.status),
+        },
+        previous_meeting,
+        present,
+        in_attendance,
+        apologies,
+        absent,
+        declarations: Vec::new(),
+        no_declarations: m.no_declarations,
+        items,
+        other_actions: Vec::new(),
+        matters_arising: RecordedReview {
+            outstanding,
+            completed: Vec::new(),
+        },
+    })
+}
+
+fn key_of(map: &HashMap<String, String>, what: &str, key: &str) -> Result<String, ApiError> {
+    map.get(key)
+        .cloned()
+        .ok_or_else(|| ApiError::internal(format!("fixture names an unknown {what} {key}")))
 }
