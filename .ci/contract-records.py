@@ -190,9 +190,15 @@ def main() -> None:
         with open(os.environ["CONTRACT_ARRAYS"], "w", encoding="utf-8") as file:
             json.dump(known, file)
 
+    # An agency of the registry that is not yet a member: the generated
+    # creates of a member name it (the first is 201, the rest 409).
+    agency = post("/v1/organisations", {"name": f"Contract agency {tag}", "kind": "police"})["id"]
+
     # operation id -> its path parameters
     fixed = {
         "record_meeting": {"id": p},
+        "create_member": {"id": p},
+        "create_update": {"id": action},
         "get_record": {"id": recorded},
         "replace_record": {"id": recorded},
         "create_data_request": {"id": p},
@@ -257,6 +263,7 @@ def main() -> None:
     bodies = {
         "approve_minutes": {"approved_at_meeting_id": ("later_meeting", later)},
         "create_meeting": {"group_id": ("group", group)},
+        "create_member": {"organisation_id": ("agency", agency)},
         "create_attendee": {"person_id": ("person", person)},
         "create_declaration": {"person_id": ("person", person)},
         "escalate": {"group_id": ("group", group)},

@@ -23,6 +23,7 @@ pub mod meetings;
 pub mod members;
 pub mod metrics;
 pub mod minutes;
+pub mod names;
 pub mod openapi;
 pub mod ops;
 pub mod organisations;

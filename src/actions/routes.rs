@@ -214,14 +214,20 @@ pub async fn create_update(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
-    body: Json<CreateUpdate>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (action, _) = model::find_for(conn, &principal, id, Access::Contribute)?;
         let mut tx = Tx::of_record(conn, Some(action.partnership_id), now)?;
+        let form: CreateUpdate = crate::names::read(
+            &mut tx,
+            action.partnership_id,
+            body,
+            &[("author_person_id", crate::names::Kind::Person)],
+        )?;
         let (update, _) = updates::create(&mut tx, &principal, action, form, now)?;
         Answer::created(format!("/v1/actions/{id}/updates/{}", update.id), &update)
     })

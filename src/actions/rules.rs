@@ -379,7 +379,8 @@ pub struct CreateUpdate {
     /// The progress, as minuted: "Complete. NSPCC Support Package ordered".
     #[schema(schema_with = crate::validate::Text::<5000>::paragraph)]
     pub note: String,
-    /// Who gave the update.
+    /// Who gave the update: id or initials.
+    #[schema(schema_with = crate::names::nullable_person)]
     pub author_person_id: Option<Id>,
     /// The action's status from now on; left out, it stays as it is.
     pub status: Option<ActionStatus>,

@@ -43,14 +43,23 @@ pub async fn create_attendee(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
-    body: Json<CreateAttendee>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let form: CreateAttendee = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[
+                ("person_id", crate::names::Kind::Person),
+                ("deputising_for_person_id", crate::names::Kind::Person),
+            ],
+        )?;
         let record = model::create(&mut tx, &principal, &meeting, form, now)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/attendees/{}", record.id),
@@ -130,15 +139,21 @@ pub async fn update_attendee(
     principal: Principal,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
-    body: Json<UpdateAttendee>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
-    let patch = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let patch: UpdateAttendee = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[("deputising_for_person_id", crate::names::Kind::Person)],
+        )?;
         model::update(&mut tx, &principal, &meeting, id, expected, patch)
     })
     .await?;

@@ -33,6 +33,8 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"person_id": "01a2f000-0000-7000-8000-000000000002", "attendance": "present", "role": "chair"})))]
 pub struct CreateAttendee {
+    /// The person's id or initials.
+    #[schema(schema_with = crate::names::nullable_person)]
     pub person_id: Option<Id>,
     #[schema(schema_with = crate::validate::Text::<200>::optional_line)]
     pub guest_name: Option<String>,
@@ -43,7 +45,8 @@ pub struct CreateAttendee {
     pub attendance: Option<Attendance>,
     /// Defaults to `member`, or `guest` for a named guest.
     pub role: Option<AttendeeRole>,
-    /// The person this attendee stood in for (who sent apologies).
+    /// The person this attendee stood in for (who sent apologies): id or initials.
+    #[schema(schema_with = crate::names::nullable_person)]
     pub deputising_for_person_id: Option<Id>,
     pub arrived_at: Option<UtcTime>,
     pub left_at: Option<UtcTime>,
@@ -61,7 +64,7 @@ pub struct UpdateAttendee {
     pub attendance: Option<Attendance>,
     pub role: Option<AttendeeRole>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<Id>)]
+    #[schema(schema_with = crate::names::nullable_person)]
     pub deputising_for_person_id: Option<Option<Id>>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(value_type = Option<UtcTime>)]

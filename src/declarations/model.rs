@@ -44,6 +44,8 @@ pub struct Declaration {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeclaration {
+    /// Who declared it: id or initials.
+    #[schema(schema_with = crate::names::person)]
     pub person_id: Id,
     pub item_id: Option<Id>,
     #[schema(schema_with = crate::validate::Text::<2000>::paragraph)]

@@ -40,14 +40,20 @@ pub async fn create_declaration(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
-    body: Json<CreateDeclaration>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let form: CreateDeclaration = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[("person_id", crate::names::Kind::Person)],
+        )?;
         let record = model::create(&mut tx, &principal, &meeting, form)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/declarations/{}", record.id),

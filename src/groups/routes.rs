@@ -41,13 +41,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn create_group(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Manage>,
-    body: Json<CreateGroup>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::of(conn, &tenant, now)?;
+        let form: CreateGroup = crate::names::read(
+            &mut tx,
+            tenant.partnership_id,
+            body,
+            &[("parent_group_id", crate::names::Kind::Group)],
+        )?;
         let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/groups/{}", record.id),
@@ -123,7 +129,7 @@ pub async fn update_group(
     tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
-    body: Json<UpdateGroup>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let Tenant {
         partnership_id,
@@ -132,10 +138,16 @@ pub async fn update_group(
     } = tenant;
     let (_, id) = path.into_inner();
     let expected = if_match.required()?;
-    let patch = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let mut tx = Tx::hold(conn, Scope::Partnership(partnership_id), now)?;
+        let patch: UpdateGroup = crate::names::read(
+            &mut tx,
+            partnership_id,
+            body,
+            &[("parent_group_id", crate::names::Kind::Group)],
+        )?;
         model::update(&mut tx, &principal, partnership_id, id, expected, patch)
     })
     .await?;

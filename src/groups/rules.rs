@@ -17,7 +17,8 @@ pub struct CreateGroup {
     /// Unique within the partnership, e.g. "Q&E".
     #[schema(schema_with = crate::validate::Text::<20>::line)]
     pub short_name: String,
-    /// The group this one reports to.
+    /// The group this one reports to: id or short name.
+    #[schema(schema_with = crate::names::nullable_group)]
     pub parent_group_id: Option<Id>,
 }
 
@@ -31,7 +32,7 @@ pub struct UpdateGroup {
     #[schema(schema_with = crate::validate::Text::<20>::nullable_line)]
     pub short_name: Option<String>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<Id>)]
+    #[schema(schema_with = crate::names::nullable_group)]
     pub parent_group_id: Option<Option<Id>>,
 }
 

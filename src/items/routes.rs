@@ -45,14 +45,20 @@ pub async fn create_item(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<Id>,
-    body: Json<CreateItem>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let meeting_id = path.into_inner();
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let form: CreateItem = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[("presenter_person_id", crate::names::Kind::Person)],
+        )?;
         let record = model::create(&mut tx, &principal, &meeting, form)?;
         Answer::created(
             format!("/v1/meetings/{meeting_id}/items/{}", record.id),
@@ -141,15 +147,21 @@ pub async fn update_item(
     principal: Principal,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
-    body: Json<UpdateItem>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (meeting_id, id) = path.into_inner();
     let expected = if_match.required()?;
-    let patch = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let (meeting, _) = find_for(conn, &principal, meeting_id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let patch: UpdateItem = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[("presenter_person_id", crate::names::Kind::Person)],
+        )?;
         model::update(&mut tx, &principal, &meeting, id, expected, patch)
     })
     .await?;

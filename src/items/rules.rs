@@ -23,6 +23,8 @@ pub struct CreateItem {
     pub number: Option<String>,
     #[schema(schema_with = crate::validate::Text::<300>::line)]
     pub title: String,
+    /// The presenter's id or initials.
+    #[schema(schema_with = crate::names::nullable_person)]
     pub presenter_person_id: Option<Id>,
     /// What the minutes say (Markdown).
     #[schema(schema_with = crate::validate::Text::<100000>::optional_paragraph)]
@@ -46,7 +48,7 @@ pub struct UpdateItem {
     #[schema(schema_with = crate::validate::Text::<300>::nullable_line)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<Id>)]
+    #[schema(schema_with = crate::names::nullable_person)]
     pub presenter_person_id: Option<Option<Id>>,
     #[serde(default, deserialize_with = "patch_nullable")]
     #[schema(schema_with = crate::validate::Text::<100000>::optional_paragraph)]

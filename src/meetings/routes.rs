@@ -49,12 +49,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn create_meeting(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Manage>,
-    body: Json<CreateMeeting>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::of(conn, &tenant, now)?;
+        let form: CreateMeeting = crate::names::read(
+            &mut tx,
+            tenant.partnership_id,
+            body,
+            &[("group_id", crate::names::Kind::Group)],
+        )?;
         let meeting = model::create(&mut tx, &tenant, form)?;
         let view = model::view(&mut tx, meeting)?;
         Answer::created(format!("/v1/meetings/{}", view.meeting.id), &view)
@@ -165,15 +171,21 @@ pub async fn update_meeting(
     principal: Principal,
     path: web::Path<Id>,
     if_match: IfMatch,
-    body: Json<UpdateMeeting>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let expected = if_match.required()?;
-    let patch = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     let view = db::run(&state.pool, move |conn| {
         let (meeting, _) = model::find_for(conn, &principal, id, Access::Manage)?;
         let mut tx = Tx::of_record(conn, Some(meeting.partnership_id), now)?;
+        let patch: UpdateMeeting = crate::names::read(
+            &mut tx,
+            meeting.partnership_id,
+            body,
+            &[("group_id", crate::names::Kind::Group)],
+        )?;
         let meeting = model::update(&mut tx, &principal, meeting, expected, patch)?;
         model::view(&mut tx, meeting)
     })

@@ -35,6 +35,8 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"group_id": "01a2f000-0000-7000-8000-000000000001", "title": "Herefordshire Safeguarding Partner's Board", "starts_at": "2019-11-18T15:00:00Z", "ends_at": "2019-11-18T16:30:00Z", "location": "Goodrich Room, Plough Lane, Hereford", "status": "held"})))]
 pub struct CreateMeeting {
+    /// The group's id or short name.
+    #[schema(schema_with = crate::names::group)]
     pub group_id: Id,
     /// e.g. "Herefordshire Safeguarding Partner's Board".
     #[schema(schema_with = crate::validate::Text::<300>::line)]
@@ -57,6 +59,8 @@ pub struct CreateMeeting {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeeting {
+    /// The group's id or short name.
+    #[schema(schema_with = crate::names::nullable_group)]
     pub group_id: Option<Id>,
     #[schema(schema_with = crate::validate::Text::<300>::nullable_line)]
     pub title: Option<String>,

@@ -42,13 +42,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn create_member(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Manage>,
-    body: Json<CreateMember>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::referring(conn, partnership_id, now)?;
+        let form: CreateMember = crate::names::read(
+            &mut tx,
+            partnership_id,
+            body,
+            &[("organisation_id", crate::names::Kind::Organisation)],
+        )?;
         let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/members/{}", record.id),

@@ -15,6 +15,8 @@ crate::text_enum! {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
+    /// The organisation's id or registered name.
+    #[schema(schema_with = crate::names::organisation)]
     pub organisation_id: Id,
     pub role: MemberRole,
 }

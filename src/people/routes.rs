@@ -40,13 +40,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn create_person(
     state: web::Data<AppState>,
     tenant: Tenant<tenant::Manage>,
-    body: Json<CreatePerson>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let partnership_id = tenant.partnership_id;
-    let form = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     write(&state.pool, move |conn| {
         let mut tx = Tx::referring(conn, partnership_id, now)?;
+        let form: CreatePerson = crate::names::read(
+            &mut tx,
+            partnership_id,
+            body,
+            &[("organisation_id", crate::names::Kind::Organisation)],
+        )?;
         let record = model::create(&mut tx, &tenant, form)?;
         Answer::created(
             format!("/v1/partnerships/{partnership_id}/people/{}", record.id),
@@ -122,7 +128,7 @@ pub async fn update_person(
     tenant: Tenant<tenant::Manage>,
     path: web::Path<(Id, Id)>,
     if_match: IfMatch,
-    body: Json<UpdatePerson>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let Tenant {
         partnership_id,
@@ -131,10 +137,16 @@ pub async fn update_person(
     } = tenant;
     let (_, id) = path.into_inner();
     let expected = if_match.required()?;
-    let patch = body.into_inner();
+    let body = body.into_inner();
     let now = state.clock.now();
     let record = db::run(&state.pool, move |conn| {
         let mut tx = Tx::referring(conn, partnership_id, now)?;
+        let patch: UpdatePerson = crate::names::read(
+            &mut tx,
+            partnership_id,
+            body,
+            &[("organisation_id", crate::names::Kind::Organisation)],
+        )?;
         model::update(&mut tx, &principal, partnership_id, id, expected, patch)
     })
     .await?;

@@ -54,6 +54,8 @@ pub struct CreatePerson {
     /// e.g. "Interim Business Manager, Safeguarding Business Unit".
     #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub job_title: Option<String>,
+    /// The organisation's id or registered name.
+    #[schema(schema_with = crate::names::nullable_organisation)]
     pub organisation_id: Option<Id>,
 }
 
@@ -70,7 +72,7 @@ pub struct UpdatePerson {
     #[schema(schema_with = crate::validate::Text::<300>::optional_line)]
     pub job_title: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch_nullable")]
-    #[schema(value_type = Option<Id>)]
+    #[schema(schema_with = crate::names::nullable_organisation)]
     pub organisation_id: Option<Option<Id>>,
 }
 

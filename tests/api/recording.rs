@@ -541,3 +541,129 @@ async fn as_at_a_day_the_log_is_overdue_as_it_was_then() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn requests_name_people_groups_and_agencies_as_minutes_do() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin_token();
+    let pid = empty_like(&app, HEREFORDSHIRE, "herefordshire").await;
+    let at = |path: &str| format!("/v1/partnerships/{pid}{path}");
+    // An agency by its registered name, ignoring case and runs of spaces.
+    let person = app
+        .post_json(
+            &at("/people"),
+            &admin,
+            &json!({"full_name": "Sue Thomas", "initials": "ST", "organisation_id": "west  mercia POLICE"}),
+        )
+        .await
+        .expect_json(201);
+    let police = app
+        .get_all("/v1/organisations?name=West%20Mercia%20Police", &admin)
+        .await;
+    assert_eq!(person["organisation_id"], police[0]["id"]);
+    app.post_json(
+        &at("/people"),
+        &admin,
+        &json!({"full_name": "Philippa Granthier", "initials": "PG"}),
+    )
+    .await
+    .expect_json(201);
+    // A group by its short name; a meeting of a group by its short name.
+    let group = app
+        .post_json(
+            &at("/groups"),
+            &admin,
+            &json!({"name": "Task group", "short_name": "TG", "parent_group_id": "q&e"}),
+        )
+        .await
+        .expect_json(201);
+    let qe = app.get_all(&at("/groups?short_name=Q%26E"), &admin).await;
+    assert_eq!(group["parent_group_id"], qe[0]["id"]);
+    let meeting = app
+        .post_json(
+            &at("/meetings"),
+            &admin,
+            &json!({"group_id": "SPB", "title": "Board", "starts_at": "2020-01-20T15:00:00Z"}),
+        )
+        .await
+        .expect_json(201);
+    let mid = meeting["id"].as_str().unwrap();
+    // People by initials: attendance, a deputy, a presenter, a declaration, an update's author.
+    let attendee = app
+        .post_json(
+            &format!("/v1/meetings/{mid}/attendees"),
+            &admin,
+            &json!({"person_id": "ST", "deputising_for_person_id": "pg"}),
+        )
+        .await
+        .expect_json(201);
+    assert_eq!(attendee["person_id"], person["id"]);
+    let item = app
+        .post_json(
+            &format!("/v1/meetings/{mid}/items"),
+            &admin,
+            &json!({"title": "Plan", "presenter_person_id": "PG"}),
+        )
+        .await
+        .expect_json(201);
+    assert!(item["presenter_person_id"].is_string());
+    app.post_json(
+        &format!("/v1/meetings/{mid}/declarations"),
+        &admin,
+        &json!({"person_id": "ST", "text": "A relative works there."}),
+    )
+    .await
+    .expect_json(201);
+    let action = app
+        .post_json(
+            &at("/actions"),
+            &admin,
+            &json!({"item_id": item["id"], "description": "Do it.", "owners": ["PG"]}),
+        )
+        .await
+        .expect_json(201);
+    let update = app
+        .post_json(
+            &format!("/v1/actions/{}/updates", action["id"].as_str().unwrap()),
+            &admin,
+            &json!({"note": "Done.", "author_person_id": "PG", "status": "complete"}),
+        )
+        .await
+        .expect_json(201);
+    assert!(update["author_person_id"].is_string());
+    // A name nobody has is a 404 naming the field, as an unknown id is;
+    // nothing is written.
+    let problem = app
+        .post_json(
+            &format!("/v1/meetings/{mid}/attendees"),
+            &admin,
+            &json!({"person_id": "XY"}),
+        )
+        .await
+        .expect_problem(404);
+    assert_eq!(problem["errors"][0]["field"], "person_id");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("initials XY"));
+    let problem = app
+        .post_json(
+            &at("/members"),
+            &admin,
+            &json!({"organisation_id": "No Such Agency", "role": "relevant_agency"}),
+        )
+        .await
+        .expect_problem(404);
+    assert_eq!(problem["errors"][0]["field"], "organisation_id");
+    app.post_json(
+        &at("/meetings"),
+        &admin,
+        &json!({"group_id": "NOPE", "title": "Board", "starts_at": "2020-02-20T15:00:00Z"}),
+    )
+    .await
+    .expect_problem(404);
+    let attendees = app
+        .get_all(&format!("/v1/meetings/{mid}/attendees"), &admin)
+        .await;
+    assert_eq!(attendees.len(), 1);
+}

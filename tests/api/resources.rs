@@ -257,6 +257,16 @@ async fn people_are_validated_field_by_field() {
             &json!({"full_name": "A", "initials": "AB", "organisation_id": "nope"}),
         )
         .await
+        // A registered name nobody has is as unknown as an id.
+        .expect_problem(404);
+    assert_eq!(problem["errors"][0]["field"], "organisation_id");
+    let problem = app
+        .post_json(
+            &path,
+            &admin,
+            &json!({"full_name": "A", "initials": "AB", "organisation_id": 42}),
+        )
+        .await
         .expect_problem(422);
     assert_eq!(problem["errors"][0]["field"], "organisation_id");
     assert!(
