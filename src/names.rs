@@ -1,8 +1,10 @@
-//! Records named as the minutes name them. Wherever a request body takes a
-//! person's id it also takes their initials (`"PG"`), a group's id its
-//! short name (`"D&P"`), an organisation's id its exact registered name
-//! (compared as the registry compares names: ignoring case and runs of
-//! spaces). A handler reads such a body as JSON, and [`read`] replaces each
+//! Records named as the minutes name them. The bodies of the meeting's
+//! records that take a person's id (attendance and deputies, presenters,
+//! declarations, updates' authors) also take their initials (`"PG"`), those
+//! that take a group's id (meetings, a group's parent) its short name
+//! (`"D&P"`), those that take an organisation's id (members, people) its
+//! exact registered name (compared as the registry compares names: ignoring
+//! case and runs of spaces). A handler reads such a body as JSON, and [`read`] replaces each
 //! name by the id it names before the body becomes its form; a name nobody
 //! has is a 404 naming the field, as an unknown id is.
 

@@ -139,10 +139,18 @@ pub async fn render(state: web::Data<AppState>, telemetry: web::Data<Telemetry>)
     let pool = state.pool.state();
     telemetry.pool_connections.set(i64::from(pool.connections));
     telemetry.pool_idle.set(i64::from(pool.idle_connections));
-    let sent = crate::db::STATEMENTS.load(std::sync::atomic::Ordering::Relaxed);
-    telemetry
-        .statements
-        .inc_by(sent.saturating_sub(telemetry.statements.get()));
+    {
+        // One render at a time brings the counter up to the statements sent,
+        // so two concurrent ones never add the same difference twice.
+        static SYNC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = SYNC
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sent = crate::db::STATEMENTS.load(std::sync::atomic::Ordering::Relaxed);
+        telemetry
+            .statements
+            .inc_by(sent.saturating_sub(telemetry.statements.get()));
+    }
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&telemetry.registry.gather(), &mut buffer) {

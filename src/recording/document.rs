@@ -18,8 +18,12 @@ use crate::meetings::rules::MeetingStatus;
 use crate::minutes::document::{AttendeeLine, MinutesDocument};
 use crate::validate::Text;
 
-/// Most attendance lines, items, actions and updates one document holds.
+/// Most entries of each list of a document (attendance lines, items, an
+/// item's decisions and actions...), as published (`maxItems`).
 pub const MAX_LINES: usize = 500;
+
+/// Most updates of one reviewed action, as published.
+pub const MAX_UPDATES: usize = 50;
 
 /// A meeting as its minutes give it. Body of
 /// `POST /v1/partnerships/{id}/meetings/record` and `PUT /v1/meetings/{id}/record`.
@@ -326,7 +330,59 @@ fn reviewed(r: &ReviewedAction) -> RecordedReviewedAction {
     }
 }
 
+fn review(list: &[ReviewedAction], meeting: crate::db::Id) -> Vec<RecordedReviewedAction> {
+    list.iter()
+        .filter(|r| r.action.action.meeting_id != Some(meeting))
+        .map(reviewed)
+        .collect()
+}
+
 impl MeetingRecord {
+    /// Every list within [`MAX_LINES`] (a reviewed action's updates within
+    /// [`MAX_UPDATES`]), each one too long named by its path.
+    pub fn check_sizes(&self) -> Result<(), crate::error::ApiError> {
+        let mut lists: Vec<(String, usize, usize)> = vec![
+            ("present".into(), self.present.len(), MAX_LINES),
+            ("in_attendance".into(), self.in_attendance.len(), MAX_LINES),
+            ("apologies".into(), self.apologies.len(), MAX_LINES),
+            ("absent".into(), self.absent.len(), MAX_LINES),
+            ("declarations".into(), self.declarations.len(), MAX_LINES),
+            ("items".into(), self.items.len(), MAX_LINES),
+            ("other_actions".into(), self.other_actions.len(), MAX_LINES),
+        ];
+        for (i, item) in self.items.iter().enumerate() {
+            lists.push((
+                format!("items[{i}].decisions"),
+                item.decisions.len(),
+                MAX_LINES,
+            ));
+            lists.push((format!("items[{i}].actions"), item.actions.len(), MAX_LINES));
+        }
+        let review = &self.matters_arising;
+        for (name, list) in [
+            ("outstanding", &review.outstanding),
+            ("completed", &review.completed),
+        ] {
+            lists.push((format!("matters_arising.{name}"), list.len(), MAX_LINES));
+            for (i, r) in list.iter().enumerate() {
+                let path = format!("matters_arising.{name}[{i}].updates");
+                lists.push((path, r.updates.len(), MAX_UPDATES));
+            }
+        }
+        let errors: Vec<crate::error::FieldError> = lists
+            .into_iter()
+            .filter(|(_, n, max)| n > max)
+            .map(|(path, _, max)| {
+                crate::error::FieldError::new(path, format!("at most {max} entries"))
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::Validation(errors))
+        }
+    }
+
     /// The record a set of minutes gives: what `GET /v1/meetings/{id}/record`
     /// answers, and what recorded again gives the same minutes.
     pub fn of_minutes(doc: &MinutesDocument, group_short_name: &str) -> MeetingRecord {
@@ -384,14 +440,11 @@ impl MeetingRecord {
                 })
                 .collect(),
             other_actions: doc.other_actions.iter().map(action).collect(),
+            // The meeting's own actions are its items' (an update reported
+            // on one at the meeting is not carried).
             matters_arising: RecordedReview {
-                outstanding: doc
-                    .matters_arising
-                    .outstanding
-                    .iter()
-                    .map(reviewed)
-                    .collect(),
-                completed: doc.matters_arising.completed.iter().map(reviewed).collect(),
+                outstanding: review(&doc.matters_arising.outstanding, m.id),
+                completed: review(&doc.matters_arising.completed, m.id),
             },
         }
     }

@@ -18,7 +18,7 @@ use crate::auth::Principal;
 use crate::db::counter::Scope;
 use crate::db::schema::{
     action_updates, actions as actions_table, agenda_items, meetings, organisations,
-    partnership_groups, partnership_members, people,
+    partnership_groups, partnership_members, people, risk_escalations,
 };
 use crate::db::store::{self, Expected};
 use crate::db::{Day, DbConnection, Id, IdList, Tx, UtcTime};
@@ -394,6 +394,18 @@ fn write_actions(
 ) -> Result<Vec<Id>, ApiError> {
     let now = tx.now();
     let scope = Scope::Partnership(pid);
+    // An earlier action imported onto a meeting the partnership held already
+    // is recorded into that meeting's minutes: 409 while they are approved.
+    let stubs: HashSet<Id> = plan.stubs.iter().map(|s| s.id).collect();
+    let held: HashSet<Id> = plan
+        .actions
+        .iter()
+        .map(|a| a.meeting_id)
+        .filter(|m| *m != meeting_id && !stubs.contains(m))
+        .collect();
+    for earlier in held {
+        meetings_model::claim_open(tx, pid, earlier)?;
+    }
     if let Some(highest) = plan.actions.iter().filter_map(|a| a.number).max() {
         tx.raise(scope, actions::NUMBERS, highest)?;
     }
@@ -463,6 +475,7 @@ pub fn record(
     doc: &MeetingRecord,
 ) -> Result<(Meeting, Vec<Id>), ApiError> {
     let now = tx.now();
+    doc.check_sizes()?;
     crate::partnerships::model::find(tx, pid)?;
     let ctx = context(tx, pid, Id::new(), doc, now)?;
     let plan = planned(&ctx, doc)?;
@@ -503,6 +516,7 @@ pub fn replace(
     doc: &MeetingRecord,
 ) -> Result<(Meeting, Vec<Id>), ApiError> {
     let (pid, now) = (before.partnership_id, tx.now());
+    doc.check_sizes()?;
     store::check(expected, before.version)?;
     crate::meetings::rules::ensure_editable(before.minutes_status)?;
     meetings_model::claim_open(tx, pid, before.id)?;
@@ -572,10 +586,26 @@ pub fn replace(
             None => inserted.push(wanted),
         }
     }
-    for e in &ctx.existing_items {
-        if !new_items.contains(&e.id) {
-            store::delete(tx, actor, e, Expected::Any)?;
-        }
+    let dropped: Vec<&AgendaItem> = ctx
+        .existing_items
+        .iter()
+        .filter(|e| !new_items.contains(&e.id))
+        .collect();
+    let escalated: Vec<Id> = risk_escalations::table
+        .filter(risk_escalations::item_id.eq_any(dropped.iter().map(|e| e.id).collect::<Vec<_>>()))
+        .select(risk_escalations::item_id)
+        .load::<Id>(&mut **tx)?;
+    if let Some(e) = dropped.iter().find(|e| escalated.contains(&e.id)) {
+        return Err(ApiError::field(
+            "items",
+            format!(
+                "the item {} has a risk escalated to it: keep it in the document",
+                e.number.clone().unwrap_or_else(|| e.title.clone())
+            ),
+        ));
+    }
+    for e in dropped {
+        store::delete(tx, actor, e, Expected::Any)?;
     }
     store::insert_many(tx, actor, &inserted)?;
 

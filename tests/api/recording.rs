@@ -667,3 +667,51 @@ async fn requests_name_people_groups_and_agencies_as_minutes_do() {
         .await;
     assert_eq!(attendees.len(), 1);
 }
+
+#[tokio::test]
+async fn approved_earlier_minutes_and_oversized_lists_are_refused_whole() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin_token();
+    let pid = empty_like(&app, HEREFORDSHIRE, "herefordshire").await;
+    let doc: Value = serde_json::from_str(HEREFORDSHIRE_RECORD).unwrap();
+    let path = format!("/v1/partnerships/{pid}/meetings/record");
+    let board = app.post_json(&path, &admin, &doc).await.expect_json(201);
+    // The October meeting (made for the actions it agreed) is approved at
+    // the November board: nothing more is recorded into its minutes.
+    let meetings = app
+        .get_all(&format!("/v1/partnerships/{pid}/meetings"), &admin)
+        .await;
+    let october = meetings
+        .iter()
+        .find(|m| m["starts_at"].as_str().unwrap().starts_with("2019-10-23"))
+        .unwrap();
+    app.post_json(
+        &format!(
+            "/v1/meetings/{}/minutes/approve",
+            october["id"].as_str().unwrap()
+        ),
+        &admin,
+        &json!({"approved_at_meeting_id": board["id"]}),
+    )
+    .await
+    .expect_json(200);
+    let december = json!({
+        "group_name": "SPB",
+        "meeting": {"title": "Board", "starts_at": "2019-12-18T15:00:00Z"},
+        "matters_arising": {"outstanding": [{"number": 99, "meeting_date": "2019-10-23",
+            "item_number": "3.1", "description": "An action the log never had.", "owners": ["PG"]}]}
+    });
+    app.post_json(&path, &admin, &december)
+        .await
+        .expect_problem(409);
+    let after = app
+        .get_all(&format!("/v1/partnerships/{pid}/meetings"), &admin)
+        .await;
+    assert_eq!(after.len(), meetings.len(), "nothing written");
+    // Lists are bounded as published: each one too long is named.
+    let mut big = december.clone();
+    big["matters_arising"] = json!({});
+    big["declarations"] = Value::Array(vec![json!({"name": "PG", "text": "x"}); 501]);
+    let problem = app.post_json(&path, &admin, &big).await.expect_problem(422);
+    assert_eq!(problem["errors"][0]["field"], "declarations", "{problem}");
+}

@@ -254,18 +254,24 @@ impl Planner<'_> {
             );
             return;
         }
+        // The item is created on a meeting the partnership does not hold:
+        // its number and title by the agenda's rules.
+        let mut errors = Errors::new();
+        let item_number = errors.optional_text("item_number", r.item_number.as_deref(), 20);
+        let item_title = errors.optional_text("item_title", r.item_title.as_deref(), 300);
+        if let Err(refusal) = errors.finish() {
+            within(&mut self.errors, path, refusal);
+            return;
+        }
         let meeting_id = self.earlier_meeting(day);
-        let item_id = match self.earlier_item(
-            meeting_id,
-            r.item_number.as_deref(),
-            r.item_title.as_deref(),
-        ) {
-            Ok(item) => item,
-            Err(message) => {
-                self.error(&format!("{path}.item_number"), message);
-                return;
-            }
-        };
+        let item_id =
+            match self.earlier_item(meeting_id, item_number.as_deref(), item_title.as_deref()) {
+                Ok(item) => item,
+                Err(message) => {
+                    self.error(&format!("{path}.item_number"), message);
+                    return;
+                }
+            };
         let completed_on = (fields.status == ActionStatus::Complete).then(|| {
             r.completed_on
                 .or(updates
