@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn each_agency_is_due_received_late_or_missing() {
         let (police, ccg, trust) = (Id::new(), Id::new(), Id::new());
-        let now = UtcTime::now();
+        let now = UtcTime("2019-12-01T00:00:00Z".parse().unwrap());
         let request = DataRequest {
             id: Id::new(),
             partnership_id: Id::new(),

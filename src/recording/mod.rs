@@ -9,4 +9,5 @@ pub mod document;
 pub mod model;
 pub mod names;
 pub mod plan;
+pub mod replace;
 pub mod routes;

@@ -11,14 +11,14 @@ use super::document::MeetingRecord;
 use super::names::{Directory, KnownAgency, KnownGroup, KnownPerson};
 use super::plan::{self, ActionPlan, Context, Plan, UpdatePlan};
 use crate::actions::model::{self as actions, Action};
-use crate::actions::rules::{ActionStatus, CreateUpdate};
+use crate::actions::rules::CreateUpdate;
 use crate::actions::updates::{self, ActionUpdate};
 use crate::attendees::model::Attendee;
 use crate::auth::Principal;
 use crate::db::counter::Scope;
 use crate::db::schema::{
-    action_updates, actions as actions_table, agenda_items, meetings, organisations,
-    partnership_groups, partnership_members, people, risk_escalations,
+    actions as actions_table, agenda_items, meetings, organisations, partnership_groups,
+    partnership_members, people,
 };
 use crate::db::store::{self, Expected};
 use crate::db::{Day, DbConnection, Id, IdList, Tx, UtcTime};
@@ -77,7 +77,7 @@ pub fn directory(conn: &mut DbConnection, partnership_id: Id) -> Result<Director
 
 /// What `doc` is planned against, for the meeting `meeting_id` (new, or
 /// the one a `PUT` replaces).
-fn context(
+pub(super) fn context(
     conn: &mut DbConnection,
     partnership_id: Id,
     meeting_id: Id,
@@ -179,7 +179,7 @@ fn context(
 }
 
 /// The plan of `doc`, or a 422 naming every fault.
-fn planned(ctx: &Context, doc: &MeetingRecord) -> Result<Plan, ApiError> {
+pub(super) fn planned(ctx: &Context, doc: &MeetingRecord) -> Result<Plan, ApiError> {
     plan::plan(doc, ctx).map_err(ApiError::Validation)
 }
 
@@ -210,7 +210,7 @@ fn item_record(
 }
 
 /// The people and the earlier meetings (with their items) the plan creates.
-fn write_people_and_stubs(
+pub(super) fn write_people_and_stubs(
     tx: &mut Tx<'_>,
     actor: &Principal,
     pid: Id,
@@ -252,7 +252,7 @@ fn write_people_and_stubs(
 
 /// The attendance, items, decisions and declarations of the plan, written
 /// into `meeting` (whose own rows of them are gone or never were).
-fn write_minutes(
+pub(super) fn write_minutes(
     tx: &mut Tx<'_>,
     actor: &Principal,
     meeting: &Meeting,
@@ -316,7 +316,7 @@ fn write_minutes(
     store::insert_many(tx, actor, &declarations)
 }
 
-fn item_of_plan(meeting: &Meeting, p: &plan::ItemPlan, now: UtcTime) -> AgendaItem {
+pub(super) fn item_of_plan(meeting: &Meeting, p: &plan::ItemPlan, now: UtcTime) -> AgendaItem {
     AgendaItem {
         id: p.id,
         meeting_id: meeting.id,
@@ -384,7 +384,7 @@ fn update_record(
 /// raised past them), the others take the partnership's next numbers in
 /// document order; `existing` (a `PUT`'s meeting's own actions by number)
 /// are rewritten in place.
-fn write_actions(
+pub(super) fn write_actions(
     tx: &mut Tx<'_>,
     actor: &Principal,
     pid: Id,
@@ -500,140 +500,5 @@ pub fn record(
     store::insert_many(tx, actor, &items)?;
     write_minutes(tx, actor, &meeting, &plan)?;
     write_actions(tx, actor, pid, meeting.id, &plan, &HashMap::new())?;
-    Ok((meeting, plan.people.iter().map(|p| p.id).collect()))
-}
-
-/// Replaces a draft meeting's record with `doc`: attendance, items,
-/// decisions and declarations replaced (items kept by number or title);
-/// the meeting's actions matched by number (kept and updated; one the
-/// document drops is cancelled, never deleted); the updates reported at it
-/// replaced.
-pub fn replace(
-    tx: &mut Tx<'_>,
-    actor: &Principal,
-    before: Meeting,
-    expected: Expected,
-    doc: &MeetingRecord,
-) -> Result<(Meeting, Vec<Id>), ApiError> {
-    let (pid, now) = (before.partnership_id, tx.now());
-    doc.check_sizes()?;
-    store::check(expected, before.version)?;
-    crate::meetings::rules::ensure_editable(before.minutes_status)?;
-    meetings_model::claim_open(tx, pid, before.id)?;
-    let ctx = context(tx, pid, before.id, doc, now)?;
-    let plan = planned(&ctx, doc)?;
-    let fields = plan
-        .meeting
-        .clone()
-        .ok_or_else(|| ApiError::internal("a plan has its meeting"))?;
-    write_people_and_stubs(tx, actor, pid, &plan, &fields.title)?;
-
-    // The meeting's own actions, by number; the updates reported at it.
-    let own_rows = actions_table::table
-        .filter(actions_table::meeting_id.eq(before.id))
-        .select(actions::ActionRow::as_select())
-        .load(&mut **tx)?;
-    let own: HashMap<i64, Action> = actions::with_owners(tx, own_rows)?
-        .into_iter()
-        .map(|a| (a.number, a))
-        .collect();
-    let reported: Vec<ActionUpdate> = action_updates::table
-        .filter(action_updates::reported_at_meeting_id.eq(before.id))
-        .select(ActionUpdate::as_select())
-        .load(&mut **tx)?;
-    for u in reported {
-        store::delete(tx, actor, &u, Expected::Any)?;
-    }
-    // Out with the old rows (the actions let go of items first).
-    let new_items: HashSet<Id> = plan.items.iter().map(|p| p.id).collect();
-    for a in own.values() {
-        if a.item_id.is_some_and(|i| !new_items.contains(&i)) {
-            let after = Action {
-                item_id: None,
-                ..a.clone()
-            };
-            store::update(tx, actor, a, after, Expected::Any)?;
-        }
-    }
-    let own: HashMap<i64, Action> = own
-        .into_values()
-        .map(|a| actions::reload(tx, a.id).map(|a| (a.number, a)))
-        .collect::<Result<_, _>>()?;
-    for d in crate::decisions::model::of_meeting(tx, before.id)? {
-        store::delete(tx, actor, &d, Expected::Any)?;
-    }
-    for d in crate::declarations::model::of_meeting(tx, before.id)? {
-        store::delete(tx, actor, &d, Expected::Any)?;
-    }
-    for a in crate::attendees::model::all(tx, before.id)? {
-        store::delete(tx, actor, &a, Expected::Any)?;
-    }
-    let mut inserted = Vec::new();
-    for p in &plan.items {
-        let wanted = item_of_plan(&before, p, now);
-        match ctx.existing_items.iter().find(|e| e.id == p.id) {
-            Some(e) => {
-                let after = AgendaItem {
-                    version: e.version,
-                    created_at: e.created_at,
-                    updated_at: e.updated_at,
-                    ..wanted
-                };
-                if after != *e {
-                    store::update(tx, actor, e, after, Expected::Any)?;
-                }
-            }
-            None => inserted.push(wanted),
-        }
-    }
-    let dropped: Vec<&AgendaItem> = ctx
-        .existing_items
-        .iter()
-        .filter(|e| !new_items.contains(&e.id))
-        .collect();
-    let escalated: Vec<Id> = risk_escalations::table
-        .filter(risk_escalations::item_id.eq_any(dropped.iter().map(|e| e.id).collect::<Vec<_>>()))
-        .select(risk_escalations::item_id)
-        .load::<Id>(&mut **tx)?;
-    if let Some(e) = dropped.iter().find(|e| escalated.contains(&e.id)) {
-        return Err(ApiError::field(
-            "items",
-            format!(
-                "the item {} has a risk escalated to it: keep it in the document",
-                e.number.clone().unwrap_or_else(|| e.title.clone())
-            ),
-        ));
-    }
-    for e in dropped {
-        store::delete(tx, actor, e, Expected::Any)?;
-    }
-    store::insert_many(tx, actor, &inserted)?;
-
-    let current = meetings_model::find_any(tx, before.id)?;
-    let after = Meeting {
-        group_id: fields.group_id,
-        title: fields.title.clone(),
-        starts_at: fields.starts_at,
-        ends_at: fields.ends_at,
-        location: fields.location.clone(),
-        status: fields.status,
-        no_declarations: fields.no_declarations,
-        previous_meeting_id: plan.previous_meeting_id.or(current.previous_meeting_id),
-        minutes_status: MinutesStatus::Draft,
-        ..current.clone()
-    };
-    let meeting = store::update(tx, actor, &current, after, Expected::Any)?;
-    write_minutes(tx, actor, &meeting, &plan)?;
-    let kept = write_actions(tx, actor, pid, meeting.id, &plan, &own)?;
-    for a in own.values() {
-        if !kept.contains(&a.id) && a.status != ActionStatus::Cancelled {
-            let after = Action {
-                status: ActionStatus::Cancelled,
-                completed_on: None,
-                ..a.clone()
-            };
-            store::update(tx, actor, a, after, Expected::Any)?;
-        }
-    }
     Ok((meeting, plan.people.iter().map(|p| p.id).collect()))
 }

@@ -180,7 +180,8 @@ pub async fn replace_record(
         let pid = meeting.partnership_id;
         let mut tx = Tx::referring(conn, pid, now)?;
         let before = crate::meetings::model::find_in(&mut tx, pid, meeting.id)?;
-        let (meeting, people) = model::replace(&mut tx, &principal, before, expected, &doc)?;
+        let (meeting, people) =
+            super::replace::replace(&mut tx, &principal, before, expected, &doc)?;
         recorded(&mut tx, meeting, people, now)
     })
     .await?;
