@@ -39,6 +39,7 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
 import urllib.request
 
@@ -195,8 +196,34 @@ def main() -> None:
         with open(os.environ["CONTRACT_ARRAYS"], "w", encoding="utf-8") as file:
             json.dump(known, file)
 
+    # A webhook to a receiver outside (never reached from CI: its deliveries
+    # fail and back off), one to delete, and a delivery to redeliver: the
+    # worker makes one from the next person created.
+    hooks = f"/v1/partnerships/{p}/webhooks"
+    hook_url = "https://hooks.example.org/contract"
+    webhook = post(hooks, {"url": hook_url, "event_types": ["person.created"]})["id"]
+    doomed_webhook = post(hooks, {"url": hook_url, "event_types": ["action.created"]})["id"]
+    post(f"/v1/partnerships/{p}/people", {"full_name": "Contract Webhook Person", "initials": f"CW{tag}"})
+    delivery = None
+    for _ in range(100):
+        found = get(f"{hooks}/{webhook}/deliveries")["items"]
+        if found:
+            delivery = found[0]["id"]
+            break
+        time.sleep(0.1)
+    if delivery is None:
+        sys.exit("contract-records: the webhook worker made no delivery")
+
     # operation id -> its path parameters
     fixed = {
+        "list_changes": {"id": p},
+        "create_webhook": {"id": p},
+        "list_webhooks": {"id": p},
+        "get_webhook": {"id": p, "webhook_id": webhook},
+        "update_webhook": {"id": p, "webhook_id": webhook},
+        "delete_webhook": {"id": p, "webhook_id": doomed_webhook},
+        "list_deliveries": {"id": p, "webhook_id": webhook},
+        "redeliver": {"id": p, "webhook_id": webhook, "delivery_id": delivery},
         "record_meeting": {"id": p},
         "create_update": {"id": action},
         "get_record": {"id": recorded},
@@ -280,6 +307,9 @@ def main() -> None:
         # Generated dates shrink towards 2000-01-01, before any quarter of a
         # period begins; this one is after every quarter's start.
         "create_data_request": {"due_date": ("request_due", "2101-03-31")},
+        # A receiver the rules allow (a generated string is seldom a URL).
+        "create_webhook": {"url": ("webhook_url", hook_url)},
+        "update_webhook": {"url": ("webhook_url", hook_url)},
     }
     if "--every-path" in sys.argv[3:]:
         first = lambda path: get(path)["items"][0]["id"]
@@ -299,6 +329,7 @@ def main() -> None:
             "member_id": first(f"/v1/partnerships/{p}/members"),
             "metric_id": table_metric["id"],
             "slug": partnership["slug"],
+            "webhook_id": webhook, "delivery_id": delivery,
         }
         document = get("/openapi.json")
         for path, methods in document["paths"].items():

@@ -25,6 +25,10 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The webhook delivery worker, started with the server.
+    worker: Option<crate::webhooks::worker::Worker>,
+    /// Alive while the server runs: the change listener stops when it goes.
+    alive: std::sync::Arc<()>,
 }
 
 impl Application {
@@ -39,8 +43,32 @@ impl Application {
             )
         })?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let mut settings = settings;
+        settings.integrations.reach.own = listener.local_addr().map_err(|e| e.to_string())?;
+        let alive = std::sync::Arc::new(());
+        if let db::Backend::Postgres(url) = &settings.database {
+            db::bell::listen(
+                url.clone(),
+                std::time::Duration::from_millis(100),
+                std::sync::Arc::downgrade(&alive),
+            );
+        }
+        let worker = if settings.integrations.worker {
+            Some(crate::webhooks::worker::Worker::new(
+                pool.clone(),
+                settings.integrations.clone(),
+                settings.clock,
+            )?)
+        } else {
+            None
+        };
         let server = serve(listener, pool, &settings)?;
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            worker,
+            alive,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -50,7 +78,13 @@ impl Application {
     /// Runs until SIGINT/SIGTERM, then stops accepting and lets in-flight
     /// requests finish (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self.worker.map(|w| tokio::spawn(w.run()));
+        let result = self.server.await;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
+        drop(self.alive);
+        result
     }
 }
 
@@ -123,6 +157,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Ser
         pool,
         backend: settings.database.name(),
         clock: settings.clock,
+        integrations: settings.integrations.clone(),
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
     let shares = web::Data::new(Shares::new(

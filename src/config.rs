@@ -45,6 +45,8 @@ pub struct Settings {
     /// Longest a request waits for its partnership's share, then 503.
     pub db_share_wait: std::time::Duration,
     pub workers: usize,
+    /// Webhooks: the sealing key, which receivers, the worker's pace.
+    pub integrations: crate::state::Integrations,
 }
 
 impl std::fmt::Debug for Settings {
@@ -175,6 +177,8 @@ impl Settings {
             db_waits.checkout.as_millis() as u64,
         )?);
 
+        let integrations = integrations(&lookup, &database, listen_addr)?;
+
         Ok(Settings {
             database,
             listen_addr,
@@ -194,8 +198,69 @@ impl Settings {
             db_platform_share,
             db_share_wait,
             workers,
+            integrations,
         })
     }
+}
+
+/// The `WEBHOOK_*` settings. Secrets are sealed with `WEBHOOK_SECRET_KEY`;
+/// without it, with a key derived from `JWT_SECRET` (so rotating that secret
+/// makes stored webhook secrets unreadable: set the key in production), or
+/// on the embedded default with a key generated beside the database.
+fn integrations(
+    lookup: &impl Fn(&str) -> Option<String>,
+    database: &Backend,
+    own: SocketAddr,
+) -> Result<crate::state::Integrations, ConfigError> {
+    use crate::webhooks::signing::SealingKey;
+    let label = "safeguarding-api webhook secrets";
+    let sealing_key = match (lookup("WEBHOOK_SECRET_KEY"), lookup("JWT_SECRET"), database) {
+        (Some(key), _, _) if key.len() >= 32 => Some(SealingKey::from_text(label, key.as_bytes())),
+        (Some(_), _, _) => return Err(bad("WEBHOOK_SECRET_KEY", "must be at least 32 bytes long")),
+        (None, Some(secret), _) if secret.len() >= 32 => {
+            Some(SealingKey::from_text(label, secret.as_bytes()))
+        }
+        (None, _, Backend::Sqlite(path)) if path != ":memory:" => Some(SealingKey::from_text(
+            label,
+            &local_secret(path, "webhook-key").map_err(|e| bad("WEBHOOK_SECRET_KEY", e))?,
+        )),
+        _ => None,
+    };
+    let allow_private = match lookup("WEBHOOK_ALLOW_PRIVATE").as_deref().map(str::trim) {
+        None | Some("") | Some("0") | Some("false") => false,
+        Some("1") | Some("true") => true,
+        Some(other) => {
+            return Err(bad(
+                "WEBHOOK_ALLOW_PRIVATE",
+                format!("'{other}' is not 1 or 0"),
+            ))
+        }
+    };
+    let worker = !matches!(
+        lookup("WEBHOOK_WORKER").as_deref().map(str::trim),
+        Some("0") | Some("false")
+    );
+    let ms = |variable: &'static str, default: u64| -> Result<std::time::Duration, ConfigError> {
+        let value: u64 = parse_number(lookup, variable, default)?;
+        if value == 0 {
+            return Err(bad(variable, "must be at least 1"));
+        }
+        Ok(std::time::Duration::from_millis(value))
+    };
+    let max_attempts: i32 = parse_number(lookup, "WEBHOOK_MAX_ATTEMPTS", 12)?;
+    if !(1..=50).contains(&max_attempts) {
+        return Err(bad("WEBHOOK_MAX_ATTEMPTS", "must be between 1 and 50"));
+    }
+    Ok(crate::state::Integrations {
+        sealing_key,
+        reach: crate::webhooks::target::Reach { allow_private, own },
+        worker,
+        poll: ms("WEBHOOK_POLL_MS", 1_000)?,
+        retry_base: ms("WEBHOOK_RETRY_BASE_MS", 10_000)?,
+        max_attempts,
+        timeout: ms("WEBHOOK_TIMEOUT_MS", 10_000)?,
+        schedule: ms("WEBHOOK_SCHEDULE_MS", 60_000)?,
+    })
 }
 
 /// An origin as browsers send it: `https://host` or `http://host:port`, no
@@ -256,7 +321,7 @@ fn token_keys(
         // The embedded default must run on a fresh machine with nothing set:
         // a secret is generated once and kept beside the database file.
         (None, Backend::Sqlite(path), None) if path != ":memory:" => {
-            Some(local_secret(path).map_err(|e| bad("JWT_SECRET", e))?)
+            Some(local_secret(path, "jwt-secret").map_err(|e| bad("JWT_SECRET", e))?)
         }
         (None, _, None) => {
             return Err(bad(
@@ -304,12 +369,12 @@ fn token_keys(
     Ok(keys)
 }
 
-/// The development secret kept in `<database dir>/jwt-secret`, created on first use.
-fn local_secret(database_path: &str) -> Result<Vec<u8>, String> {
+/// A development secret kept in `<database dir>/<name>`, created on first use.
+fn local_secret(database_path: &str, name: &str) -> Result<Vec<u8>, String> {
     let dir = std::path::Path::new(database_path)
         .parent()
         .unwrap_or(std::path::Path::new("."));
-    let file = dir.join("jwt-secret");
+    let file = dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&file) {
         let existing = existing.trim();
         if existing.len() >= 32 {
@@ -322,7 +387,7 @@ fn local_secret(database_path: &str) -> Result<Vec<u8>, String> {
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     log::warn!(
-        "JWT_SECRET is not set: using the generated secret in {} (set JWT_SECRET in production)",
+        "{name}: not configured, using the generated secret in {} (set it in production)",
         file.display()
     );
     Ok(secret.into_bytes())

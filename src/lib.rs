@@ -8,6 +8,7 @@ pub mod attendees;
 pub mod audit;
 pub mod auth;
 pub mod budgets;
+pub mod changes;
 pub mod clients;
 pub mod config;
 pub mod data_requests;
@@ -35,6 +36,7 @@ pub mod risks;
 pub mod state;
 pub mod submissions;
 pub mod validate;
+pub mod webhooks;
 
 pub use app::Application;
 
@@ -59,6 +61,8 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     clients::routes::configure(cfg);
     clients::oauth::configure(cfg);
     audit::routes::configure(cfg);
+    changes::routes::configure(cfg);
+    webhooks::routes::configure(cfg);
     actions::routes::configure(cfg);
     access::routes::configure(cfg);
     risks::routes::configure(cfg);

@@ -9,6 +9,29 @@ pub struct AppState {
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
     pub clock: Clock,
+    pub integrations: Integrations,
+}
+
+/// Webhook settings (`WEBHOOK_*`).
+#[derive(Debug, Clone)]
+pub struct Integrations {
+    /// Seals signing secrets at rest; `None` when nothing configures one
+    /// (then webhooks cannot be created: 503 saying what to set).
+    pub sealing_key: Option<crate::webhooks::signing::SealingKey>,
+    /// Which receivers may be reached.
+    pub reach: crate::webhooks::target::Reach,
+    /// Whether this instance runs the delivery worker (`WEBHOOK_WORKER`).
+    pub worker: bool,
+    /// How often the worker looks without being rung (`WEBHOOK_POLL_MS`).
+    pub poll: std::time::Duration,
+    /// The first retry's delay, doubled each time (`WEBHOOK_RETRY_BASE_MS`).
+    pub retry_base: std::time::Duration,
+    /// Attempts before a delivery is `failed` (`WEBHOOK_MAX_ATTEMPTS`).
+    pub max_attempts: i32,
+    /// One delivery's time limit (`WEBHOOK_TIMEOUT_MS`).
+    pub timeout: std::time::Duration,
+    /// How often scheduled events are raised (`WEBHOOK_SCHEDULE_MS`).
+    pub schedule: std::time::Duration,
 }
 
 /// What "now" is for derived facts (an action's `overdue`, its default

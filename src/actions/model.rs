@@ -152,6 +152,9 @@ impl crate::audit::Audited for Action {
     fn partnership_id(&self) -> Option<Id> {
         Some(self.partnership_id)
     }
+    fn logged_version(&self) -> Option<i32> {
+        Some(self.version)
+    }
 }
 
 impl store::Versioned for Action {

@@ -41,6 +41,10 @@ pub struct AuditEvent {
     /// reader resuming after the last `seq` it saw misses nothing.
     #[schema(minimum = 1)]
     pub seq: i64,
+    /// The record's version after the change (before it, for a deletion);
+    /// `null` in events recorded before events carried it.
+    #[schema(minimum = 1)]
+    pub version: Option<i32>,
 }
 
 /// Stored as text on both backends, sent as JSON.
@@ -71,6 +75,10 @@ pub trait Audited: Serialize {
     fn id(&self) -> Id;
     /// The tenant it belongs to; `None` for shared records (organisations).
     fn partnership_id(&self) -> Option<Id>;
+    /// Its version, as its ETag says (records without one: `None`).
+    fn logged_version(&self) -> Option<i32> {
+        None
+    }
 }
 
 crate::text_enum! {
@@ -86,6 +94,8 @@ crate::text_enum! {
         Reopen => "reopen",
         Read => "read",
         Export => "export",
+        Overdue => "overdue",
+        Due => "due",
     }
 }
 
@@ -200,6 +210,7 @@ pub fn record_many<T: Audited>(
             action: action.as_str().to_owned(),
             resource_type: T::RESOURCE.to_owned(),
             resource_id: subject.id(),
+            version: subject.logged_version(),
             before_state: to_text(*before)?,
             after_state: to_text(*after)?,
             note: None,
@@ -234,6 +245,7 @@ fn write<T: Audited>(
         action: action.as_str().to_owned(),
         resource_type: T::RESOURCE.to_owned(),
         resource_id: subject.id(),
+        version: subject.logged_version(),
         before_state,
         after_state,
         note,

@@ -1,6 +1,7 @@
 //! Database access: the connection enum over both backends, the pool, the
 //! embedded migrations, and [`run`], the one way handlers reach the database.
 
+pub mod bell;
 pub mod counter;
 pub mod page;
 pub mod schema;
@@ -223,6 +224,7 @@ pub fn transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    bell::forget();
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
@@ -231,12 +233,23 @@ where
             <DbConnection as TransactionManager<DbConnection>>::begin_transaction(conn)?
         }
     }
-    match f(conn) {
+    let result = f(conn).and_then(|value| {
+        bell::before_commit(conn)?;
+        Ok(value)
+    });
+    match result {
         Ok(value) => {
-            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
+            if let Err(e) =
+                <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)
+            {
+                bell::forget();
+                return Err(e.into());
+            }
+            bell::after_commit();
             Ok(value)
         }
         Err(e) => {
+            bell::forget();
             if let Err(rollback) =
                 <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn)
             {

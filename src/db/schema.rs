@@ -97,6 +97,7 @@ diesel::table! {
         after_state -> Nullable<Text>,
         note -> Nullable<Text>,
         seq -> BigInt,
+        version -> Nullable<Integer>,
     }
 }
 
@@ -126,6 +127,7 @@ diesel::table! {
 diesel::joinable!(partnership_members -> partnerships (partnership_id));
 diesel::joinable!(partnership_members -> organisations (organisation_id));
 diesel::joinable!(people -> partnerships (partnership_id));
+diesel::joinable!(webhook_cursors -> webhooks (webhook_id));
 diesel::joinable!(partnership_groups -> partnerships (partnership_id));
 
 diesel::table! {
@@ -580,6 +582,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    webhooks (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        url -> Text,
+        event_types -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        secret_sealed -> Text,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    webhook_cursors (webhook_id) {
+        webhook_id -> UuidSql,
+        after_seq -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<TimestampSql>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    webhook_deliveries (id) {
+        id -> UuidSql,
+        webhook_id -> UuidSql,
+        partnership_id -> UuidSql,
+        seq -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<TimestampSql>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> TimestampSql,
+        delivered_at -> Nullable<TimestampSql>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    raised_events (kind, subject_id, occasion) {
+        kind -> Text,
+        subject_id -> UuidSql,
+        occasion -> Text,
+        partnership_id -> UuidSql,
+        raised_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -588,6 +654,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     partnership_groups,
     audit_events,
     counters,
+    webhooks,
+    webhook_cursors,
+    webhook_deliveries,
+    raised_events,
     idempotency_keys,
     api_clients,
     meetings,

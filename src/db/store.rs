@@ -440,6 +440,9 @@ macro_rules! record {
                 let $r = self;
                 $tenant
             }
+            fn logged_version(&self) -> Option<i32> {
+                Some(self.version)
+            }
         }
 
         impl $crate::db::store::Versioned for $type {

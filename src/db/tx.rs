@@ -150,7 +150,11 @@ impl<'c> Tx<'c> {
     /// answers the last of them (the first is `last - n + 1`).
     pub fn advance(&mut self, scope: Scope, name: &str, n: i64) -> Result<i64, ApiError> {
         self.ensure_holds(scope)?;
-        counter::advance(self.conn, scope, name, n)
+        let last = counter::advance(self.conn, scope, name, n)?;
+        if let (counter::CHANGE_LOG, Scope::Partnership(id)) = (name, scope) {
+            super::bell::note(id);
+        }
+        Ok(last)
     }
 
     /// Makes sure the next number of `name` in `scope` follows `at_least` (a

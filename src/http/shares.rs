@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{web, HttpMessage};
 use diesel::prelude::*;
 use prometheus::{IntCounterVec, Opts};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -316,10 +316,11 @@ pub async fn middleware(
     let named = named(req.path());
     let anonymous_read = matches!(named, Named::Slug(_));
     let caller = authenticate(req.request()).ok();
+    let mut charged_share = Share::Platform;
     let place = match shares.partnership_of(&state.pool, named, deadline).await {
         Ok(partnership) => {
-            let share = charged(partnership, caller.as_ref(), anonymous_read);
-            shares.enter(&share, deadline).await
+            charged_share = charged(partnership, caller.as_ref(), anonymous_read);
+            shares.enter(&charged_share, deadline).await
         }
         Err(e) => Err(e),
     };
@@ -330,9 +331,65 @@ pub async fn middleware(
         Err(e) => return Ok(req.error_response(e).map_into_right_body()),
     };
     let waited = started.elapsed();
+    let seat = Seat(Arc::new(SeatInner {
+        shares: Some(shares),
+        share: charged_share,
+        place: Mutex::new(Some(place)),
+    }));
+    req.extensions_mut().insert(seat.clone());
     let response = db::waits::after_waiting(waited, next.call(req)).await;
-    drop(place);
+    drop(seat);
     response.map(ServiceResponse::map_into_left_body)
+}
+
+/// A request's place in its share, which a handler that waits for long
+/// without the database (a long poll) gives up while it waits and takes
+/// again, within the share's bounded wait, before it reads once more.
+#[derive(Clone)]
+pub struct Seat(Arc<SeatInner>);
+
+struct SeatInner {
+    /// `None` outside the middleware (then leaving and rejoining do nothing).
+    shares: Option<web::Data<Shares>>,
+    share: Share,
+    place: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl Seat {
+    /// Gives the place up.
+    pub fn leave(&self) {
+        let mut place = self.0.place.lock().unwrap_or_else(|e| e.into_inner());
+        place.take();
+    }
+
+    /// Takes a place again (503 when the share stays full for its wait).
+    pub async fn rejoin(&self) -> Result<(), ApiError> {
+        let Some(shares) = &self.0.shares else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + shares.wait;
+        let permit = shares.enter(&self.0.share, deadline).await?;
+        let mut place = self.0.place.lock().unwrap_or_else(|e| e.into_inner());
+        *place = Some(permit);
+        Ok(())
+    }
+}
+
+impl actix_web::FromRequest for Seat {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        let seat = req.extensions().get::<Seat>().cloned().unwrap_or_else(|| {
+            Seat(Arc::new(SeatInner {
+                shares: None,
+                share: Share::Platform,
+                place: Mutex::new(None),
+            }))
+        });
+        std::future::ready(Ok(seat))
+    }
 }
 
 #[cfg(test)]

@@ -104,6 +104,14 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         clients::routes::revoke_client,
         audit::routes::list_audit_events,
         audit::routes::list_platform_audit_events,
+        crate::changes::routes::list_changes,
+        crate::webhooks::routes::create_webhook,
+        crate::webhooks::routes::list_webhooks,
+        crate::webhooks::routes::get_webhook,
+        crate::webhooks::routes::update_webhook,
+        crate::webhooks::routes::delete_webhook,
+        crate::webhooks::routes::list_deliveries,
+        crate::webhooks::routes::redeliver,
         access::routes::list_access_log,
         crate::risks::routes::create_risk,
         crate::risks::routes::list_risks,
@@ -145,6 +153,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         crate::error::FieldError,
         crate::validate::FilterText,
         crate::actions::rules::OwnerFilter,
+        crate::webhooks::events::EventBody,
     )),
     tags(
         (name = "partnerships", description = "The tenants: every other record belongs to one"),
@@ -159,6 +168,7 @@ people, groups, meetings, actions, risks, budgets and performance data. Every `/
         (name = "performance data", description = "Metrics; data requests asking agencies for a quarter's values by a due date, and their completeness; the values agencies submit (JSON or CSV, atomic, dry run); a metric as a table of quarters"),
         (name = "authentication", description = "API clients and the OAuth 2.0 client-credentials token endpoint"),
         (name = "audit", description = "Who changed what, when (the change log); who was shown or refused what (the access log)"),
+        (name = "integrations", description = "The change feed (long polling) and signed webhooks with their delivery log"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

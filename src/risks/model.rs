@@ -175,6 +175,9 @@ impl crate::audit::Audited for Risk {
     fn partnership_id(&self) -> Option<Id> {
         Some(self.partnership_id)
     }
+    fn logged_version(&self) -> Option<i32> {
+        Some(self.version)
+    }
 }
 
 impl store::Versioned for Risk {

@@ -416,6 +416,13 @@ async fn seeded(app: &TestApp) -> (seed::Seed, HashMap<&'static str, String>) {
         .await
         .expect_json(201);
     ids.insert("data-requests", request["id"].as_str().unwrap().to_owned());
+    app.post_json(
+        &format!("/v1/partnerships/{pid}/webhooks"),
+        &admin,
+        &json!({"url": "https://hooks.example.org/x", "event_types": ["action.created"]}),
+    )
+    .await
+    .expect_json(201);
     (s, ids)
 }
 

@@ -189,6 +189,10 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
         format!("/v1/meetings/{meeting}"),
         format!("/v1/partnerships/{pid}"),
     );
+    // First, so that what follows is delivered to it (its delivery log).
+    let webhook =
+        json!({"url": "https://hooks.example.org/a", "event_types": ["decision.created"]});
+    let webhook = post(format!("{p}/webhooks"), webhook).await;
     let item = first(format!("{m}/items")).await;
     let attendee = first(format!("{m}/attendees")).await;
     let member = first(format!("{p}/members")).await;
@@ -228,7 +232,19 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
     let request = json!({"period": "2019-20-Q2", "metrics": ["CP-PLANS"],
         "organisation_ids": [organisation], "due_date": "2019-11-29"});
     let request = post(format!("{p}/data-requests"), request).await;
+    let deliveries = format!("{p}/webhooks/{webhook}/deliveries");
+    let mut delivery = app.get_all(&deliveries, admin).await;
+    for _ in 0..100 {
+        if !delivery.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        delivery = app.get_all(&deliveries, admin).await;
+    }
+    let delivery = id_of(&delivery[0]).to_string();
     let records = [
+        ("webhook_id", webhook),
+        ("delivery_id", delivery),
         ("data-requests", request),
         ("budgets", budget),
         ("contribution_id", contribution),

@@ -4,8 +4,8 @@ property-based test (`.ci/contract`): the hooks' `role_may_not` check fails a
 may do was never answered 2xx. No dependencies: both import it.
 
 A viewer changes nothing; a member changes only the action log (its actions
-and their updates) and the risk register (risks and assessments); neither reads the access log, the change logs or the API
-clients.
+and their updates) and the risk register (risks and assessments); neither reads the access log, the change logs (the change feed, which
+leaves out what a role may not learn, they do), the API clients or the webhooks.
 """
 
 # What a partnership member may change (Access::Contribute): the action log
@@ -27,6 +27,9 @@ ADMIN_READS = {
     ("GET", "/v1/partnerships/{id}/clients"),
     ("GET", "/v1/partnerships/{id}/clients/{client_id}"),
     ("GET", "/v1/audit-events"),
+    ("GET", "/v1/partnerships/{id}/webhooks"),
+    ("GET", "/v1/partnerships/{id}/webhooks/{webhook_id}"),
+    ("GET", "/v1/partnerships/{id}/webhooks/{webhook_id}/deliveries"),
 }
 
 
