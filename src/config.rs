@@ -247,6 +247,11 @@ fn integrations(
         }
         Ok(std::time::Duration::from_millis(value))
     };
+    let timeout = ms("WEBHOOK_TIMEOUT_MS", 10_000)?;
+    // Well inside a delivery lease (60 s), so an attempt never outlives it.
+    if timeout > std::time::Duration::from_secs(15) {
+        return Err(bad("WEBHOOK_TIMEOUT_MS", "must be at most 15000"));
+    }
     let max_attempts: i32 = parse_number(lookup, "WEBHOOK_MAX_ATTEMPTS", 12)?;
     if !(1..=50).contains(&max_attempts) {
         return Err(bad("WEBHOOK_MAX_ATTEMPTS", "must be between 1 and 50"));
@@ -258,7 +263,7 @@ fn integrations(
         poll: ms("WEBHOOK_POLL_MS", 1_000)?,
         retry_base: ms("WEBHOOK_RETRY_BASE_MS", 10_000)?,
         max_attempts,
-        timeout: ms("WEBHOOK_TIMEOUT_MS", 10_000)?,
+        timeout,
         schedule: ms("WEBHOOK_SCHEDULE_MS", 60_000)?,
     })
 }

@@ -212,24 +212,52 @@ fn confidential(
             (*seq, p)
         })
         .collect();
-    let action_ids: Vec<Id> = placed.iter().filter_map(|(_, p)| p.action_id).collect();
-    let action_items: Vec<(Id, Option<Id>)> = crate::db::by_ids(action_ids, |chunk| {
-        actions::table
-            .filter(actions::id.eq_any(chunk))
-            .select((actions::id, actions::item_id))
-            .load(conn)
-    })?;
-    let item_of_action = |id: Id| {
-        action_items
-            .iter()
-            .find(|(a, _)| *a == id)
-            .and_then(|(_, i)| *i)
+    // An action's items: where it is now, and every item its history
+    // names (an action moved, or deleted, from under a confidential item).
+    let action_ids: BTreeSet<Id> = placed.iter().filter_map(|(_, p)| p.action_id).collect();
+    let mut items_of_action: Vec<(Id, Id)> =
+        crate::db::by_ids(action_ids.iter().copied(), |chunk| {
+            actions::table
+                .filter(actions::id.eq_any(chunk))
+                .filter(actions::item_id.is_not_null())
+                .select((actions::id, actions::item_id.assume_not_null()))
+                .load(conn)
+        })?;
+    let history: Vec<(Id, Option<String>, Option<String>)> =
+        crate::db::by_ids(action_ids.iter().copied(), |chunk| {
+            audit_events::table
+                .filter(audit_events::resource_type.eq("action"))
+                .filter(audit_events::resource_id.eq_any(chunk))
+                .select((
+                    audit_events::resource_id,
+                    audit_events::before_state,
+                    audit_events::after_state,
+                ))
+                .load(conn)
+        })?;
+    for (action, before, after) in &history {
+        for state in [before, after].into_iter().flatten() {
+            if let Some(item) = placement("action", *action, Some(state)).item_id {
+                items_of_action.push((*action, item));
+            }
+        }
+    }
+    let items_of = |p: &Placement| -> Vec<Id> {
+        let mut items: Vec<Id> = p.item_id.into_iter().collect();
+        if let Some(action) = p.action_id {
+            items.extend(
+                items_of_action
+                    .iter()
+                    .filter(|(a, _)| *a == action)
+                    .map(|(_, i)| *i),
+            );
+        }
+        items
     };
-    let item_ids: Vec<Id> = placed
-        .iter()
-        .filter_map(|(_, p)| p.item_id.or(p.action_id.and_then(item_of_action)))
-        .collect();
-    let secret: BTreeSet<Id> = crate::db::by_ids(item_ids, |chunk| {
+    let item_ids: BTreeSet<Id> = placed.iter().flat_map(|(_, p)| items_of(p)).collect();
+    // Confidential now, or at any time its history shows (an item made
+    // open later, or deleted, keeps what was under it hidden).
+    let mut secret: BTreeSet<Id> = crate::db::by_ids(item_ids.iter().copied(), |chunk| {
         agenda_items::table
             .filter(agenda_items::id.eq_any(chunk))
             .filter(agenda_items::confidential.eq(true))
@@ -238,14 +266,22 @@ fn confidential(
     })?
     .into_iter()
     .collect();
+    const FLAGGED: &str = "%\"confidential\":true%";
+    secret.extend(crate::db::by_ids(item_ids.iter().copied(), |chunk| {
+        audit_events::table
+            .filter(audit_events::resource_type.eq("agenda_item"))
+            .filter(audit_events::resource_id.eq_any(chunk))
+            .filter(
+                audit_events::after_state
+                    .like(FLAGGED)
+                    .or(audit_events::before_state.like(FLAGGED)),
+            )
+            .select(audit_events::resource_id)
+            .load::<Id>(conn)
+    })?);
     Ok(placed
         .into_iter()
-        .filter(|(_, p)| {
-            p.confidential
-                || p.item_id
-                    .or(p.action_id.and_then(item_of_action))
-                    .is_some_and(|i| secret.contains(&i))
-        })
+        .filter(|(_, p)| p.confidential || items_of(p).iter().any(|i| secret.contains(i)))
         .map(|(seq, _)| seq)
         .collect())
 }

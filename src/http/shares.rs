@@ -338,7 +338,8 @@ pub async fn middleware(
     }));
     req.extensions_mut().insert(seat.clone());
     let response = db::waits::after_waiting(waited, next.call(req)).await;
-    drop(seat);
+    // The request (and the copy in its extensions) may outlive the answer.
+    seat.leave();
     response.map(ServiceResponse::map_into_left_body)
 }
 

@@ -141,8 +141,20 @@ pub fn redeliver(
     find(conn, delivery.webhook_id, delivery.id)
 }
 
-/// The webhooks with work that no instance holds (a lease ended or none).
+/// The active webhooks with work (changes after their cursor, or
+/// deliveries due) that no instance holds (a lease ended or none).
 pub fn free(conn: &mut DbConnection, now: UtcTime) -> Result<Vec<Id>, ApiError> {
+    let behind = diesel::dsl::exists(
+        audit_events::table
+            .filter(audit_events::partnership_id.eq(webhooks::partnership_id.nullable()))
+            .filter(audit_events::seq.gt(webhook_cursors::after_seq)),
+    );
+    let due = diesel::dsl::exists(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook_cursors::webhook_id))
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
+            .filter(webhook_deliveries::next_attempt_at.le(now)),
+    );
     Ok(webhook_cursors::table
         .inner_join(webhooks::table)
         .filter(webhooks::active.eq(true))
@@ -151,6 +163,7 @@ pub fn free(conn: &mut DbConnection, now: UtcTime) -> Result<Vec<Id>, ApiError> 
                 .is_null()
                 .or(webhook_cursors::lease_until.lt(now)),
         )
+        .filter(behind.or(due))
         .select(webhook_cursors::webhook_id)
         .load(conn)?)
 }
@@ -310,6 +323,32 @@ pub fn due(
         .load(conn)?)
 }
 
+/// Takes one attempt of `delivery` as it was read (still pending, at the
+/// same attempt and due time): counts it and puts the next look at it
+/// `hold` away, so that no instance sends it again meanwhile even if this
+/// instance's lease ran out. Whether it was taken.
+pub fn take(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    now: UtcTime,
+    hold: Duration,
+) -> Result<bool, ApiError> {
+    let until = UtcTime(now.0 + chrono::Duration::from_std(hold).unwrap_or_default());
+    let taken = diesel::update(
+        webhook_deliveries::table
+            .find(delivery.id)
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
+            .filter(webhook_deliveries::attempts.eq(delivery.attempts))
+            .filter(webhook_deliveries::next_attempt_at.eq(delivery.next_attempt_at)),
+    )
+    .set((
+        webhook_deliveries::attempts.eq(delivery.attempts + 1),
+        webhook_deliveries::next_attempt_at.eq(Some(until)),
+    ))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
@@ -329,7 +368,8 @@ pub fn next_attempt(attempts: i32, max: i32, base: Duration) -> Option<Duration>
     Some((base * factor).min(Duration::from_secs(3_600)))
 }
 
-/// Records an attempt's outcome.
+/// Records the outcome of the attempt [`take`] took (`delivery` as it was
+/// read before): nothing when a redelivery was asked for meanwhile.
 pub fn record(
     conn: &mut DbConnection,
     delivery: &Delivery,
@@ -339,7 +379,10 @@ pub fn record(
     base: Duration,
 ) -> Result<(), ApiError> {
     let attempts = delivery.attempts + 1;
-    let target = webhook_deliveries::table.find(delivery.id);
+    let target = webhook_deliveries::table
+        .find(delivery.id)
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
+        .filter(webhook_deliveries::attempts.eq(attempts));
     match outcome {
         Attempt::Delivered(code) => diesel::update(target)
             .set((

@@ -41,7 +41,8 @@ pub struct Webhook {
     #[schema(schema_with = events::event_types_schema)]
     pub event_types: CodeList,
     pub description: Option<String>,
-    /// An inactive webhook is sent nothing; events meanwhile are skipped.
+    /// An inactive webhook is sent nothing; what happens meanwhile is sent
+    /// once it is active again.
     pub active: bool,
     /// Never shown, nor kept in the change log.
     #[serde(skip)]

@@ -226,12 +226,15 @@ pub async fn redeliver(
     path: web::Path<(Id, Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
     let (partnership_id, (_, webhook_id, delivery_id)) = (tenant.partnership_id, path.into_inner());
-    let delivery = db::run(&state.pool, move |conn| {
+    // Deliveries keep the real time, as the worker reads it, not the
+    // service clock (which `CLOCK_FIXED_AT` may hold still).
+    let answer = write(&state.pool, move |conn| {
         model::find(conn, partnership_id, webhook_id)?;
         let delivery = deliveries::find(conn, webhook_id, delivery_id)?;
-        deliveries::redeliver(conn, &delivery, UtcTime::now())
+        let delivery = deliveries::redeliver(conn, &delivery, UtcTime::now())?;
+        Answer::json(StatusCode::OK, &delivery)
     })
     .await?;
     db::bell::ring(partnership_id);
-    Ok(HttpResponse::Ok().json(delivery))
+    Ok(answer)
 }

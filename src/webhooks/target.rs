@@ -23,14 +23,33 @@ pub struct Reach {
 }
 
 /// Whether `ip` is inside: loopback, private, link-local, shared, unspecified,
-/// multicast, documentation or reserved ranges (IPv4-mapped IPv6 as IPv4).
+/// multicast, documentation or reserved ranges. An IPv6 address that
+/// carries an IPv4 one (mapped, compatible, SIIT, NAT64, 6to4, Teredo) is
+/// judged by the IPv4 address it reaches as well.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => internal_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => internal_v4(v4),
-            None => internal_v6(v6),
-        },
+        IpAddr::V6(v6) => internal_v6(v6) || carried_v4(v6).is_some_and(internal_v4),
+    }
+}
+
+/// The IPv4 address an IPv6 one carries, if it is of a form that does.
+fn carried_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low = |a: u16, b: u16| Some(Ipv4Addr::from((u32::from(a) << 16) | u32::from(b)));
+    match s {
+        // ::a.b.c.d (compatible), ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (SIIT)
+        [0, 0, 0, 0, 0, 0, a, b]
+        | [0, 0, 0, 0, 0, 0xffff, a, b]
+        | [0, 0, 0, 0, 0xffff, 0, a, b] => low(a, b),
+        // NAT64: 64:ff9b::/96 and the local-use 64:ff9b:1::/48
+        [0x64, 0xff9b, 0, 0, 0, 0, a, b] => low(a, b),
+        [0x64, 0xff9b, 1, _, _, _, a, b] => low(a, b),
+        // 6to4: 2002:AABB:CCDD::/48
+        [0x2002, a, b, ..] => low(a, b),
+        // Teredo: 2001:0::/32, the client's address inverted in the last 32 bits
+        [0x2001, 0, _, _, _, _, a, b] => low(!a, !b),
+        _ => None,
     }
 }
 
@@ -51,13 +70,15 @@ fn internal_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn internal_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let [first, second, third, fourth, ..] = ip.segments();
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || (first == 0x2001 && second == 0x0db8) // documentation
+        || (first == 0x0100 && second == 0 && third == 0 && fourth == 0) // discard
 }
 
 impl Reach {
@@ -70,9 +91,26 @@ impl Reach {
         !is_own && (self.allow_private || !is_internal(addr.ip()))
     }
 
+    /// Checks what a receiver URL's host resolves to now, on the URL's port:
+    /// the resolver of [`client`] sees names without their port, so the
+    /// service's own address is refused here (before each delivery).
+    pub async fn check_resolved(&self, url: &Url) -> Result<(), String> {
+        let (Some(url::Host::Domain(name)), Some(port)) = (url.host(), url.port_or_known_default())
+        else {
+            return Ok(());
+        };
+        let found = tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|e| format!("{name} does not resolve: {e}"))?;
+        for addr in found {
+            self.check_addr(addr)?;
+        }
+        Ok(())
+    }
+
     /// Checks a receiver URL as given: the reason it is refused, if it is.
     pub fn check(&self, text: &str) -> Result<Url, String> {
-        if text.len() > MAX_URL {
+        if text.chars().count() > MAX_URL {
             return Err(format!("must be at most {MAX_URL} characters"));
         }
         let url = Url::parse(text).map_err(|e| format!("is not a URL: {e}"))?;
@@ -90,7 +128,7 @@ impl Reach {
             Some(url::Host::Domain(name)) => {
                 let name = name.trim_end_matches('.').to_ascii_lowercase();
                 let local = name == "localhost" || name.ends_with(".localhost");
-                if local && !self.allow_private {
+                if local && (!self.allow_private || port == self.own.port()) {
                     return Err(REFUSED.into());
                 }
             }
@@ -133,6 +171,8 @@ impl reqwest::dns::Resolve for Resolver {
 pub fn client(reach: Reach, timeout: std::time::Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the name itself, past the resolver's rules.
+        .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
         .dns_resolver(Arc::new(Resolver(reach)))
@@ -181,6 +221,24 @@ mod tests {
             assert!(r.check(bad).is_err(), "{bad}");
         }
         assert!(r.check("http://8.8.8.8/").is_ok());
+        for carried in [
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:0:10.0.0.1]/",
+            "http://[64:ff9b::a00:1]/",
+            "http://[64:ff9b:1::c0a8:1]/",
+            "http://[2002:a00:1::]/",
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", // Teredo for 127.0.0.1
+            "http://[fec0::1]/",
+            "http://[100::1]/",
+            "http://2130706433/", // 127.0.0.1 written as a number
+            "http://0x7f.1/",
+        ] {
+            assert!(r.check(carried).is_err(), "{carried}");
+        }
+        assert!(
+            r.check("http://[64:ff9b::808:808]/").is_ok(),
+            "NAT64 of a public address"
+        );
     }
 
     #[test]
@@ -189,6 +247,7 @@ mod tests {
         assert!(r.check("http://127.0.0.1:9000/hook").is_ok());
         assert!(r.check("http://localhost:9000/hook").is_ok());
         assert!(r.check("http://127.0.0.1:8080/v1/partnerships").is_err());
+        assert!(r.check("http://localhost:8080/v1/partnerships").is_err());
         let anywhere = Reach {
             allow_private: true,
             own: "0.0.0.0:8080".parse().unwrap(),

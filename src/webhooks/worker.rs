@@ -19,6 +19,10 @@ use crate::state::{Clock, Integrations};
 /// Deliveries fetched at a time.
 const BATCH: i64 = 20;
 
+/// How long past its time limit an attempt keeps a delivery from being
+/// taken again (by any instance, clocks a little apart included).
+const HOLD_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Worker {
     pool: DbPool,
     integrations: Integrations,
@@ -26,6 +30,8 @@ pub struct Worker {
     /// Who holds a lease: this instance, by a name of its own.
     owner: String,
     client: reqwest::Client,
+    /// The webhooks this instance is delivering now.
+    in_hand: std::sync::Mutex<std::collections::HashSet<Id>>,
 }
 
 impl Worker {
@@ -38,6 +44,7 @@ impl Worker {
             clock,
             owner: format!("instance-{}", Id::new()),
             client,
+            in_hand: Default::default(),
         })
     }
 
@@ -62,19 +69,34 @@ impl Worker {
         }
     }
 
-    /// One look at every webhook no instance holds.
+    /// Starts a task for each webhook with work that no instance holds and
+    /// this one is not delivering already, so a slow receiver holds up
+    /// only its own webhook.
     async fn round(self: &Arc<Self>) -> Result<(), ApiError> {
         let free = db::read(&self.pool, |conn| deliveries::free(conn, UtcTime::now())).await?;
-        let each = free.into_iter().map(|id| {
+        for id in free {
+            if !self.busy(id, true) {
+                continue;
+            }
             let this = Arc::clone(self);
-            async move {
+            tokio::spawn(async move {
                 if let Err(e) = this.deliver(id).await {
                     log::warn!("webhooks: webhook {id}: {e}");
                 }
-            }
-        });
-        futures_util::future::join_all(each).await;
+                this.busy(id, false);
+            });
+        }
         Ok(())
+    }
+
+    /// Marks `id` in hand (`true`: whether it was not already) or done.
+    fn busy(&self, id: Id, start: bool) -> bool {
+        let mut in_hand = self.in_hand.lock().unwrap_or_else(|e| e.into_inner());
+        if start {
+            in_hand.insert(id)
+        } else {
+            in_hand.remove(&id)
+        }
     }
 
     /// Delivers one webhook under its lease, if this instance gets it.
@@ -106,15 +128,12 @@ impl Worker {
         let Some(webhook) = webhook else {
             return Ok(());
         };
-        let secret = self
-            .integrations
-            .sealing_key
-            .as_ref()
-            .ok_or_else(|| ApiError::internal("no WEBHOOK_SECRET_KEY"))
-            .and_then(|key| {
-                key.open(webhook.id, &webhook.secret_sealed)
-                    .map_err(ApiError::internal)
-            })?;
+        // A secret that no longer opens (the key changed) fails each
+        // attempt with the reason, so the delivery log says what to fix.
+        let secret: Result<String, String> = match &self.integrations.sealing_key {
+            Some(key) => key.open(webhook.id, &webhook.secret_sealed),
+            None => Err("WEBHOOK_SECRET_KEY is not set".to_owned()),
+        };
         loop {
             let due = db::read(&self.pool, move |conn| {
                 deliveries::due(conn, id, UtcTime::now(), BATCH)
@@ -128,7 +147,16 @@ impl Worker {
                 if started.elapsed() > LEASE / 2 {
                     return Ok(());
                 }
-                let outcome = self.send(&webhook, &secret, &delivery).await;
+                let hold = self.integrations.timeout + HOLD_MARGIN;
+                let taken = delivery.clone();
+                let taken = db::read(&self.pool, move |conn| {
+                    deliveries::take(conn, &taken, UtcTime::now(), hold)
+                })
+                .await?;
+                if !taken {
+                    continue;
+                }
+                let outcome = self.send(&webhook, secret.as_deref(), &delivery).await;
                 let (max, base) = (self.integrations.max_attempts, self.integrations.retry_base);
                 db::read(&self.pool, move |conn| {
                     deliveries::record(conn, &delivery, &outcome, UtcTime::now(), max, base)
@@ -139,8 +167,22 @@ impl Worker {
     }
 
     /// One attempt, signed as Standard Webhooks says.
-    async fn send(&self, webhook: &Webhook, secret: &str, delivery: &Delivery) -> Attempt {
-        if let Err(reason) = self.integrations.reach.check(&webhook.url) {
+    async fn send(
+        &self,
+        webhook: &Webhook,
+        secret: Result<&str, &String>,
+        delivery: &Delivery,
+    ) -> Attempt {
+        let secret = match secret {
+            Ok(secret) => secret,
+            Err(reason) => return Attempt::Failed(None, format!("cannot sign: {reason}")),
+        };
+        let reach = self.integrations.reach;
+        let url = match reach.check(&webhook.url) {
+            Ok(url) => url,
+            Err(reason) => return Attempt::Failed(None, format!("the URL {reason}")),
+        };
+        if let Err(reason) = reach.check_resolved(&url).await {
             return Attempt::Failed(None, format!("the URL {reason}"));
         }
         let message_id = delivery.id.to_string();

@@ -205,6 +205,19 @@ async fn viewers_are_not_told_of_confidential_changes_nor_anyone_but_admins_of_w
     )
     .await
     .expect_json(201);
+    // Removed: the deletion is under the confidential item too.
+    app.delete(
+        &format!(
+            "/v1/meetings/{}/items/{}/decisions/{}",
+            seed.meeting_id,
+            secret["id"].as_str().unwrap(),
+            decision["id"].as_str().unwrap()
+        ),
+        &admin,
+        Some(&seed::etag(&decision)),
+    )
+    .await
+    .expect_status(204);
     let ids = |token: String| {
         let (app, p) = (app.clone(), p.to_string());
         async move {
