@@ -54,6 +54,18 @@ def call(base, token, method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
+# A small PDF: what a paper's upload sends (the hook sends it too).
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def upload(base, token, path, data, content_type="application/pdf"):
+    request = urllib.request.Request(base + path, data=data, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
 def main() -> None:
     base, token = sys.argv[1], sys.argv[2]
     get = lambda path: call(base, token, "GET", path)
@@ -88,8 +100,13 @@ def main() -> None:
     changed = meeting("Contract meeting (updates)", "2031-05-12T10:00:00Z")
     earliest = get(f"/v1/partnerships/{p}/meetings?limit=1")["items"][0]["id"]
     # Minutes to approve: something recorded makes them a draft.
-    for m in (cycle, published):
-        post(f"/v1/meetings/{m}/items", {"number": "1", "title": "Contract minutes"})
+    minuted = {m: post(f"/v1/meetings/{m}/items", {"number": "1", "title": "Contract minutes"})["id"]
+               for m in (cycle, published)}
+    # Papers: one to read and replace, one to withdraw, one of published minutes.
+    papers_of = lambda m, it: f"/v1/meetings/{m}/items/{it}/papers"
+    paper = upload(base, token, papers_of(open_meeting, item) + "?label=Appendix%20A&title=Contract%20paper", PDF)["id"]
+    withdrawn_paper = upload(base, token, papers_of(open_meeting, item) + "?title=Contract%20paper%20to%20withdraw", PDF)["id"]
+    published_paper = upload(base, token, papers_of(published, minuted[published]) + "?title=Contract%20published%20paper", PDF)["id"]
     post(f"/v1/meetings/{published}/minutes/approve", {"approved_at_meeting_id": later})
     post(f"/v1/meetings/{published}/minutes/publish", {})
     action = get(f"/v1/partnerships/{p}/actions?limit=1")["items"][0]["id"]
@@ -216,6 +233,13 @@ def main() -> None:
 
     # operation id -> its path parameters
     fixed = {
+        "add_paper": {"id": open_meeting, "item_id": item},
+        "list_papers": {"id": open_meeting, "item_id": item},
+        "get_paper": {"id": open_meeting, "item_id": item, "paper_id": paper},
+        "download_paper": {"id": open_meeting, "item_id": item, "paper_id": paper},
+        "replace_paper": {"id": open_meeting, "item_id": item, "paper_id": paper},
+        "withdraw_paper": {"id": open_meeting, "item_id": item, "paper_id": withdrawn_paper},
+        "public_paper": {"slug": partnership["slug"], "id": published, "paper_id": published_paper},
         "list_changes": {"id": p},
         "create_webhook": {"id": p},
         "list_webhooks": {"id": p},
@@ -329,7 +353,7 @@ def main() -> None:
             "member_id": first(f"/v1/partnerships/{p}/members"),
             "metric_id": table_metric["id"],
             "slug": partnership["slug"],
-            "webhook_id": webhook, "delivery_id": delivery,
+            "webhook_id": webhook, "delivery_id": delivery, "paper_id": paper,
         }
         document = get("/openapi.json")
         for path, methods in document["paths"].items():

@@ -29,6 +29,12 @@ pub struct Application {
     worker: Option<crate::webhooks::worker::Worker>,
     /// Alive while the server runs: the change listener stops when it goes.
     alive: std::sync::Arc<()>,
+    /// The sweep of papers' unnamed bytes, started with the server.
+    sweep: Option<(
+        DbPool,
+        crate::papers::storage::PaperStore,
+        std::time::Duration,
+    )>,
 }
 
 impl Application {
@@ -62,12 +68,16 @@ impl Application {
         } else {
             None
         };
-        let server = serve(listener, pool, &settings)?;
+        let store = crate::papers::storage::PaperStore::local(&settings.papers_dir)
+            .map_err(|e| format!("PAPERS_DIR: {e}"))?;
+        let sweep = Some((pool.clone(), store.clone(), settings.paper_sweep_grace));
+        let server = serve(listener, pool, store, &settings)?;
         Ok(Application {
             port,
             server,
             worker,
             alive,
+            sweep,
         })
     }
 
@@ -79,9 +89,12 @@ impl Application {
     /// requests finish (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = self.worker.map(|w| tokio::spawn(w.run()));
+        let sweep = self.sweep.map(|(pool, store, grace)| {
+            tokio::spawn(crate::papers::sweep::run(pool, store, grace))
+        });
         let result = self.server.await;
-        if let Some(worker) = worker {
-            worker.abort();
+        for task in [worker, sweep].into_iter().flatten() {
+            task.abort();
         }
         drop(self.alive);
         result
@@ -135,6 +148,7 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::IF_MATCH,
+            header::RANGE,
             header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
@@ -143,6 +157,10 @@ fn cors(origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
             header::HeaderName::from_static("idempotent-replayed"),
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_LENGTH,
+            header::ACCEPT_RANGES,
+            header::CONTENT_RANGE,
             crate::rate_limits::middleware::RATELIMIT_POLICY,
             crate::rate_limits::middleware::RATELIMIT,
         ])
@@ -152,12 +170,21 @@ fn cors(origins: &[String]) -> Cors {
     cors.block_on_origin_mismatch(false)
 }
 
-fn serve(listener: TcpListener, pool: DbPool, settings: &Settings) -> Result<Server, String> {
+fn serve(
+    listener: TcpListener,
+    pool: DbPool,
+    papers: crate::papers::storage::PaperStore,
+    settings: &Settings,
+) -> Result<Server, String> {
     let state = web::Data::new(AppState {
         pool,
         backend: settings.database.name(),
         clock: settings.clock,
         integrations: settings.integrations.clone(),
+        papers: crate::state::Papers {
+            store: papers,
+            max_bytes: settings.paper_max_bytes,
+        },
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
     let shares = web::Data::new(Shares::new(

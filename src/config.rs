@@ -47,6 +47,12 @@ pub struct Settings {
     pub workers: usize,
     /// Webhooks: the sealing key, which receivers, the worker's pace.
     pub integrations: crate::state::Integrations,
+    /// Where meeting papers' bytes are kept (`PAPERS_DIR`).
+    pub papers_dir: std::path::PathBuf,
+    /// `PAPER_MAX_BYTES`: the largest paper (25 MiB by default).
+    pub paper_max_bytes: u64,
+    /// `PAPER_SWEEP_GRACE_SECONDS`: how old unnamed bytes are before the sweep removes them.
+    pub paper_sweep_grace: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -178,6 +184,24 @@ impl Settings {
         )?);
 
         let integrations = integrations(&lookup, &database, listen_addr)?;
+        // Beside the SQLite file by default; `data/papers` on PostgreSQL.
+        let papers_dir = match (lookup("PAPERS_DIR"), &database) {
+            (Some(dir), _) if !dir.trim().is_empty() => std::path::PathBuf::from(dir.trim()),
+            (_, Backend::Sqlite(path)) if path != ":memory:" => std::path::Path::new(path)
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("papers"),
+            _ => std::path::PathBuf::from("data/papers"),
+        };
+        let paper_max_bytes: u64 = parse_number(&lookup, "PAPER_MAX_BYTES", 25 * 1024 * 1024)?;
+        if paper_max_bytes == 0 {
+            return Err(bad("PAPER_MAX_BYTES", "must be at least 1"));
+        }
+        let paper_sweep_grace = std::time::Duration::from_secs(parse_number(
+            &lookup,
+            "PAPER_SWEEP_GRACE_SECONDS",
+            3_600,
+        )?);
 
         Ok(Settings {
             database,
@@ -199,6 +223,9 @@ impl Settings {
             db_share_wait,
             workers,
             integrations,
+            papers_dir,
+            paper_max_bytes,
+            paper_sweep_grace,
         })
     }
 }

@@ -76,6 +76,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("not acceptable: {0}")]
     NotAcceptable(String),
+    /// A `Range` past the end of a file: 416.
+    #[error("range not satisfiable: {0}")]
+    RangeNotSatisfiable(String),
     #[error("database unavailable")]
     Unavailable,
     /// The caller's partnership is using its whole share of the database
@@ -145,6 +148,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
+            Self::RangeNotSatisfiable(_) => ("range-not-satisfiable", "Range not satisfiable"),
             Self::Unavailable | Self::Busy(_) => ("unavailable", "Service unavailable"),
             Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::Internal(_) => ("internal", "Internal server error"),
@@ -175,6 +179,7 @@ impl ApiError {
             | Self::UnsupportedMediaType(d)
             | Self::Unprocessable(d)
             | Self::NotAcceptable(d)
+            | Self::RangeNotSatisfiable(d)
             | Self::Busy(d) => d.clone(),
         };
         let errors = match self {
@@ -207,6 +212,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) | Self::Query(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::MissingReference(_) => StatusCode::NOT_FOUND,
@@ -516,6 +522,33 @@ error_answers! {
         TOO_LARGE,
         (415, "The body is neither `application/json` nor `text/csv`."),
         (422, "Invalid fields (listed in `errors`): the period, the organisation, more than 10,000 values or none, a CSV header without `metric` and `value`; or an `Idempotency-Key` reused with another body. A value that does not fit is not an error: it is in the summary's `rejected`."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a paper's upload (`POST .../papers`): the body is
+    /// the file.
+    UploadErrors [
+        (400, "A malformed `Idempotency-Key`, a query parameter that is unknown or malformed, or an upload cut off."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such meeting or item for this caller."),
+        (409, "The minutes are approved (reopen them first), or a request with this `Idempotency-Key` could not be replayed."),
+        (413, "The file is larger than `PAPER_MAX_BYTES` (25 MB by default): nothing is kept."),
+        (415, "The `Content-Type` is not a type a paper may be, or the file's bytes are not that type: nothing is kept."),
+        (422, "Invalid query fields (listed in `errors`: `title`, `label`, `file_name`), or an `Idempotency-Key` reused with another file."),
+        UNAVAILABLE,
+    ]
+    /// The error answers of a new version of a paper (`PUT .../content`).
+    ReplaceErrors [
+        (400, "Malformed `If-Match`, a query parameter that is unknown or malformed, or an upload cut off."),
+        UNAUTHORIZED,
+        FORBIDDEN,
+        (404, "No such meeting, item or paper for this caller."),
+        (409, "The minutes are approved (reopen them first)."),
+        (412, "`If-Match` names a version that is no longer current: read again."),
+        (413, "The file is larger than `PAPER_MAX_BYTES` (25 MB by default): nothing is kept."),
+        (415, "The `Content-Type` is not a type a paper may be, or the file's bytes are not that type: nothing is kept."),
+        (422, "Invalid query fields, listed in `errors`."),
+        (428, "`If-Match` is missing (RFC 6585 §3)."),
         UNAVAILABLE,
     ]
     /// The error answers of a change (`PATCH`).

@@ -28,6 +28,7 @@ pub mod names;
 pub mod openapi;
 pub mod ops;
 pub mod organisations;
+pub mod papers;
 pub mod partnerships;
 pub mod people;
 pub mod rate_limits;
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     meetings::routes::configure(cfg);
     attendees::routes::configure(cfg);
     items::routes::configure(cfg);
+    papers::routes::configure(cfg);
     decisions::routes::configure(cfg);
     declarations::routes::configure(cfg);
     minutes::routes::configure(cfg);

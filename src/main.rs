@@ -221,6 +221,12 @@ fn run(command: Command) -> Result<(), String> {
                 client: None,
                 checked: Default::default(),
             };
+            let store = safeguarding_api::papers::storage::PaperStore::local(&settings.papers_dir)
+                .map_err(|e| format!("PAPERS_DIR: {e}"))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
             let mut loaded = Vec::new();
             for (name, text) in safeguarding_api::demo::FIXTURES {
                 let fixture = safeguarding_api::demo::parse(text)?;
@@ -228,7 +234,21 @@ fn run(command: Command) -> Result<(), String> {
                 match db::transaction(&mut conn, |conn| {
                     safeguarding_api::demo::load(conn, &actor, fixture, settings.clock.now())
                 }) {
-                    Ok(summary) => loaded.push(summary),
+                    Ok(summary) => {
+                        // Its appendices as papers: generated PDFs.
+                        for meeting in &summary.meeting_ids {
+                            safeguarding_api::papers::demo::attach_appendices(
+                                &mut conn,
+                                &store,
+                                &runtime,
+                                &actor,
+                                *meeting,
+                                settings.clock.now(),
+                            )
+                            .map_err(|e| format!("{name}: papers: {}", e.problem().detail))?;
+                        }
+                        loaded.push(summary)
+                    }
                     Err(safeguarding_api::error::ApiError::Conflict(_)) => {
                         eprintln!("{name}: the partnership '{slug}' exists already; skipped");
                     }

@@ -10,6 +10,15 @@ pub struct AppState {
     pub backend: &'static str,
     pub clock: Clock,
     pub integrations: Integrations,
+    pub papers: Papers,
+}
+
+/// Where meeting papers are kept, and how large one may be.
+#[derive(Debug, Clone)]
+pub struct Papers {
+    pub store: crate::papers::storage::PaperStore,
+    /// `PAPER_MAX_BYTES`: larger uploads are 413, before anything is kept.
+    pub max_bytes: u64,
 }
 
 /// Webhook settings (`WEBHOOK_*`).

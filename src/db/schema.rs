@@ -646,6 +646,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    papers (id) {
+        id -> UuidSql,
+        partnership_id -> UuidSql,
+        meeting_id -> UuidSql,
+        item_id -> UuidSql,
+        label -> Nullable<Text>,
+        title -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        withdrawn -> Bool,
+        version -> Integer,
+        created_at -> TimestampSql,
+        updated_at -> TimestampSql,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    paper_versions (paper_id, version) {
+        paper_id -> UuidSql,
+        version -> Integer,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_at -> TimestampSql,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -656,6 +693,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     webhooks,
     webhook_cursors,
+    papers,
+    paper_versions,
     webhook_deliveries,
     raised_events,
     idempotency_keys,

@@ -42,7 +42,10 @@ const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, h
 pub struct Pending {
     caller: String,
     key: String,
-    hash: String,
+    /// Of the request as the middleware read it; for a streamed body (a
+    /// paper), completed by the handler once it has hashed the body
+    /// ([`streamed_body`]).
+    hash: Arc<std::sync::Mutex<String>>,
     /// Set once a write has claimed the key: the answer is in the database.
     claimed: Arc<AtomicBool>,
 }
@@ -74,6 +77,47 @@ pub fn request_hash(method: &Method, target: &str, content_type: &str, body: &[u
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+impl Pending {
+    fn hash(&self) -> String {
+        self.hash.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Whether a request's body is streamed to its handler rather than read
+/// here: a paper's upload (`POST /v1/meetings/{id}/items/{item_id}/papers`,
+/// as the router reads the path), up to `PAPER_MAX_BYTES`, which is never
+/// held whole in memory. Its key is matched on the SHA-256 the handler
+/// computes while it streams.
+pub fn streams_body(path: &str) -> bool {
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(super::query::percent_decoded)
+        .collect();
+    matches!(
+        segments
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["v1", "meetings", _, "items", _, "papers"]
+    )
+}
+
+/// Completes the request's fingerprint with the SHA-256 of its streamed
+/// body (hex), before the handler's write claims the key; a retry with the
+/// same key and bytes then replays, one with other bytes is 422.
+pub fn streamed_body(sha256: &str) {
+    let _ = PENDING.try_with(|pending| {
+        let mut hash = pending.hash.lock().unwrap_or_else(|e| e.into_inner());
+        let mut h = Sha256::new();
+        h.update(hash.as_bytes());
+        h.update(b"\nsha256:");
+        h.update(sha256.as_bytes());
+        *hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    });
+}
+
 /// What a key already stands for.
 enum Seen {
     Nothing,
@@ -101,7 +145,7 @@ fn seen(conn: &mut DbConnection, pending: &Pending) -> Result<Seen, ApiError> {
         .optional()?;
     Ok(match row {
         None => Seen::Nothing,
-        Some((stored, ..)) if stored != pending.hash => Seen::OtherRequest,
+        Some((stored, ..)) if stored != pending.hash() => Seen::OtherRequest,
         Some((_, Some(status), headers, body)) => Seen::Replay(Answer {
             status: status as u16,
             headers: headers
@@ -158,7 +202,7 @@ fn claim(conn: &mut DbConnection, pending: &Pending) -> Result<bool, ApiError> {
     let row = (
         keys::caller.eq(&pending.caller),
         keys::idempotency_key.eq(&pending.key),
-        keys::request_hash.eq(&pending.hash),
+        keys::request_hash.eq(pending.hash()),
         keys::created_at.eq(UtcTime::now()),
     );
     // An insert that does nothing on conflict: the one statement whose SQL
@@ -375,7 +419,10 @@ pub async fn middleware(
             .error_response(ApiError::internal("state not configured"))
             .map_into_boxed_body());
     };
-    let body = {
+    let streamed = streams_body(req.path());
+    let body = if streamed {
+        actix_web::web::Bytes::new()
+    } else {
         let (http_req, payload) = req.parts_mut();
         match read_body(http_req, payload).await {
             Ok(b) => b,
@@ -393,12 +440,14 @@ pub async fn middleware(
         .map(|p| p.as_str())
         .unwrap_or("/");
     let hash = request_hash(req.method(), target, content_type, &body);
-    req.set_payload(actix_web::dev::Payload::from(body));
+    if !streamed {
+        req.set_payload(actix_web::dev::Payload::from(body));
+    }
 
     let pending = Pending {
         caller: principal.subject.clone(),
         key,
-        hash,
+        hash: Arc::new(std::sync::Mutex::new(hash)),
         claimed: Arc::new(AtomicBool::new(false)),
     };
     sweep(&state.pool).await;
@@ -419,6 +468,15 @@ pub async fn middleware(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_papers_upload_streams_its_body() {
+        assert!(streams_body("/v1/meetings/m/items/i/papers"));
+        assert!(streams_body("/v1/meetings/m/items/i/paper%73"));
+        assert!(!streams_body("/v1/meetings/m/items/i/papers/p/withdraw"));
+        assert!(!streams_body("/v1/meetings/m/items"));
+        assert!(!streams_body("/v1/partnerships/p/content"));
+    }
 
     #[test]
     fn keys_are_validated() {

@@ -276,6 +276,15 @@ pub fn delete(
             "the item is an escalated risk, kept for the record; change its title or minutes instead",
         ));
     }
+    let papered: i64 = crate::db::schema::papers::table
+        .filter(crate::db::schema::papers::item_id.eq(id))
+        .count()
+        .get_result(&mut **tx)?;
+    if papered > 0 {
+        return Err(ApiError::conflict(
+            "the item has papers, kept for the record (withdraw them instead)",
+        ));
+    }
     store::delete(tx, actor, &before, expected)
 }
 

@@ -67,6 +67,30 @@ pub struct MinutesItem {
     pub decisions: Vec<Decision>,
     /// The actions agreed under the item, in number order.
     pub actions: Vec<ActionView>,
+    /// The papers the item was taken on, with the version and SHA-256 the
+    /// minutes name (approved minutes keep the ones they were approved with).
+    #[serde(default)]
+    pub papers: Vec<PaperLine>,
+}
+
+/// A paper of an item, as the minutes name it: "Appendix D1: Violence Reduction Unit".
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaperLine {
+    pub paper_id: Id,
+    pub label: Option<String>,
+    pub title: String,
+    #[schema(minimum = 1)]
+    pub version: i32,
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    pub content_type: String,
+    #[schema(minimum = 0)]
+    pub size_bytes: i64,
+    pub withdrawn: bool,
+    /// Where to download the version these minutes name: the public route
+    /// in the public copy.
+    #[serde(default)]
+    pub href: Option<String>,
 }
 
 /// `GET /v1/meetings/{id}/minutes` as JSON. Approved minutes are stored in
@@ -186,6 +210,20 @@ pub fn assemble(
     }
     let mut actions_of = arising::agreed_at(conn, &meeting, now)?;
     let mut label_of = HashMap::new();
+    let mut papers_of: HashMap<Id, Vec<PaperLine>> = HashMap::new();
+    for p in crate::papers::model::of_meeting(conn, meeting.id)? {
+        papers_of.entry(p.item_id).or_default().push(PaperLine {
+            paper_id: p.id,
+            label: p.label,
+            title: p.title,
+            version: p.version,
+            sha256: p.sha256,
+            content_type: p.content_type,
+            size_bytes: p.size_bytes,
+            withdrawn: p.withdrawn,
+            href: None,
+        });
+    }
     let mut items = Vec::new();
     for item in crate::items::model::all(conn, meeting.id)? {
         label_of.insert(item.id, item.number.clone().unwrap_or(item.title.clone()));
@@ -193,6 +231,7 @@ pub fn assemble(
             presenter: item.presenter_person_id.and_then(person_name),
             decisions: decisions_of.remove(&item.id).unwrap_or_default(),
             actions: actions_of.remove(&Some(item.id)).unwrap_or_default(),
+            papers: papers_of.remove(&item.id).unwrap_or_default(),
             item: item.view(true),
         });
     }
@@ -233,6 +272,32 @@ pub fn assemble(
 }
 
 impl MinutesDocument {
+    /// Sets each paper's `href` (`public`: the public copy's route, under
+    /// the partnership's slug; otherwise the authenticated one).
+    pub fn link_papers(&mut self, public: Option<&str>) {
+        let meeting = self.meeting.meeting.id;
+        for entry in &mut self.items {
+            let item = entry.item.item.id;
+            for p in &mut entry.papers {
+                if public.is_some() && p.withdrawn {
+                    // Withdrawn: listed for the record, not handed out publicly.
+                    p.href = None;
+                    continue;
+                }
+                p.href = Some(match public {
+                    Some(slug) => format!(
+                        "/v1/public/partnerships/{slug}/meetings/{meeting}/papers/{}/content",
+                        p.paper_id
+                    ),
+                    None => format!(
+                        "/v1/meetings/{meeting}/items/{item}/papers/{}/content?version={}",
+                        p.paper_id, p.version
+                    ),
+                });
+            }
+        }
+    }
+
     /// The copy for viewers and the public: confidential items keep only
     /// their number and place, without text, decisions or actions;
     /// declarations on them are withheld; the actions reviewed that were
@@ -250,6 +315,7 @@ impl MinutesDocument {
                 entry.presenter = None;
                 entry.decisions.clear();
                 entry.actions.clear();
+                entry.papers.clear();
             }
         }
         self.redacted |= !withheld.is_empty();

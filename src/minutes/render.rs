@@ -153,6 +153,7 @@ fn unchecked_markdown(doc: &MinutesDocument) -> String {
         if let Some(presenter) = &entry.presenter {
             out.push_str(&format!("*Presented by {}*\n\n", inline(presenter)));
         }
+        papers(&mut out, &entry.papers);
         if item.not_minuted {
             out.push_str("*Discussed but not minuted.*\n\n");
         }
@@ -250,6 +251,25 @@ fn review_item(doc: &MinutesDocument) -> Option<crate::db::Id> {
 }
 
 /// The actions agreed under an item, as the seeds' Item | Action table.
+/// The papers an item was taken on, as the seeds list them:
+/// "Appendix D1: Violence Reduction Unit".
+fn papers(out: &mut String, papers: &[crate::minutes::document::PaperLine]) {
+    if papers.is_empty() {
+        return;
+    }
+    out.push_str("**Papers**\n\n");
+    for p in papers {
+        let label = p
+            .label
+            .as_deref()
+            .map(|l| format!("{}: ", inline(l)))
+            .unwrap_or_default();
+        let withdrawn = if p.withdrawn { " (withdrawn)" } else { "" };
+        out.push_str(&format!("- {label}{}{withdrawn}\n", inline(&p.title)));
+    }
+    out.push('\n');
+}
+
 fn actions_table(out: &mut String, heading: &str, actions: &[ActionView]) {
     if actions.is_empty() {
         return;

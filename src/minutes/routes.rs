@@ -166,6 +166,7 @@ pub async fn public_minutes(
             .filter(|m| m.is_public(now))
             .ok_or_else(unpublished)?;
         let mut doc = super::snapshot::read(conn, meeting, false, now)?;
+        doc.link_papers(Some(&partnership.slug));
         // The public copy names another meeting only if its minutes are public.
         let public = |conn: &mut db::DbConnection, id: Option<Id>| {
             id.and_then(|id| crate::meetings::model::find_in(conn, partnership.id, id).ok())

@@ -72,7 +72,9 @@ pub fn read(
         }
         None => document::assemble(conn, meeting, now)?,
     };
-    Ok(if sees_confidential { doc } else { doc.redact() })
+    let mut doc = if sees_confidential { doc } else { doc.redact() };
+    doc.link_papers(None);
+    Ok(doc)
 }
 
 /// Unfreezes the minutes of a meeting being reopened.

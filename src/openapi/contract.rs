@@ -284,10 +284,21 @@ fn response_headers(op: &mut Value) {
             continue;
         };
         if let Some(etag) = headers.get_mut("ETag") {
-            *etag = json!({
-                "description": "The record's version, for `If-Match`",
-                "schema": { "type": "string", "pattern": ETAG_PATTERN }
-            });
+            // A file's ETag is its SHA-256 (a paper's content), said so where declared.
+            let of_content = etag["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("SHA-256"));
+            *etag = if of_content {
+                json!({
+                    "description": "The SHA-256 of the bytes, in hex, quoted",
+                    "schema": { "type": "string", "pattern": "^\"[0-9a-f]{64}\"$" }
+                })
+            } else {
+                json!({
+                    "description": "The record's version, for `If-Match`",
+                    "schema": { "type": "string", "pattern": ETAG_PATTERN }
+                })
+            };
         }
         if let Some(location) = headers.get_mut("Location") {
             *location = json!({

@@ -123,6 +123,17 @@ pub fn replace(
             ),
         ));
     }
+    for e in &dropped {
+        if crate::papers::model::count_of_item(tx, e.id)? > 0 {
+            return Err(ApiError::field(
+                "items",
+                format!(
+                    "the item {} has papers, kept for the record: keep it in the document",
+                    e.number.clone().unwrap_or_else(|| e.title.clone())
+                ),
+            ));
+        }
+    }
     for e in dropped {
         store::delete(tx, actor, e, Expected::Any)?;
     }

@@ -416,6 +416,24 @@ async fn seeded(app: &TestApp) -> (seed::Seed, HashMap<&'static str, String>) {
         .await
         .expect_json(201);
     ids.insert("data-requests", request["id"].as_str().unwrap().to_owned());
+    // On the item the reads below find first.
+    let first_item = app
+        .get(&format!("/v1/meetings/{meeting}/items"), &admin)
+        .await
+        .expect_json(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post_raw(
+        &format!(
+            "/v1/meetings/{meeting}/items/{first_item}/papers?label=Appendix%20A&title=Annual%20report"
+        ),
+        &admin,
+        "application/pdf",
+        b"%PDF-1.4\n%%EOF\n".to_vec(),
+    )
+    .await
+    .expect_json(201);
     app.post_json(
         &format!("/v1/partnerships/{pid}/webhooks"),
         &admin,

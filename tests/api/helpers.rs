@@ -41,8 +41,12 @@ pub struct TestApp {
     pub client: Client,
     pub keys: Arc<TokenKeys>,
     pub database_url: String,
+    /// Where this server keeps papers' bytes (`PAPERS_DIR`).
+    pub papers_dir: PathBuf,
     /// The SQLite test directory, removed when the last clone is dropped.
     scratch: Arc<Scratch>,
+    /// The papers' directory, removed likewise.
+    papers_scratch: Arc<Scratch>,
 }
 
 /// Starts a server on a free port against a database of its own.
@@ -81,6 +85,15 @@ pub async fn spawn_app_on(
     for (name, value) in extra {
         vars.insert((*name).to_owned(), (*value).to_owned());
     }
+    // Papers of a test of their own (a second instance is given its first's).
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    let own_papers = std::env::temp_dir().join(format!("safeguarding-api-papers-{unique}"));
+    let papers_dir = PathBuf::from(
+        vars.entry("PAPERS_DIR".into())
+            .or_insert_with(|| own_papers.display().to_string())
+            .clone(),
+    );
+    let papers_scratch = Scratch((papers_dir == own_papers).then_some(own_papers));
     let settings =
         Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings are valid");
     let app = Application::build(settings).expect("the application starts");
@@ -97,7 +110,9 @@ pub async fn spawn_app_on(
             .expect("reqwest client"),
         keys: Arc::new(TokenKeys::hs256(JWT_SECRET.as_bytes())),
         database_url,
+        papers_dir,
         scratch: Arc::new(scratch),
+        papers_scratch: Arc::new(papers_scratch),
     }
 }
 
@@ -291,7 +306,12 @@ impl TestApp {
     /// Another instance of the service on this one's database, with its own
     /// settings (another clock, say): what a second server of a deployment is.
     pub async fn another_instance(&self, extra: &[(&str, &str)]) -> TestApp {
-        let mut other = spawn_app_on(self.database_url.clone(), Scratch(None), extra).await;
+        let papers = self.papers_dir.display().to_string();
+        let mut extra = extra.to_vec();
+        if !extra.iter().any(|(k, _)| *k == "PAPERS_DIR") {
+            extra.push(("PAPERS_DIR", &papers));
+        }
+        let mut other = spawn_app_on(self.database_url.clone(), Scratch(None), &extra).await;
         other.scratch = self.scratch.clone();
         other
     }

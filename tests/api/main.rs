@@ -21,6 +21,7 @@ mod mechanisms;
 mod meetings;
 mod minutes_record;
 mod openapi_drift;
+mod papers;
 mod problems;
 mod rate_limits;
 mod recording;

@@ -36,6 +36,8 @@ struct Operation {
     path: String,
     id: String,
     body: Option<Value>,
+    /// A file as the body (a paper's upload), with its type.
+    file: Option<(String, Vec<u8>)>,
     /// A list with `limit` and `cursor`.
     pages: bool,
 }
@@ -122,6 +124,7 @@ fn hand_written(operation_id: &str) -> Option<Value> {
 /// naming a real record of A.
 fn body_for(doc: &Value, op: &Value, a: &Records) -> Option<Value> {
     op.get("requestBody")?;
+    file_for(op).is_none().then_some(())?;
     let id = op["operationId"].as_str().unwrap();
     let schema = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
         .as_str()
@@ -163,6 +166,7 @@ fn operations(a: &Records) -> Vec<Operation> {
                 path: path.clone(),
                 id: op["operationId"].as_str().unwrap().to_owned(),
                 body: body_for(&doc, op, a),
+                file: file_for(op),
                 pages: op["parameters"]
                     .as_array()
                     .into_iter()
@@ -242,7 +246,17 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
         delivery = app.get_all(&deliveries, admin).await;
     }
     let delivery = id_of(&delivery[0]).to_string();
+    let paper = app
+        .post_raw(
+            &format!("{m}/items/{item}/papers?title=Appendix"),
+            admin,
+            "application/pdf",
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
+        )
+        .await;
+    let paper = id_of(&paper.expect_json(201)).to_string();
     let records = [
+        ("paper_id", paper),
         ("webhook_id", webhook),
         ("delivery_id", delivery),
         ("data-requests", request),
@@ -283,6 +297,17 @@ async fn a_records(app: &TestApp, seed: &Seed, admin: &str) -> Records {
         .collect()
 }
 
+/// A file A's admin could upload, for an operation whose body is one.
+fn file_for(op: &Value) -> Option<(String, Vec<u8>)> {
+    let content = op["requestBody"]["content"].as_object()?;
+    if content.contains_key("application/json") {
+        return None;
+    }
+    content
+        .contains_key("application/pdf")
+        .then(|| ("application/pdf".to_owned(), b"%PDF-1.4\n%%EOF\n".to_vec()))
+}
+
 /// Sends one operation to `path`, with `If-Match: *` on PATCH and DELETE so
 /// that no version check can refuse it before tenancy does.
 async fn send(app: &TestApp, op: &Operation, path: &str, token: &str) -> Answer {
@@ -292,6 +317,9 @@ async fn send(app: &TestApp, op: &Operation, path: &str, token: &str) -> Answer 
     }
     if let Some(body) = &op.body {
         builder = builder.json(body);
+    }
+    if let Some((kind, bytes)) = &op.file {
+        builder = builder.header("content-type", kind).body(bytes.clone());
     }
     app.send(builder).await
 }

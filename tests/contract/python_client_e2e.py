@@ -282,6 +282,7 @@ class Scenario:
         step("an update completes an action; the log filters by owner", self.action_update, critical=False)
         step("matters arising of the next board", self.matters_arising, critical=False)
         step("the January board recorded in one request, read back and saved again", self.record_meeting, critical=False)
+        step("the change feed from its cursor, and a webhook subscribed", self.integrations, critical=False)
         step("the risk register: re-scoring, trend, bands, escalation", self.risks, critical=False)
         step("budgets: contributions copied, the NSPCC package from reserve, a closed year reversed", self.budgets, critical=False)
         step("GET /v1/meetings/{id}/minutes as JSON", self.minutes_json, critical=False)
@@ -338,6 +339,7 @@ class Scenario:
                 "put_risk_scoring",
                 "escalate",
             ],
+            "integrations": ["list_changes", "create_webhook", "list_deliveries"],
             "budgets": [
                 "create_budget",
                 "update_budget",
@@ -581,6 +583,36 @@ class Scenario:
             self.gen.list_meetings, 200, id=self.partnership.id, status=self.gen.models.MeetingStatus("held")
         ).parsed
         expect([x.id for x in listed.items] == [self.meeting.id], "status=held lists the meeting")
+
+    def integrations(self) -> None:
+        """An agency's warehouse follows the partnership: a webhook for the
+        events it wants (its secret shown once), then the change feed read
+        from the start to its end, resumed from the cursor every page gives."""
+        m = self.gen.models
+        body = m.CreateWebhook.from_dict({
+            "url": "https://warehouse.example.org/hooks/safeguarding",
+            "event_types": ["action.created", "action.overdue", "minutes.published"],
+            "description": "Police data warehouse",
+        })
+        hook = self.call(self.gen.create_webhook, 201, id=self.partnership.id, body=body,
+                         idempotency_key=f"e2e-webhook-{self.suffix}").parsed
+        expect(hook.secret.startswith("whsec_"), "a signing secret, shown once")
+        after, seen = 0, []
+        while True:
+            page = self.call(self.gen.list_changes, 200, id=self.partnership.id,
+                             after_seq=after, limit=100, wait=0).parsed
+            seen += page.items
+            expect(page.next_after_seq >= after, "the cursor never goes back")
+            after = page.next_after_seq
+            if not page.has_more:
+                break
+        seqs = [c.seq for c in seen]
+        expect(seqs == sorted(set(seqs)), "in seq order, each once")
+        expect(any(c.resource_type == "webhook" and str(c.resource_id) == str(hook.id) for c in seen),
+               "the webhook's creation is in the feed")
+        last = self.call(self.gen.list_changes, 200, id=self.partnership.id, after_seq=after).parsed
+        expect(last.items == [] and last.next_after_seq == after, "the end still gives its cursor")
+        self.call(self.gen.list_deliveries, 200, id=self.partnership.id, webhook_id=hook.id)
 
     def record_meeting(self) -> None:
         """A minute-taker's tool has the whole meeting at once: one document,

@@ -1,0 +1,2 @@
+DROP TABLE paper_versions;
+DROP TABLE papers;
