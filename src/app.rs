@@ -68,9 +68,8 @@ impl Application {
         } else {
             None
         };
-        let store = crate::papers::storage::PaperStore::local(&settings.papers_dir)
-            .map_err(|e| format!("PAPERS_DIR: {e}"))?;
-        let sweep = Some((pool.clone(), store.clone(), settings.paper_sweep_grace));
+        let store = crate::papers::storage::PaperStore::open(&settings.papers.storage)?;
+        let sweep = Some((pool.clone(), store.clone(), settings.papers.sweep_grace));
         let server = serve(listener, pool, store, &settings)?;
         Ok(Application {
             port,
@@ -183,7 +182,7 @@ fn serve(
         integrations: settings.integrations.clone(),
         papers: crate::state::Papers {
             store: papers,
-            max_bytes: settings.paper_max_bytes,
+            max_bytes: settings.papers.max_bytes,
         },
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);

@@ -221,8 +221,8 @@ fn run(command: Command) -> Result<(), String> {
                 client: None,
                 checked: Default::default(),
             };
-            let store = safeguarding_api::papers::storage::PaperStore::local(&settings.papers_dir)
-                .map_err(|e| format!("PAPERS_DIR: {e}"))?;
+            let store =
+                safeguarding_api::papers::storage::PaperStore::open(&settings.papers.storage)?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -1,5 +1,6 @@
 //! Where papers' bytes are kept: through `object_store`, the local
-//! filesystem (`PAPERS_DIR`, by default `papers/` beside the SQLite file).
+//! filesystem (`PAPERS_DIR`, by default `papers/` beside the SQLite file) or
+//! an S3-compatible bucket (`PAPERS_URL=s3://bucket/prefix`), one code path.
 //! Bytes are stored under their SHA-256 (`sha256/ab/abcd...`), so the same
 //! file uploaded twice is stored once and a stored version never changes.
 //! An upload streams into a temporary object while it is hashed (never held
@@ -12,12 +13,15 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
 use super::sniff;
+use crate::config::papers::Storage;
 use crate::db::Id;
 use crate::error::ApiError;
 
@@ -25,14 +29,17 @@ use crate::error::ApiError;
 /// most of a file held in memory at a time.
 const PARTS_IN_FLIGHT: usize = 2;
 
-/// The size of an upload's parts.
-const PART: usize = 1 << 20;
+/// The size of an upload's parts on the local filesystem.
+const LOCAL_PART: usize = 1 << 20;
+
+/// The size of an upload's parts in S3: its smallest part but the last.
+const S3_PART: usize = 5 << 20;
 
 #[derive(Clone)]
 pub struct PaperStore {
     inner: Arc<dyn ObjectStore>,
-    /// The directory of the local store (its unfinished uploads are swept there).
-    local: Option<std::path::PathBuf>,
+    /// The size of an upload's parts.
+    part: usize,
 }
 
 impl std::fmt::Debug for PaperStore {
@@ -47,6 +54,16 @@ fn unavailable(e: object_store::Error) -> ApiError {
 }
 
 impl PaperStore {
+    /// The store the settings name.
+    pub fn open(storage: &Storage) -> Result<Self, String> {
+        match storage {
+            Storage::Local(dir) => Self::local(dir).map_err(|e| format!("PAPERS_DIR: {e}")),
+            Storage::S3 { url, options } => {
+                Self::s3(url, options).map_err(|e| format!("PAPERS_URL: {e}"))
+            }
+        }
+    }
+
     /// The local filesystem under `dir` (created).
     pub fn local(dir: &std::path::Path) -> Result<Self, String> {
         std::fs::create_dir_all(dir)
@@ -54,7 +71,37 @@ impl PaperStore {
         let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| e.to_string())?;
         Ok(PaperStore {
             inner: Arc::new(store),
-            local: Some(dir.to_path_buf()),
+            part: LOCAL_PART,
+        })
+    }
+
+    /// An S3-compatible bucket, `s3://bucket/prefix`: configured as
+    /// `object_store` configures it from the process's `AWS_*` variables,
+    /// then from `options` (the same variables, read as every setting is).
+    fn s3(url: &str, options: &[(String, String)]) -> Result<Self, String> {
+        let mut builder = AmazonS3Builder::from_env().with_url(url);
+        for (name, value) in options {
+            if let Ok(key) = name.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                builder = builder.with_config(key, value);
+            }
+        }
+        let bucket = builder.build().map_err(|e| e.to_string())?;
+        let prefix = url::Url::parse(url)
+            .map_err(|e| e.to_string())?
+            .path()
+            .trim_matches('/')
+            .to_owned();
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(bucket)
+        } else {
+            Arc::new(PrefixStore::new(
+                bucket,
+                Path::parse(&prefix).map_err(|e| e.to_string())?,
+            ))
+        };
+        Ok(PaperStore {
+            inner,
+            part: S3_PART,
         })
     }
 
@@ -77,7 +124,7 @@ impl PaperStore {
         Ok(Upload {
             store: self.clone(),
             temporary,
-            writer: Some(WriteMultipart::new_with_chunk_size(upload, PART)),
+            writer: Some(WriteMultipart::new_with_chunk_size(upload, self.part)),
             hash: Sha256::new(),
             size: 0,
             head: Vec::new(),
@@ -99,11 +146,6 @@ impl PaperStore {
             .await
             .ok()
             .map(|m| m.last_modified)
-    }
-
-    /// The local store's directory of unfinished uploads.
-    pub fn uploads_dir(&self) -> Option<std::path::PathBuf> {
-        self.local.as_ref().map(|d| d.join("uploads"))
     }
 
     /// Removes an object: whether it was there.
@@ -190,8 +232,10 @@ impl Upload {
         let _ = self.store.inner.delete(&self.temporary).await;
     }
 
-    /// Completes the upload and keeps the bytes under their SHA-256 (once:
-    /// bytes already stored stay as they are).
+    /// Completes the upload and keeps the bytes under their SHA-256. Bytes
+    /// already stored are the same bytes: they are written over, which
+    /// renews their time, so the sweep's grace period starts again for bytes
+    /// no row names yet (a file uploaded again after an earlier try failed).
     pub async fn finish(mut self) -> Result<Stored, ApiError> {
         let writer = self
             .writer
@@ -206,20 +250,9 @@ impl Upload {
             .map(|b| format!("{b:02x}"))
             .collect();
         let key = PaperStore::key(&sha256);
-        match self
-            .store
-            .inner
-            .rename_if_not_exists(&self.temporary, &key)
-            .await
-        {
-            Ok(()) => {}
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                let _ = self.store.inner.delete(&self.temporary).await;
-            }
-            Err(e) => {
-                let _ = self.store.inner.delete(&self.temporary).await;
-                return Err(unavailable(e));
-            }
+        if let Err(e) = self.store.inner.rename(&self.temporary, &key).await {
+            let _ = self.store.inner.delete(&self.temporary).await;
+            return Err(unavailable(e));
         }
         Ok(Stored {
             sha256,

@@ -88,11 +88,13 @@ pub async fn spawn_app_on(
     // Papers of a test of their own (a second instance is given its first's).
     let unique = uuid::Uuid::now_v7().simple().to_string();
     let own_papers = std::env::temp_dir().join(format!("safeguarding-api-papers-{unique}"));
-    let papers_dir = PathBuf::from(
+    let papers_dir = PathBuf::from(if vars.contains_key("PAPERS_URL") {
+        own_papers.display().to_string()
+    } else {
         vars.entry("PAPERS_DIR".into())
             .or_insert_with(|| own_papers.display().to_string())
-            .clone(),
-    );
+            .clone()
+    });
     let papers_scratch = Scratch((papers_dir == own_papers).then_some(own_papers));
     let settings =
         Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings are valid");
@@ -308,7 +310,10 @@ impl TestApp {
     pub async fn another_instance(&self, extra: &[(&str, &str)]) -> TestApp {
         let papers = self.papers_dir.display().to_string();
         let mut extra = extra.to_vec();
-        if !extra.iter().any(|(k, _)| *k == "PAPERS_DIR") {
+        if !extra
+            .iter()
+            .any(|(k, _)| *k == "PAPERS_DIR" || *k == "PAPERS_URL")
+        {
             extra.push(("PAPERS_DIR", &papers));
         }
         let mut other = spawn_app_on(self.database_url.clone(), Scratch(None), &extra).await;

@@ -22,6 +22,7 @@ mod meetings;
 mod minutes_record;
 mod openapi_drift;
 mod papers;
+mod papers_s3;
 mod problems;
 mod rate_limits;
 mod recording;

@@ -17,7 +17,7 @@ use crate::helpers::{spawn_app, spawn_app_with, Answer, TestApp};
 use crate::seed::{self, Seed};
 
 /// A small PDF naming what it is.
-fn pdf(text: &str) -> Vec<u8> {
+pub(crate) fn pdf(text: &str) -> Vec<u8> {
     format!(
         "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n\
          2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% {text}\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -25,7 +25,7 @@ fn pdf(text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -46,7 +46,7 @@ fn query(value: &str) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     papers: &str,
@@ -89,7 +89,7 @@ fn files(dir: &Path) -> (Vec<String>, usize) {
     (kept, left.len())
 }
 
-fn item_path(seed: &Seed, title: &str) -> String {
+pub(crate) fn item_path(seed: &Seed, title: &str) -> String {
     format!(
         "/v1/meetings/{}/items/{}/papers",
         seed.meeting_id, seed.items[title]

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use crate::auth::{issuers, keys, TokenKeys};
 use crate::db::Backend;
 
+mod integrations;
+pub mod papers;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/safeguarding.db";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
 pub use crate::auth::token::{TOKEN_AUDIENCE, TOKEN_ISSUER};
@@ -47,12 +50,8 @@ pub struct Settings {
     pub workers: usize,
     /// Webhooks: the sealing key, which receivers, the worker's pace.
     pub integrations: crate::state::Integrations,
-    /// Where meeting papers' bytes are kept (`PAPERS_DIR`).
-    pub papers_dir: std::path::PathBuf,
-    /// `PAPER_MAX_BYTES`: the largest paper (25 MiB by default).
-    pub paper_max_bytes: u64,
-    /// `PAPER_SWEEP_GRACE_SECONDS`: how old unnamed bytes are before the sweep removes them.
-    pub paper_sweep_grace: std::time::Duration,
+    /// Meeting papers: where their bytes are kept, the largest, the sweep.
+    pub papers: papers::Papers,
 }
 
 impl std::fmt::Debug for Settings {
@@ -183,25 +182,8 @@ impl Settings {
             db_waits.checkout.as_millis() as u64,
         )?);
 
-        let integrations = integrations(&lookup, &database, listen_addr)?;
-        // Beside the SQLite file by default; `data/papers` on PostgreSQL.
-        let papers_dir = match (lookup("PAPERS_DIR"), &database) {
-            (Some(dir), _) if !dir.trim().is_empty() => std::path::PathBuf::from(dir.trim()),
-            (_, Backend::Sqlite(path)) if path != ":memory:" => std::path::Path::new(path)
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("papers"),
-            _ => std::path::PathBuf::from("data/papers"),
-        };
-        let paper_max_bytes: u64 = parse_number(&lookup, "PAPER_MAX_BYTES", 25 * 1024 * 1024)?;
-        if paper_max_bytes == 0 {
-            return Err(bad("PAPER_MAX_BYTES", "must be at least 1"));
-        }
-        let paper_sweep_grace = std::time::Duration::from_secs(parse_number(
-            &lookup,
-            "PAPER_SWEEP_GRACE_SECONDS",
-            3_600,
-        )?);
+        let integrations = integrations::integrations(&lookup, &database, listen_addr)?;
+        let papers = papers::papers(&lookup, &database)?;
 
         Ok(Settings {
             database,
@@ -223,76 +205,9 @@ impl Settings {
             db_share_wait,
             workers,
             integrations,
-            papers_dir,
-            paper_max_bytes,
-            paper_sweep_grace,
+            papers,
         })
     }
-}
-
-/// The `WEBHOOK_*` settings. Secrets are sealed with `WEBHOOK_SECRET_KEY`;
-/// without it, with a key derived from `JWT_SECRET` (so rotating that secret
-/// makes stored webhook secrets unreadable: set the key in production), or
-/// on the embedded default with a key generated beside the database.
-fn integrations(
-    lookup: &impl Fn(&str) -> Option<String>,
-    database: &Backend,
-    own: SocketAddr,
-) -> Result<crate::state::Integrations, ConfigError> {
-    use crate::webhooks::signing::SealingKey;
-    let label = "safeguarding-api webhook secrets";
-    let sealing_key = match (lookup("WEBHOOK_SECRET_KEY"), lookup("JWT_SECRET"), database) {
-        (Some(key), _, _) if key.len() >= 32 => Some(SealingKey::from_text(label, key.as_bytes())),
-        (Some(_), _, _) => return Err(bad("WEBHOOK_SECRET_KEY", "must be at least 32 bytes long")),
-        (None, Some(secret), _) if secret.len() >= 32 => {
-            Some(SealingKey::from_text(label, secret.as_bytes()))
-        }
-        (None, _, Backend::Sqlite(path)) if path != ":memory:" => Some(SealingKey::from_text(
-            label,
-            &local_secret(path, "webhook-key").map_err(|e| bad("WEBHOOK_SECRET_KEY", e))?,
-        )),
-        _ => None,
-    };
-    let allow_private = match lookup("WEBHOOK_ALLOW_PRIVATE").as_deref().map(str::trim) {
-        None | Some("") | Some("0") | Some("false") => false,
-        Some("1") | Some("true") => true,
-        Some(other) => {
-            return Err(bad(
-                "WEBHOOK_ALLOW_PRIVATE",
-                format!("'{other}' is not 1 or 0"),
-            ))
-        }
-    };
-    let worker = !matches!(
-        lookup("WEBHOOK_WORKER").as_deref().map(str::trim),
-        Some("0") | Some("false")
-    );
-    let ms = |variable: &'static str, default: u64| -> Result<std::time::Duration, ConfigError> {
-        let value: u64 = parse_number(lookup, variable, default)?;
-        if value == 0 {
-            return Err(bad(variable, "must be at least 1"));
-        }
-        Ok(std::time::Duration::from_millis(value))
-    };
-    let timeout = ms("WEBHOOK_TIMEOUT_MS", 10_000)?;
-    // Well inside a delivery lease (60 s), so an attempt never outlives it.
-    if timeout > std::time::Duration::from_secs(15) {
-        return Err(bad("WEBHOOK_TIMEOUT_MS", "must be at most 15000"));
-    }
-    let max_attempts: i32 = parse_number(lookup, "WEBHOOK_MAX_ATTEMPTS", 12)?;
-    if !(1..=50).contains(&max_attempts) {
-        return Err(bad("WEBHOOK_MAX_ATTEMPTS", "must be between 1 and 50"));
-    }
-    Ok(crate::state::Integrations {
-        sealing_key,
-        reach: crate::webhooks::target::Reach { allow_private, own },
-        worker,
-        poll: ms("WEBHOOK_POLL_MS", 1_000)?,
-        retry_base: ms("WEBHOOK_RETRY_BASE_MS", 10_000)?,
-        max_attempts,
-        timeout,
-        schedule: ms("WEBHOOK_SCHEDULE_MS", 60_000)?,
-    })
 }
 
 /// An origin as browsers send it: `https://host` or `http://host:port`, no
