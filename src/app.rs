@@ -10,8 +10,8 @@ use actix_web::{web, App, HttpServer};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::clients::live::LiveClients;
+use crate::clients::lockout::FailureLimiter;
 use crate::clients::oauth::TrustedProxies;
-use crate::clients::throttle::FailureLimiter;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;

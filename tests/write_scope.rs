@@ -27,6 +27,10 @@ const NOT_CHANGES: &[(&str, &str)] = &[
         "a risk's mitigation rows, written only by the risk's Record methods",
     ),
     (
+        "src/clients/lockout.rs",
+        "the token endpoint's failure counts and clients' known sources: bookkeeping, not changes",
+    ),
+    (
         "src/webhooks/deliveries.rs",
         "webhook deliveries, cursors and leases: the delivery worker's bookkeeping, not changes",
     ),

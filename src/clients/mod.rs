@@ -3,6 +3,7 @@
 //! `POST /v1/oauth/token`.
 
 pub mod live;
+pub mod lockout;
 pub mod model;
 pub mod oauth;
 pub mod routes;

@@ -7,12 +7,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Instant;
 use utoipa::ToSchema;
 
+use super::lockout::FailureLimiter;
 use super::model::{self, ApiClient};
 use super::rules;
-use super::throttle::FailureLimiter;
 use crate::auth::token::TOKEN_LIFETIME_SECONDS;
 use crate::auth::TokenKeys;
 use crate::db::{self, Id};
@@ -243,23 +242,27 @@ pub async fn issue_token(
         }
     };
     let address = client_address(&req, proxies.get_ref());
-    if let Err(seconds) = limiter.begin(&client_id, address, Instant::now()) {
-        let mut response = token_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "slow_down",
-            "too many failed attempts; retry after the time in Retry-After",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return response;
-    }
+    let attempt = match limiter.begin(&state.pool, &client_id, address).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(seconds)) => {
+            let mut response = token_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "too many failed attempts; retry after the time in Retry-After",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
+        }
+        Err(e) => return actix_web::ResponseError::error_response(&e),
+    };
     let id: Option<Id> = client_id.parse().ok();
     let found = match id {
         Some(id) => match db::read(&state.pool, move |conn| model::find_any(conn, id)).await {
             Ok(found) => found,
             Err(e) => {
-                limiter.cancel(&client_id, address);
+                limiter.cancel(&state.pool, attempt).await;
                 return actix_web::ResponseError::error_response(&e);
             }
         },
@@ -277,7 +280,9 @@ pub async fn issue_token(
         Some(client) if matches && client.revoked_at.is_none() => client,
         _ => return invalid_client(),
     };
-    limiter.succeeded(&client_id, address);
+    if let Err(e) = limiter.succeeded(&state.pool, attempt).await {
+        return actix_web::ResponseError::error_response(&e);
+    }
     let roles: BTreeMap<Id, crate::auth::Role> =
         client.partnership_id.zip(client.role).into_iter().collect();
     let issued_to = crate::auth::ClientToken {

@@ -1,169 +1,130 @@
-//! Failed token requests are counted per client id and per address in a
-//! fixed window. Over either limit every request is refused with 429 and
-//! `Retry-After` until the window ends — a correct secret too, so a secret
-//! cannot be found by guessing. Counts live in memory, per instance.
+//! The rules of the token endpoint's lockout: which counts an attempt adds
+//! to, and when they refuse it. The counts themselves are kept in the
+//! database ([`super::lockout`]), so every instance sees the same ones.
 //!
-//! Every attempt counts when it starts (so concurrent guesses cannot all slip
-//! past the check) and a successful one is taken back. Client ids count by
-//! their parsed UUID (so `ABC...`, `{abc...}` and `urn:uuid:abc...` are one
-//! client) and every unparsable id shares one count; IPv6 addresses count by
-//! their /64, the block one subscriber holds.
+//! An attempt counts, in a fixed window each, against:
+//! - the client from its source (`TOKEN_FAILURES_PER_CLIENT`);
+//! - its source across clients (`TOKEN_FAILURES_PER_ADDRESS`): one address
+//!   trying many clients;
+//! - unless the client has authenticated from that source before, the
+//!   client from the sources it never authenticated from
+//!   ([`ELSEWHERE_FACTOR`] times the per-client limit): guesses spread over
+//!   many addresses.
+//!
+//! So a stranger who knows a client's id and fails on purpose locks out
+//! only themselves (their source, and then every source the client has not
+//! used), never the sources the client authenticates from. Over a limit
+//! every attempt is refused with 429 until the window ends, a correct
+//! secret too, so a secret cannot be found by guessing.
+//!
+//! Every attempt counts when it starts (so concurrent guesses cannot all
+//! slip past the check) and a successful one is taken back. Client ids count
+//! by their parsed UUID (so `ABC...`, `{abc...}` and `urn:uuid:abc...` are
+//! one client) and every unparsable id shares one count; IPv6 addresses
+//! count by their /64, the block one subscriber holds.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Client(String),
-    Address(IpAddr),
-}
+use crate::db::{Id, UtcTime};
 
+/// The limit on a client's failures from the sources it never
+/// authenticated from, as a multiple of its limit from one source: one
+/// stranger's source reaches its own limit well before it.
+pub const ELSEWHERE_FACTOR: u32 = 4;
+
+/// How long a source a client authenticated from stays its own.
+pub const SOURCE_KEPT: Duration = Duration::from_secs(90 * 24 * 3_600);
+
+/// The limits (`TOKEN_FAILURES_*`); a limit of 0 turns that count off.
 #[derive(Debug, Clone, Copy)]
-struct Window {
-    started: Instant,
-    failures: u32,
+pub struct Policy {
+    pub per_client: u32,
+    pub per_address: u32,
+    pub window: Duration,
 }
 
-struct Counts {
-    windows: HashMap<Key, Window>,
-    swept: Instant,
+/// The client an attempt names, as counted.
+pub fn client_key(client: &str) -> String {
+    match client_id(client) {
+        Some(id) => id.to_string(),
+        None => "<unparsable>".to_owned(),
+    }
 }
 
-pub struct FailureLimiter {
-    per_client: u32,
-    per_address: u32,
-    window: Duration,
-    counts: Mutex<Counts>,
+/// The client's id, in any spelling of a UUID.
+pub fn client_id(client: &str) -> Option<Id> {
+    uuid::Uuid::parse_str(client.trim()).ok().map(Id)
 }
 
-/// Most windows kept; past it the oldest are dropped, so memory is bounded.
-const MAX_WINDOWS: usize = 100_000;
-/// Expired windows are swept at most this often.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
-
-fn client_key(client: &str) -> Key {
-    Key::Client(match uuid::Uuid::parse_str(client.trim()) {
-        Ok(id) => id.to_string(),
-        Err(_) => "<unparsable>".to_owned(),
-    })
-}
-
-fn address_key(address: IpAddr) -> Key {
+/// Where an attempt comes from, as counted: an IPv4 address (an IPv6 one
+/// that maps it counts as it), an IPv6 /64, or `unknown`.
+pub fn source(address: Option<IpAddr>) -> String {
     match address {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let mut octets = v6.octets();
             octets[8..].fill(0);
-            Key::Address(IpAddr::from(octets))
+            format!("{}/64", std::net::Ipv6Addr::from(octets))
         }
-        IpAddr::V6(v6) => Key::Address(IpAddr::V4(v6.to_ipv4_mapped().expect("mapped"))),
-        v4 => Key::Address(v4),
+        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().expect("mapped").to_string(),
+        Some(v4) => v4.to_string(),
+        None => "unknown".to_owned(),
     }
 }
 
-impl FailureLimiter {
-    /// A limit of 0 turns that count off.
-    pub fn new(per_client: u32, per_address: u32, window: Duration) -> Self {
-        FailureLimiter {
-            per_client,
-            per_address,
-            window,
-            counts: Mutex::new(Counts {
-                windows: HashMap::new(),
-                swept: Instant::now(),
-            }),
-        }
-    }
+/// One count an attempt adds to, and its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    pub key: String,
+    pub limit: u32,
+}
 
-    fn keys(&self, client: &str, address: Option<IpAddr>) -> Vec<(Key, u32)> {
-        let mut keys = vec![(client_key(client), self.per_client)];
-        if let Some(address) = address {
-            keys.push((address_key(address), self.per_address));
-        }
-        keys.retain(|(_, limit)| *limit > 0);
-        keys
-    }
-
-    /// Starts an attempt: `Err(seconds)` while the client or the address is
-    /// locked out; otherwise the attempt counts as failed until
-    /// [`FailureLimiter::succeeded`] takes it back.
-    pub fn begin(&self, client: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        self.sweep(&mut counts, now);
-        let keys = self.keys(client, address);
-        let mut wait = None;
-        for (key, limit) in &keys {
-            if let Some(w) = counts.windows.get(key) {
-                let ends = w.started + self.window;
-                if w.failures >= *limit && ends > now {
-                    let seconds = ((ends - now).as_secs_f64().ceil() as u64).max(1);
-                    wait = Some(wait.unwrap_or(0).max(seconds));
-                }
-            }
-        }
-        if let Some(seconds) = wait {
-            return Err(seconds);
-        }
-        for (key, _) in keys {
-            let window = self.window;
-            let entry = counts.windows.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
+impl Policy {
+    /// The counts an attempt by `client` from `source` adds to; `known`:
+    /// the client has authenticated from that source.
+    pub fn counts(&self, client: &str, source: &str, known: bool) -> Vec<Count> {
+        let mut counts = vec![
+            Count {
+                key: format!("client:{client}|from:{source}"),
+                limit: self.per_client,
+            },
+            Count {
+                key: format!("from:{source}"),
+                limit: self.per_address,
+            },
+        ];
+        if !known {
+            counts.push(Count {
+                key: format!("client:{client}|elsewhere"),
+                limit: self.per_client.saturating_mul(ELSEWHERE_FACTOR),
             });
-            if entry.started + window <= now {
-                *entry = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            entry.failures += 1;
         }
-        Ok(())
+        counts.retain(|c| c.limit > 0);
+        counts
     }
 
-    /// The attempt authenticated: it no longer counts, and the client starts
-    /// afresh.
-    pub fn succeeded(&self, client: &str, address: Option<IpAddr>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.windows.remove(&client_key(client));
-        if let Some(address) = address {
-            if let Some(w) = counts.windows.get_mut(&address_key(address)) {
-                w.failures = w.failures.saturating_sub(1);
+    /// Whether an attempt is refused, given each count with this attempt
+    /// added and when its window started: `Err(seconds)` to wait.
+    pub fn verdict(&self, counted: &[(Count, u32, UtcTime)], now: UtcTime) -> Result<(), u64> {
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
+        let mut wait = None;
+        for (count, failures, started) in counted {
+            let ends = started.0.checked_add_signed(window).unwrap_or(started.0);
+            if *failures > count.limit && ends > now.0 {
+                let seconds = ((ends - now.0).num_milliseconds().max(0) as u64).div_ceil(1_000);
+                wait = Some(wait.unwrap_or(1).max(seconds.max(1)));
             }
         }
-    }
-
-    /// The attempt could not be judged (the database was unreachable): it
-    /// does not count, so clients retrying through an outage are not locked out.
-    pub fn cancel(&self, client: &str, address: Option<IpAddr>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut keys = vec![client_key(client)];
-        keys.extend(address.map(address_key));
-        for key in keys {
-            if let Some(w) = counts.windows.get_mut(&key) {
-                w.failures = w.failures.saturating_sub(1);
-            }
+        match wait {
+            Some(seconds) => Err(seconds),
+            None => Ok(()),
         }
     }
 
-    fn sweep(&self, counts: &mut Counts, now: Instant) {
-        if now.saturating_duration_since(counts.swept) >= SWEEP_EVERY {
-            let window = self.window;
-            counts.windows.retain(|_, w| w.started + window > now);
-            counts.swept = now;
-        }
-        while counts.windows.len() >= MAX_WINDOWS {
-            let oldest = counts
-                .windows
-                .iter()
-                .min_by_key(|(_, w)| w.started)
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(key) => counts.windows.remove(&key),
-                None => break,
-            };
-        }
+    /// Windows that started before this have ended.
+    pub fn expired_before(&self, now: UtcTime) -> UtcTime {
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
+        UtcTime(now.0.checked_sub_signed(window).unwrap_or(now.0))
     }
 }
 
@@ -171,105 +132,79 @@ impl FailureLimiter {
 mod tests {
     use super::*;
 
-    const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-    const AWAY: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
     const C1: &str = "0196a3c4-0000-7000-8000-000000000001";
-    const C2: &str = "0196a3c4-0000-7000-8000-000000000002";
+
+    fn policy(per_client: u32, per_address: u32) -> Policy {
+        Policy {
+            per_client,
+            per_address,
+            window: Duration::from_secs(60),
+        }
+    }
 
     #[test]
-    fn locks_a_client_after_its_limit_until_the_window_ends() {
-        let limiter = FailureLimiter::new(3, 100, Duration::from_secs(60));
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(limiter.begin(C1, HOME, t0).is_ok());
-        }
-        assert_eq!(limiter.begin(C1, AWAY, t0), Err(60));
+    fn a_stranger_counts_against_the_client_elsewhere_a_known_source_does_not() {
+        let p = policy(5, 20);
+        let keys = |known| {
+            p.counts(&client_key(C1), "203.0.113.9", known)
+                .into_iter()
+                .map(|c| (c.key, c.limit))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            limiter.begin(C1, HOME, t0 + Duration::from_secs(45)),
-            Err(15)
+            keys(false),
+            [
+                (format!("client:{C1}|from:203.0.113.9"), 5),
+                ("from:203.0.113.9".to_owned(), 20),
+                (format!("client:{C1}|elsewhere"), 20),
+            ]
         );
-        assert!(
-            limiter.begin(C2, HOME, t0).is_ok(),
-            "other clients are not locked"
+        assert_eq!(
+            keys(true).len(),
+            2,
+            "a known source: not the elsewhere count"
         );
-        assert!(limiter
-            .begin(C1, HOME, t0 + Duration::from_secs(60))
-            .is_ok());
     }
 
     #[test]
-    fn spellings_of_one_id_are_one_client() {
-        let limiter = FailureLimiter::new(2, 100, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(limiter.begin(&C1.to_uppercase(), HOME, t0).is_ok());
-        assert!(limiter.begin(&format!("urn:uuid:{C1}"), HOME, t0).is_ok());
-        assert!(limiter.begin(&C1.replace('-', ""), HOME, t0).is_err());
-        // Unparsable ids share one count.
-        assert!(limiter.begin("guess-1", AWAY, t0).is_ok());
-        assert!(limiter.begin("guess-2", AWAY, t0).is_ok());
-        assert!(limiter.begin("guess-3", AWAY, t0).is_err());
+    fn spellings_of_one_id_are_one_client_and_unparsable_ids_share_one() {
+        for spelling in [
+            C1.to_uppercase(),
+            format!("urn:uuid:{C1}"),
+            C1.replace('-', ""),
+            format!("{{{C1}}}"),
+        ] {
+            assert_eq!(client_key(&spelling), C1);
+        }
+        assert_eq!(client_key("guess-1"), client_key("guess-2"));
     }
 
     #[test]
-    fn locks_an_address_trying_many_clients_and_counts_ipv6_by_64() {
-        let limiter = FailureLimiter::new(100, 4, Duration::from_secs(60));
-        let t0 = Instant::now();
+    fn ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() {
         let v6 = |last: u16| Some(IpAddr::from([0x2001, 0xdb8, 1, 2, 0, 0, 0, last]));
-        for i in 0..4 {
-            assert!(limiter
-                .begin(&uuid::Uuid::now_v7().to_string(), v6(i), t0)
-                .is_ok());
-        }
-        assert!(limiter.begin(C1, v6(99), t0).is_err(), "same /64");
-        assert!(limiter.begin(C1, HOME, t0).is_ok());
+        assert_eq!(source(v6(1)), source(v6(99)));
+        assert_eq!(source(v6(1)), "2001:db8:1:2::/64");
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(source(Some(mapped)), "192.0.2.7");
+        assert_eq!(source(None), "unknown");
     }
 
     #[test]
-    fn success_is_taken_back() {
-        let limiter = FailureLimiter::new(2, 2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        for _ in 0..10 {
-            assert!(limiter.begin(C1, HOME, t0).is_ok());
-            limiter.succeeded(C1, HOME);
-        }
-        assert!(limiter.begin(C1, HOME, t0).is_ok());
-    }
-
-    #[test]
-    fn unjudged_attempts_do_not_count() {
-        let limiter = FailureLimiter::new(2, 2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        limiter.begin(C1, HOME, t0).unwrap();
-        for _ in 0..10 {
-            assert!(limiter.begin(C1, HOME, t0).is_ok());
-            limiter.cancel(C1, HOME);
-        }
-        assert!(limiter.begin(C1, HOME, t0).is_ok());
-        assert!(
-            limiter.begin(C1, HOME, t0).is_err(),
-            "the real failures still count"
-        );
+    fn refused_over_a_limit_until_its_window_ends() {
+        let p = policy(3, 100);
+        let t0 = UtcTime::now();
+        let count = p.counts(C1, "home", false)[0].clone();
+        let at = |s: i64| UtcTime(t0.0 + chrono::Duration::seconds(s));
+        assert_eq!(p.verdict(&[(count.clone(), 3, t0)], t0), Ok(()));
+        assert_eq!(p.verdict(&[(count.clone(), 4, t0)], t0), Err(60));
+        assert_eq!(p.verdict(&[(count.clone(), 9, t0)], at(45)), Err(15));
+        assert_eq!(p.verdict(&[(count, 9, t0)], at(60)), Ok(()));
+        assert_eq!(p.expired_before(at(60)).0, t0.0);
     }
 
     #[test]
     fn zero_turns_a_limit_off() {
-        let limiter = FailureLimiter::new(0, 0, Duration::from_secs(60));
-        let t0 = Instant::now();
-        for _ in 0..50 {
-            assert!(limiter.begin(C1, HOME, t0).is_ok());
-        }
-    }
-
-    #[test]
-    fn memory_is_bounded() {
-        // No per-client limit: every attempt adds an address window.
-        let limiter = FailureLimiter::new(0, 5, Duration::from_secs(600));
-        let t0 = Instant::now();
-        for i in 0..(MAX_WINDOWS as u32 + 10) {
-            let address = Some(IpAddr::V4(std::net::Ipv4Addr::from(i)));
-            assert!(limiter.begin("x", address, t0).is_ok());
-        }
-        let counts = limiter.counts.lock().unwrap();
-        assert_eq!(counts.windows.len(), MAX_WINDOWS);
+        assert!(policy(0, 0).counts(C1, "home", false).is_empty());
+        assert_eq!(policy(0, 7).counts(C1, "home", false).len(), 1);
     }
 }

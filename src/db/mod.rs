@@ -268,6 +268,25 @@ fn mark_if_lost<T>(conn: &mut PooledConn, result: &Result<T, ApiError>) {
     }
 }
 
+/// `INSERT ... ON CONFLICT DO NOTHING` of `$values` into `$table`: the one
+/// statement whose SQL diesel builds per backend, so it is written once for
+/// both here. Answers the rows inserted (0 when the key was taken).
+#[macro_export]
+macro_rules! insert_ignoring {
+    ($conn:expr, $table:expr, $values:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg(pg) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(pg),
+            $crate::db::DbConnection::Sqlite(lite) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(lite),
+        }
+    };
+}
+
 /// Ids per `eq_any`: far under SQLite's (32,766) and PostgreSQL's (65,535)
 /// bind-parameter limits.
 pub const IDS_PER_QUERY: usize = 1_000;

@@ -683,6 +683,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::TimestampSql;
+
+    token_failures (key) {
+        key -> Text,
+        window_started -> TimestampSql,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{UuidSql, TimestampSql};
+
+    token_sources (client_id, source) {
+        client_id -> UuidSql,
+        source -> Text,
+        succeeded_at -> TimestampSql,
+    }
+}
+
+diesel::joinable!(token_sources -> api_clients (client_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     partnerships,
     organisations,
@@ -697,6 +721,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     paper_versions,
     webhook_deliveries,
     raised_events,
+    token_failures,
+    token_sources,
     idempotency_keys,
     api_clients,
     meetings,

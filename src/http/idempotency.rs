@@ -205,18 +205,7 @@ fn claim(conn: &mut DbConnection, pending: &Pending) -> Result<bool, ApiError> {
         keys::request_hash.eq(pending.hash()),
         keys::created_at.eq(UtcTime::now()),
     );
-    // An insert that does nothing on conflict: the one statement whose SQL
-    // differs by backend in diesel.
-    let inserted = match conn {
-        DbConnection::Pg(pg) => diesel::insert_into(keys::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(pg)?,
-        DbConnection::Sqlite(lite) => diesel::insert_into(keys::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(lite)?,
-    };
+    let inserted = crate::insert_ignoring!(conn, keys::table, row)?;
     Ok(inserted == 1)
 }
 

@@ -32,4 +32,5 @@ mod risk_register;
 mod seed;
 mod submissions;
 mod tenancy;
+mod token_lockout;
 mod tokens;

@@ -266,7 +266,7 @@ async fn shared_secrets_rotate_without_downtime() {
 }
 
 /// A new viewer client of a new partnership: its id and secret.
-async fn viewer_client(app: &TestApp, slug: &str) -> (String, String) {
+pub(crate) async fn viewer_client(app: &TestApp, slug: &str) -> (String, String) {
     let partnership = app.create_partnership(slug).await;
     let created = app
         .post_json(
@@ -280,7 +280,7 @@ async fn viewer_client(app: &TestApp, slug: &str) -> (String, String) {
     (text("client_id"), text("client_secret"))
 }
 
-async fn request_token(app: &TestApp, id: &str, secret: &str) -> Answer {
+pub(crate) async fn request_token(app: &TestApp, id: &str, secret: &str) -> Answer {
     app.send(app.client.post(app.url("/v1/oauth/token")).form(&[
         ("grant_type", "client_credentials"),
         ("client_id", id),

@@ -1,0 +1,2 @@
+DROP TABLE token_sources;
+DROP TABLE token_failures;
