@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod hostile_records;
 mod hostile_render;
+mod instances;
 mod integrations;
 mod mechanisms;
 mod meetings;
