@@ -13,13 +13,20 @@ start_s3() {
     echo "$want" >"$S3_VENV/.requirements.sha256"
   fi
   local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-  "$S3_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${S3_LOG:-/dev/null}" 2>&1 &
+  local log=${S3_LOG:-target/ci-tools/moto.log}
+  "$S3_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   S3_PID=$!
   local endpoint="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null && break
+    kill -0 "$S3_PID" 2>/dev/null || break
     sleep 0.1
   done
+  if ! curl -fsS -o /dev/null "$endpoint/moto-api/"; then
+    echo "the S3 server did not start; its log ($log):" >&2
+    tail -n 40 "$log" >&2
+    return 1
+  fi
   # moto takes any credentials; it creates the bucket unsigned.
   curl -fsS -X PUT "$endpoint/papers" -o /dev/null
   export PAPERS_TEST_S3_URL=s3://papers AWS_ENDPOINT=$endpoint AWS_ALLOW_HTTP=true \

@@ -103,8 +103,14 @@ impl Settings {
         let token_keys = token_keys(&lookup, &database)?;
         let token_failures_per_client = parse_number(&lookup, "TOKEN_FAILURES_PER_CLIENT", 5)?;
         let token_failures_per_address = parse_number(&lookup, "TOKEN_FAILURES_PER_ADDRESS", 20)?;
-        let token_failure_window_seconds =
+        let token_failure_window_seconds: u64 =
             parse_number(&lookup, "TOKEN_FAILURE_WINDOW_SECONDS", 900)?;
+        if !(1..=86_400).contains(&token_failure_window_seconds) {
+            return Err(bad(
+                "TOKEN_FAILURE_WINDOW_SECONDS",
+                "must be between 1 and 86400 (a day)",
+            ));
+        }
         let trust_forwarded_for = match lookup("TRUST_FORWARDED_FOR").as_deref().map(str::trim) {
             None | Some("") | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,

@@ -268,22 +268,27 @@ fn mark_if_lost<T>(conn: &mut PooledConn, result: &Result<T, ApiError>) {
     }
 }
 
-/// `INSERT ... ON CONFLICT DO NOTHING` of `$values` into `$table`: the one
-/// statement whose SQL diesel builds per backend, so it is written once for
-/// both here. Answers the rows inserted (0 when the key was taken).
+/// Runs `$body` with `$c` bound to the backend's own connection: for the
+/// few statements diesel builds per backend (`ON CONFLICT`), written once.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// `INSERT ... ON CONFLICT DO NOTHING` of `$values` into `$table`: answers
+/// the rows inserted (0 when the key was taken).
 #[macro_export]
 macro_rules! insert_ignoring {
     ($conn:expr, $table:expr, $values:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Pg(pg) => diesel::insert_into($table)
-                .values($values)
-                .on_conflict_do_nothing()
-                .execute(pg),
-            $crate::db::DbConnection::Sqlite(lite) => diesel::insert_into($table)
-                .values($values)
-                .on_conflict_do_nothing()
-                .execute(lite),
-        }
+        $crate::on_each_backend!($conn, c => diesel::insert_into($table)
+            .values($values)
+            .on_conflict_do_nothing()
+            .execute(c))
     };
 }
 

@@ -65,8 +65,13 @@ pub async fn sweep(pool: &DbPool, store: &PaperStore, grace: Duration) -> Result
     })
     .await?;
     for location in stored {
-        if location.filename().is_some_and(|h| !named.contains(h)) && store.remove(&location).await
-        {
+        if location.filename().is_none_or(|h| named.contains(h)) {
+            continue;
+        }
+        // Looked at again just before it goes: an upload of the same bytes
+        // since the listing wrote them anew (its row may not be there yet).
+        let still_old = store.modified(&location).await.is_some_and(|m| m < before);
+        if still_old && store.remove(&location).await {
             swept.orphans += 1;
         }
     }

@@ -5,7 +5,7 @@
 //!
 //! Runs where `PAPERS_TEST_S3_URL` names a bucket (`s3://bucket`) reachable
 //! with the process's `AWS_*` variables: CI starts an S3 server (moto) and
-//! sets them (`.ci/s3`). Elsewhere it says it was skipped.
+//! sets them (`.ci/lib/s3.sh`). Elsewhere it says it was skipped.
 
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -27,6 +27,25 @@ async fn objects(store: &PaperStore, prefix: &str) -> Vec<String> {
     names
 }
 
+/// The multipart uploads under way under the test's prefix, as S3 lists
+/// them (`ListMultipartUploads`, unsigned: the test's server takes that).
+async fn multipart_uploads(app: &TestApp, url: &str) -> usize {
+    let endpoint = std::env::var("AWS_ENDPOINT").expect("AWS_ENDPOINT names the S3 server");
+    let rest = url.trim_start_matches("s3://");
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let listing = app
+        .client
+        .get(format!("{endpoint}/{bucket}?uploads&prefix={prefix}/"))
+        .send()
+        .await
+        .expect("the S3 server answers")
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("ListMultipartUploadsResult"), "{listing}");
+    listing.matches("<UploadId>").count()
+}
+
 fn bucket() -> Option<String> {
     std::env::var("PAPERS_TEST_S3_URL")
         .ok()
@@ -36,7 +55,7 @@ fn bucket() -> Option<String> {
 #[tokio::test]
 async fn papers_kept_in_an_s3_bucket_are_served_by_every_instance_and_swept() {
     let Some(bucket) = bucket() else {
-        eprintln!("skipped: PAPERS_TEST_S3_URL names no bucket (CI sets one: .ci/s3)");
+        eprintln!("skipped: PAPERS_TEST_S3_URL names no bucket (CI sets one: .ci/lib/s3.sh)");
         return;
     };
     // A prefix of this test's own in the shared bucket.
@@ -123,6 +142,12 @@ async fn papers_kept_in_an_s3_bucket_are_served_by_every_instance_and_swept() {
     .expect_problem(415);
     assert_eq!(objects(&store, "sha256").await.len(), 1);
     assert!(objects(&store, "uploads").await.is_empty());
+    // S3 lists no unfinished multipart upload as an object: ask for them.
+    assert_eq!(
+        multipart_uploads(&app, &url).await,
+        0,
+        "the refused uploads' parts were aborted"
+    );
 
     // A new version; a second instance on the same database and bucket
     // serves both.
