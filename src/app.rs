@@ -184,6 +184,7 @@ fn serve(
             store: papers,
             max_bytes: settings.papers.max_bytes,
         },
+        drafts: Default::default(),
     });
     let telemetry = web::Data::new(Telemetry::new().map_err(|e| format!("telemetry: {e}"))?);
     let shares = web::Data::new(Shares::new(

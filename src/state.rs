@@ -11,6 +11,8 @@ pub struct AppState {
     pub clock: Clock,
     pub integrations: Integrations,
     pub papers: Papers,
+    /// Draft minutes as last assembled, given again while unchanged.
+    pub drafts: crate::minutes::cache::DraftCache,
 }
 
 /// Where meeting papers are kept, and how large one may be.

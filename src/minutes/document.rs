@@ -271,6 +271,37 @@ pub fn assemble(
     })
 }
 
+/// When the meetings start that outstanding actions in `doc` are due at
+/// (those with no due date, not yet overdue): the moments their `overdue`
+/// turns true with no record changed.
+pub fn due_meetings_start(
+    conn: &mut DbConnection,
+    doc: &MinutesDocument,
+    now: UtcTime,
+) -> Result<Vec<UtcTime>, ApiError> {
+    let views = doc
+        .items
+        .iter()
+        .flat_map(|i| i.actions.iter())
+        .chain(doc.other_actions.iter())
+        .chain(doc.matters_arising.outstanding.iter().map(|r| &r.action))
+        .chain(doc.matters_arising.completed.iter().map(|r| &r.action));
+    let due: Vec<Id> = views
+        .filter(|v| v.action.status.is_outstanding() && !v.overdue && v.action.due_date.is_none())
+        .filter_map(|v| v.action.due_meeting_id)
+        .collect();
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::db::by_ids(due, |ids| {
+        crate::db::schema::meetings::table
+            .filter(crate::db::schema::meetings::id.eq_any(ids))
+            .filter(crate::db::schema::meetings::starts_at.gt(now))
+            .select(crate::db::schema::meetings::starts_at)
+            .load::<UtcTime>(conn)
+    })?)
+}
+
 impl MinutesDocument {
     /// Sets each paper's `href` (`public`: the public copy's route, under
     /// the partnership's slug; otherwise the authenticated one).

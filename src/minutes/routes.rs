@@ -106,11 +106,12 @@ pub async fn get_minutes(
     let id = path.into_inner();
     let format = negotiate(&req)?;
     let now = state.clock.now();
+    let drafts = state.drafts.clone();
     let doc = db::read(&state.pool, move |conn| {
         let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
         let meeting_id = meeting.id;
         let partnership_id = meeting.partnership_id;
-        let doc = super::snapshot::read(conn, meeting, role.sees_confidential(), now)?;
+        let doc = super::snapshot::read(conn, meeting, role.sees_confidential(), now, &drafts)?;
         let operation = format!(
             "GET /v1/meetings/{id}/minutes as {}{}",
             format.media_type().split(';').next().unwrap_or_default(),
@@ -157,6 +158,7 @@ pub async fn public_minutes(
     let (slug, id) = path.into_inner();
     let format = negotiate(&req)?;
     let now = state.clock.now();
+    let drafts = state.drafts.clone();
     let doc = db::read(&state.pool, move |conn| {
         let unpublished = || ApiError::not_found("no published minutes here");
         let partnership =
@@ -165,7 +167,7 @@ pub async fn public_minutes(
             .ok()
             .filter(|m| m.is_public(now))
             .ok_or_else(unpublished)?;
-        let mut doc = super::snapshot::read(conn, meeting, false, now)?;
+        let mut doc = super::snapshot::read(conn, meeting, false, now, &drafts)?;
         doc.link_papers(Some(&partnership.slug));
         // The public copy names another meeting only if its minutes are public.
         let public = |conn: &mut db::DbConnection, id: Option<Id>| {

@@ -7,6 +7,7 @@
 
 use diesel::prelude::*;
 
+use super::cache::{self, DraftCache};
 use super::document::{self, MinutesDocument};
 use crate::db::schema::minutes_snapshots;
 use crate::db::{DbConnection, Id, Tx, UtcTime};
@@ -64,16 +65,38 @@ pub fn read(
     meeting: Meeting,
     sees_confidential: bool,
     now: UtcTime,
+    drafts: &DraftCache,
 ) -> Result<MinutesDocument, ApiError> {
     let doc = match load(conn, &meeting)? {
         Some(mut frozen) => {
             frozen.meeting.meeting = meeting;
             frozen
         }
-        None => document::assemble(conn, meeting, now)?,
+        None => draft(conn, meeting, now, drafts)?,
     };
     let mut doc = if sees_confidential { doc } else { doc.redact() };
     doc.link_papers(None);
+    Ok(doc)
+}
+
+/// The draft of `meeting` as it stands: the one kept, if nothing it is made
+/// of has changed since and its time has not passed, else assembled anew
+/// (after the stamp is read, from the meeting as it is then) and kept.
+fn draft(
+    conn: &mut DbConnection,
+    meeting: Meeting,
+    now: UtcTime,
+    drafts: &DraftCache,
+) -> Result<MinutesDocument, ApiError> {
+    let stamp = cache::stamp(conn, meeting.partnership_id)?;
+    if let Some(kept) = drafts.get(meeting.id, stamp, now) {
+        return Ok((*kept).clone());
+    }
+    let meeting = crate::meetings::model::find_in(conn, meeting.partnership_id, meeting.id)?;
+    let id = meeting.id;
+    let doc = document::assemble(conn, meeting, now)?;
+    let until = cache::valid_until(now, document::due_meetings_start(conn, &doc, now)?);
+    drafts.put(id, stamp, until, std::sync::Arc::new(doc.clone()));
     Ok(doc)
 }
 

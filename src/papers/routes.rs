@@ -390,6 +390,7 @@ pub async fn public_paper(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id, paper_id) = path.into_inner();
     let now = state.clock.now();
+    let drafts = state.drafts.clone();
     let version = db::read(&state.pool, move |conn| {
         let missing = || ApiError::not_found("no such paper of published minutes");
         let partnership =
@@ -399,7 +400,7 @@ pub async fn public_paper(
             .filter(|m| m.is_public(now))
             .ok_or_else(missing)?;
         // What the public copy lists: the redacted minutes' papers.
-        let doc = crate::minutes::snapshot::read(conn, meeting, false, now)?;
+        let doc = crate::minutes::snapshot::read(conn, meeting, false, now, &drafts)?;
         let listed = doc
             .items
             .iter()

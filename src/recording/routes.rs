@@ -124,11 +124,13 @@ pub async fn get_record(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
+    let drafts = state.drafts.clone();
     let (record, version) = db::read(&state.pool, move |conn| {
         let (meeting, role) = find_for(conn, &principal, id, Access::Read)?;
         let (pid, version) = (meeting.partnership_id, meeting.version);
         let group = crate::groups::model::find(conn, pid, meeting.group_id)?;
-        let doc = crate::minutes::snapshot::read(conn, meeting, role.sees_confidential(), now)?;
+        let doc =
+            crate::minutes::snapshot::read(conn, meeting, role.sees_confidential(), now, &drafts)?;
         let operation = format!(
             "GET /v1/meetings/{id}/record{}",
             if doc.redacted { " (redacted)" } else { "" }

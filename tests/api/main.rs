@@ -20,6 +20,7 @@ mod instances;
 mod integrations;
 mod mechanisms;
 mod meetings;
+mod minutes_cache;
 mod minutes_record;
 mod openapi_drift;
 mod papers;

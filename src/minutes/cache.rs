@@ -1,0 +1,262 @@
+//! Draft minutes as last assembled, kept by each instance and given again
+//! while nothing they are made of has changed: the minutes read is the
+//! service's heaviest (two dozen statements to assemble), and minutes are
+//! read far more often than they change.
+//!
+//! Whether anything changed is told exactly, in one statement: every change
+//! of a record takes the next number of its change log in the transaction
+//! that makes it (the write scope guarantees it, `tests/write_scope.rs`),
+//! and a draft is made of its partnership's records and the platform's
+//! registry (organisations' names: a change of one is also recorded in the
+//! log of every partnership that refers to it, and the platform's log is
+//! read as well, should a reference ever be missed). So the two logs' last
+//! numbers, read
+//! before the minutes are assembled, stamp what they were assembled from: a
+//! draft kept under a stamp is given only while both numbers are the same,
+//! through any instance. The one thing besides records that a draft shows
+//! is time: an action turns overdue at the UK midnight after its due date,
+//! or when the meeting it is due at starts; a draft is given only before the
+//! first such moment after it was assembled ([`valid_until`]).
+//!
+//! Approved minutes need none of this: they are read from their snapshot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::TimeZone;
+use diesel::prelude::*;
+
+use super::document::MinutesDocument;
+use crate::db::counter::CHANGE_LOG;
+use crate::db::schema::counters;
+use crate::db::{Day, DbConnection, Id, UtcTime};
+
+/// Most drafts an instance keeps; past it, the least recently given goes.
+const KEPT: usize = 128;
+
+/// The last numbers of the partnership's change log and the platform's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    partnership: i64,
+    platform: i64,
+}
+
+/// Reads the stamp of `partnership_id`'s records: one statement.
+pub fn stamp(conn: &mut DbConnection, partnership_id: Id) -> QueryResult<Stamp> {
+    let rows: Vec<(String, i64)> = counters::table
+        .filter(counters::name.eq(CHANGE_LOG))
+        .filter(counters::scope.eq_any([partnership_id.to_string(), "platform".to_owned()]))
+        .select((counters::scope, counters::value))
+        .load(conn)?;
+    let of = |scope: &str| rows.iter().find(|(s, _)| s == scope).map_or(0, |(_, v)| *v);
+    Ok(Stamp {
+        partnership: of(&partnership_id.to_string()),
+        platform: of("platform"),
+    })
+}
+
+struct Kept<T> {
+    stamp: Stamp,
+    valid_until: UtcTime,
+    doc: Arc<T>,
+    used: u64,
+}
+
+/// The drafts an instance keeps, by meeting.
+pub struct DraftCache<T = MinutesDocument> {
+    inner: Arc<Mutex<Inner<T>>>,
+}
+
+impl<T> Clone for DraftCache<T> {
+    fn clone(&self) -> Self {
+        DraftCache {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for DraftCache<T> {
+    fn default() -> Self {
+        DraftCache {
+            inner: Arc::new(Mutex::new(Inner {
+                kept: HashMap::new(),
+                uses: 0,
+            })),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DraftCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DraftCache")
+    }
+}
+
+struct Inner<T> {
+    kept: HashMap<Id, Kept<T>>,
+    uses: u64,
+}
+
+impl<T> DraftCache<T> {
+    /// The draft of `meeting` kept under `stamp`, if it still holds at `now`.
+    pub fn get(&self, meeting: Id, stamp: Stamp, now: UtcTime) -> Option<Arc<T>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.uses += 1;
+        let uses = inner.uses;
+        let kept = inner.kept.get_mut(&meeting)?;
+        if kept.stamp != stamp || now.0 >= kept.valid_until.0 {
+            return None;
+        }
+        kept.used = uses;
+        Some(kept.doc.clone())
+    }
+
+    /// Keeps the draft of `meeting` assembled under `stamp`.
+    pub fn put(&self, meeting: Id, stamp: Stamp, valid_until: UtcTime, doc: Arc<T>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.uses += 1;
+        let used = inner.uses;
+        if inner.kept.len() >= KEPT && !inner.kept.contains_key(&meeting) {
+            let least = inner
+                .kept
+                .iter()
+                .min_by_key(|(_, k)| k.used)
+                .map(|(id, _)| *id);
+            if let Some(id) = least {
+                inner.kept.remove(&id);
+            }
+        }
+        inner.kept.insert(
+            meeting,
+            Kept {
+                stamp,
+                valid_until,
+                doc,
+                used,
+            },
+        );
+    }
+}
+
+/// The first moment after `now` at which a draft assembled at `now` could
+/// read differently with no record changed: the next UK midnight (a due
+/// date passing), or the start of a meeting an outstanding action is due at
+/// (`due_meetings_start`), whichever comes first.
+pub fn valid_until(now: UtcTime, due_meetings_start: impl IntoIterator<Item = UtcTime>) -> UtcTime {
+    let tomorrow = Day::in_uk(now).0.succ_opt().unwrap_or(Day::in_uk(now).0);
+    let midnight = chrono_tz::Europe::London
+        .from_local_datetime(&tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| UtcTime(t.with_timezone(&chrono::Utc)))
+        // A midnight the clocks skip: an hour early is still safe.
+        .unwrap_or(UtcTime(now.0 + chrono::Duration::hours(1)));
+    due_meetings_start
+        .into_iter()
+        .filter(|starts| starts.0 > now.0)
+        .fold(
+            midnight,
+            |first, starts| {
+                if starts.0 < first.0 {
+                    starts
+                } else {
+                    first
+                }
+            },
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> UtcTime {
+        UtcTime(chrono::DateTime::parse_from_rfc3339(text).unwrap().into())
+    }
+
+    #[test]
+    fn a_draft_holds_until_the_next_uk_midnight() {
+        // Winter: UK midnight is 00:00Z; summer: 23:00Z the day before.
+        assert_eq!(
+            valid_until(at("2019-11-18T15:00:00Z"), []),
+            at("2019-11-19T00:00:00Z")
+        );
+        assert_eq!(
+            valid_until(at("2019-07-18T15:00:00Z"), []),
+            at("2019-07-18T23:00:00Z")
+        );
+        // 23:30Z in summer is already the next UK day.
+        assert_eq!(
+            valid_until(at("2019-07-18T23:30:00Z"), []),
+            at("2019-07-19T23:00:00Z")
+        );
+    }
+
+    #[test]
+    fn or_until_a_meeting_an_action_is_due_at_starts() {
+        let now = at("2019-11-18T15:00:00Z");
+        assert_eq!(
+            valid_until(
+                now,
+                [
+                    at("2019-11-18T14:00:00Z"), // started: already counted
+                    at("2019-11-18T17:30:00Z"),
+                    at("2019-12-18T15:00:00Z"),
+                ]
+            ),
+            at("2019-11-18T17:30:00Z")
+        );
+    }
+
+    #[test]
+    fn kept_only_under_its_stamp_and_before_its_time() {
+        let cache = DraftCache::<String>::default();
+        let id = Id(uuid::Uuid::now_v7());
+        let stamp = Stamp {
+            partnership: 7,
+            platform: 2,
+        };
+        let doc = "the minutes".to_owned();
+        let until = at("2019-11-19T00:00:00Z");
+        cache.put(id, stamp, until, Arc::new(doc));
+        assert!(cache.get(id, stamp, at("2019-11-18T16:00:00Z")).is_some());
+        let changed = Stamp {
+            partnership: 8,
+            ..stamp
+        };
+        assert!(cache.get(id, changed, at("2019-11-18T16:00:00Z")).is_none());
+        let registry = Stamp {
+            platform: 3,
+            ..stamp
+        };
+        assert!(cache
+            .get(id, registry, at("2019-11-18T16:00:00Z"))
+            .is_none());
+        assert!(cache.get(id, stamp, until).is_none(), "not at its time");
+    }
+
+    #[test]
+    fn keeps_at_most_its_number_dropping_the_least_recently_given() {
+        let cache = DraftCache::<usize>::default();
+        let stamp = Stamp {
+            partnership: 1,
+            platform: 1,
+        };
+        let now = at("2019-11-18T15:00:00Z");
+        let until = at("2019-11-19T00:00:00Z");
+        let ids: Vec<Id> = (0..=KEPT).map(|_| Id(uuid::Uuid::now_v7())).collect();
+        for (n, id) in ids[..KEPT].iter().enumerate() {
+            cache.put(*id, stamp, until, Arc::new(n));
+        }
+        assert!(
+            cache.get(ids[0], stamp, now).is_some(),
+            "the first, given again"
+        );
+        cache.put(ids[KEPT], stamp, until, Arc::new(KEPT));
+        assert!(cache.get(ids[0], stamp, now).is_some());
+        assert!(
+            cache.get(ids[1], stamp, now).is_none(),
+            "the least recently given went"
+        );
+        assert!(cache.get(ids[KEPT], stamp, now).is_some());
+    }
+}
