@@ -34,6 +34,10 @@ use crate::db::{Day, DbConnection, Id, UtcTime};
 /// Most drafts an instance keeps; past it, the least recently given goes.
 const KEPT: usize = 128;
 
+/// Most bytes (as JSON) of drafts an instance keeps; past it, the least
+/// recently given go. A draft larger than a quarter of it is not kept.
+const BUDGET: usize = 32 << 20;
+
 /// The last numbers of the partnership's change log and the platform's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
@@ -60,6 +64,7 @@ struct Kept<T> {
     valid_until: UtcTime,
     doc: Arc<T>,
     used: u64,
+    bytes: usize,
 }
 
 /// The drafts an instance keeps, by meeting.
@@ -81,6 +86,7 @@ impl<T> Default for DraftCache<T> {
             inner: Arc::new(Mutex::new(Inner {
                 kept: HashMap::new(),
                 uses: 0,
+                bytes: 0,
             })),
         }
     }
@@ -95,6 +101,8 @@ impl<T> std::fmt::Debug for DraftCache<T> {
 struct Inner<T> {
     kept: HashMap<Id, Kept<T>>,
     uses: u64,
+    /// The bytes of the drafts kept.
+    bytes: usize,
 }
 
 impl<T> DraftCache<T> {
@@ -111,21 +119,29 @@ impl<T> DraftCache<T> {
         Some(kept.doc.clone())
     }
 
-    /// Keeps the draft of `meeting` assembled under `stamp`.
-    pub fn put(&self, meeting: Id, stamp: Stamp, valid_until: UtcTime, doc: Arc<T>) {
+    /// Keeps the draft of `meeting` assembled under `stamp`, of `bytes`.
+    pub fn put(&self, meeting: Id, stamp: Stamp, valid_until: UtcTime, doc: Arc<T>, bytes: usize) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.uses += 1;
-        let used = inner.uses;
-        if inner.kept.len() >= KEPT && !inner.kept.contains_key(&meeting) {
+        if let Some(old) = inner.kept.remove(&meeting) {
+            inner.bytes -= old.bytes;
+        }
+        if bytes > BUDGET / 4 {
+            return;
+        }
+        while inner.kept.len() >= KEPT || inner.bytes + bytes > BUDGET {
             let least = inner
                 .kept
                 .iter()
                 .min_by_key(|(_, k)| k.used)
                 .map(|(id, _)| *id);
-            if let Some(id) = least {
-                inner.kept.remove(&id);
+            match least.and_then(|id| inner.kept.remove(&id)) {
+                Some(gone) => inner.bytes -= gone.bytes,
+                None => break,
             }
         }
+        inner.uses += 1;
+        let used = inner.uses;
+        inner.bytes += bytes;
         inner.kept.insert(
             meeting,
             Kept {
@@ -133,6 +149,7 @@ impl<T> DraftCache<T> {
                 valid_until,
                 doc,
                 used,
+                bytes,
             },
         );
     }
@@ -217,7 +234,7 @@ mod tests {
         };
         let doc = "the minutes".to_owned();
         let until = at("2019-11-19T00:00:00Z");
-        cache.put(id, stamp, until, Arc::new(doc));
+        cache.put(id, stamp, until, Arc::new(doc), 100);
         assert!(cache.get(id, stamp, at("2019-11-18T16:00:00Z")).is_some());
         let changed = Stamp {
             partnership: 8,
@@ -245,18 +262,43 @@ mod tests {
         let until = at("2019-11-19T00:00:00Z");
         let ids: Vec<Id> = (0..=KEPT).map(|_| Id(uuid::Uuid::now_v7())).collect();
         for (n, id) in ids[..KEPT].iter().enumerate() {
-            cache.put(*id, stamp, until, Arc::new(n));
+            cache.put(*id, stamp, until, Arc::new(n), 1);
         }
         assert!(
             cache.get(ids[0], stamp, now).is_some(),
             "the first, given again"
         );
-        cache.put(ids[KEPT], stamp, until, Arc::new(KEPT));
+        cache.put(ids[KEPT], stamp, until, Arc::new(KEPT), 1);
         assert!(cache.get(ids[0], stamp, now).is_some());
         assert!(
             cache.get(ids[1], stamp, now).is_none(),
             "the least recently given went"
         );
         assert!(cache.get(ids[KEPT], stamp, now).is_some());
+    }
+
+    #[test]
+    fn keeps_at_most_its_budget_of_bytes() {
+        let cache = DraftCache::<usize>::default();
+        let stamp = Stamp {
+            partnership: 1,
+            platform: 1,
+        };
+        let now = at("2019-11-18T15:00:00Z");
+        let until = at("2019-11-19T00:00:00Z");
+        let ids: Vec<Id> = (0..5).map(|_| Id(uuid::Uuid::now_v7())).collect();
+        cache.put(ids[0], stamp, until, Arc::new(0), BUDGET / 4 + 1);
+        assert!(cache.get(ids[0], stamp, now).is_none(), "too large to keep");
+        for id in &ids[1..5] {
+            cache.put(*id, stamp, until, Arc::new(1), BUDGET / 4);
+        }
+        assert!(cache.get(ids[1], stamp, now).is_some(), "four quarters fit");
+        cache.put(ids[0], stamp, until, Arc::new(0), 10);
+        assert!(
+            cache.get(ids[2], stamp, now).is_none(),
+            "the least recently given went"
+        );
+        assert!(cache.get(ids[1], stamp, now).is_some());
+        assert!(cache.get(ids[0], stamp, now).is_some());
     }
 }

@@ -96,7 +96,9 @@ fn draft(
     let id = meeting.id;
     let doc = document::assemble(conn, meeting, now)?;
     let until = cache::valid_until(now, document::due_meetings_start(conn, &doc, now)?);
-    drafts.put(id, stamp, until, std::sync::Arc::new(doc.clone()));
+    // Its size as JSON: what the budget of kept drafts counts.
+    let bytes = serde_json::to_vec(&doc).map_or(usize::MAX, |json| json.len());
+    drafts.put(id, stamp, until, std::sync::Arc::new(doc.clone()), bytes);
     Ok(doc)
 }
 
