@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::audit::Audited;
 use crate::auth::Principal;
 use crate::db::schema::access_log;
-use crate::db::{DbConnection, Id, Page, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Page, UtcTime};
 use crate::error::ApiError;
 
 crate::text_enum! {
@@ -157,6 +157,15 @@ pub fn list(
     filter: &AccessFilter,
     page: &Page,
 ) -> Result<Vec<AccessEntry>, ApiError> {
+    Ok(list_query(partnership_id, filter, page).load(conn)?)
+}
+
+/// A page of the access log as [`list`] reads it.
+pub type AccessQuery =
+    access_log::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<AccessEntry, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, filter: &AccessFilter, page: &Page) -> AccessQuery {
     let mut query = access_log::table
         .select(AccessEntry::as_select())
         .filter(access_log::partnership_id.eq(partnership_id))
@@ -178,5 +187,5 @@ pub fn list(
     if let Some(subject) = &filter.subject {
         query = query.filter(access_log::subject.eq(subject.as_str().to_owned()));
     }
-    Ok(query.load(conn)?)
+    query
 }

@@ -11,7 +11,7 @@ use super::rules::{self, ActionStatus, CreateUpdate};
 use crate::auth::Principal;
 use crate::db::schema::action_updates;
 use crate::db::store;
-use crate::db::{Day, DbConnection, Id, Tx, UtcTime};
+use crate::db::{Day, DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// One update of an action, as stored.
@@ -113,6 +113,26 @@ pub fn of_action(
     action_id: Id,
     page: &crate::db::Page,
 ) -> Result<Vec<ActionUpdate>, ApiError> {
+    match of_action_query(conn, action_id, page)? {
+        Some(query) => Ok(query.load(conn)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A page of updates as [`of_action`] reads it.
+pub type UpdateQuery = action_updates::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<ActionUpdate, MultiBackend>,
+>;
+
+/// The query [`of_action`] runs (public so that a test can `EXPLAIN` it);
+/// `None` when the cursor names no update of the action (past the end).
+pub fn of_action_query(
+    conn: &mut DbConnection,
+    action_id: Id,
+    page: &crate::db::Page,
+) -> Result<Option<UpdateQuery>, ApiError> {
     let mut query = action_updates::table
         .filter(action_updates::action_id.eq(action_id))
         .order((action_updates::noted_on.asc(), action_updates::id.asc()))
@@ -128,9 +148,12 @@ pub fn of_action(
             .optional()?
         else {
             // A cursor this list did not hand out is past its end.
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        query = query.filter(
+        // The first condition is implied by the second; said outright, it
+        // lets the index seek to the cursor's place rather than read the
+        // list from its start on every page.
+        query = query.filter(action_updates::noted_on.ge(last)).filter(
             action_updates::noted_on
                 .gt(last)
                 .or(action_updates::noted_on
@@ -138,7 +161,7 @@ pub fn of_action(
                     .and(action_updates::id.gt(after))),
         );
     }
-    Ok(query.load(conn)?)
+    Ok(Some(query))
 }
 
 /// The updates reported at one meeting, oldest first.

@@ -12,7 +12,7 @@ use crate::auth::{Principal, Role};
 use crate::db::schema::{agenda_items, attendees};
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, IdList, Tx, UtcTime};
+use crate::db::{DbConnection, Id, IdList, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, Meeting};
 
@@ -171,6 +171,15 @@ pub fn list(
     meeting_id: Id,
     page: &Page,
 ) -> Result<Vec<Attendee>, ApiError> {
+    Ok(list_query(meeting_id, page).load(conn)?)
+}
+
+/// A page of attendees as [`list`] reads it.
+pub type AttendeeQuery =
+    attendees::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Attendee, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(meeting_id: Id, page: &Page) -> AttendeeQuery {
     let mut query = attendees::table
         .filter(attendees::meeting_id.eq(meeting_id))
         .select(Attendee::as_select())
@@ -180,7 +189,7 @@ pub fn list(
     if let Some(after) = page.after {
         query = query.filter(attendees::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Attendees as `role` may see them: for viewers, the confidential items a

@@ -14,7 +14,7 @@ use super::rules::{
 use crate::auth::Principal;
 use crate::db::schema::{budget_contributions, organisations, partnership_members};
 use crate::db::store::{self, Expected};
-use crate::db::{DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -110,6 +110,18 @@ pub fn page(
     budget_id: Id,
     page: &Page,
 ) -> Result<Vec<Contribution>, ApiError> {
+    Ok(page_query(budget_id, page).load(conn)?)
+}
+
+/// A page of contributions as [`page`] reads it.
+pub type ContributionQuery = budget_contributions::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Contribution, MultiBackend>,
+>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_query(budget_id: Id, page: &Page) -> ContributionQuery {
     let mut query = budget_contributions::table
         .filter(budget_contributions::budget_id.eq(budget_id))
         .order(budget_contributions::id.asc())
@@ -119,7 +131,7 @@ pub fn page(
     if let Some(after) = page.after {
         query = query.filter(budget_contributions::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// One contribution of the budget.

@@ -10,7 +10,7 @@ use super::rules::{self, CreateLine, LineKind, UpdateLine};
 use crate::auth::Principal;
 use crate::db::schema::budget_lines;
 use crate::db::store::{self, Expected};
-use crate::db::{DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -59,6 +59,15 @@ pub fn all_of(conn: &mut DbConnection, budget_ids: &[Id]) -> Result<Vec<Line>, A
 /// One page of the budget's lines (all of them with `limit` None), in
 /// creation order.
 pub fn page(conn: &mut DbConnection, budget_id: Id, page: &Page) -> Result<Vec<Line>, ApiError> {
+    Ok(page_query(budget_id, page).load(conn)?)
+}
+
+/// A page of lines as [`page`] reads it.
+pub type LineQuery =
+    budget_lines::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Line, MultiBackend>>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_query(budget_id: Id, page: &Page) -> LineQuery {
     let mut query = budget_lines::table
         .filter(budget_lines::budget_id.eq(budget_id))
         .order(budget_lines::id.asc())
@@ -68,7 +77,7 @@ pub fn page(conn: &mut DbConnection, budget_id: Id, page: &Page) -> Result<Vec<L
     if let Some(after) = page.after {
         query = query.filter(budget_lines::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// One line of the budget; `field` names it when it comes from a body.

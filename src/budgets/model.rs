@@ -12,7 +12,7 @@ use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::budgets;
 use crate::db::store;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -116,6 +116,20 @@ pub fn of_partnership(
     from: Option<FinancialYear>,
     to: Option<FinancialYear>,
 ) -> Result<Vec<Budget>, ApiError> {
+    Ok(of_partnership_query(partnership_id, role, from, to).load(conn)?)
+}
+
+/// Budgets as [`of_partnership`] reads them.
+pub type BudgetQuery =
+    budgets::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Budget, MultiBackend>>;
+
+/// The query [`of_partnership`] runs (public so that a test can `EXPLAIN` it).
+pub fn of_partnership_query(
+    partnership_id: Id,
+    role: Role,
+    from: Option<FinancialYear>,
+    to: Option<FinancialYear>,
+) -> BudgetQuery {
     let mut query = budgets::table
         .filter(budgets::partnership_id.eq(partnership_id))
         .select(Budget::as_select())
@@ -130,7 +144,7 @@ pub fn of_partnership(
     if role == Role::Viewer {
         query = query.filter(budgets::published.eq(true));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// The partnership's budget for `year`, if it has one.

@@ -15,7 +15,7 @@ use super::rules::{self, CreateReversal, CreateTransaction, TransactionKind, Upd
 use crate::auth::Principal;
 use crate::db::schema::{budget_lines, budget_transactions};
 use crate::db::store::{self, Expected};
-use crate::db::{Day, DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{Day, DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -167,6 +167,28 @@ pub fn list(
     after: Option<Id>,
     limit: Option<i64>,
 ) -> Result<Vec<Transaction>, ApiError> {
+    match list_query(conn, budget_id, filter, after, limit)? {
+        Some(query) => Ok(query.load(conn)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Transactions as [`list`] reads them.
+pub type TransactionQuery = budget_transactions::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Transaction, MultiBackend>,
+>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it);
+/// `None` when the cursor names no transaction of the year (past the end).
+pub fn list_query(
+    conn: &mut DbConnection,
+    budget_id: Id,
+    filter: &TransactionFilter,
+    after: Option<Id>,
+    limit: Option<i64>,
+) -> Result<Option<TransactionQuery>, ApiError> {
     let mut query = budget_transactions::table
         .filter(budget_transactions::budget_id.eq(budget_id))
         .order((
@@ -199,9 +221,12 @@ pub fn list(
             .optional()?;
         let Some(day) = last else {
             // A cursor this list did not hand out is past its end.
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        query = query.filter(
+        // The first condition is implied by the second; said outright, it
+        // lets the index seek to the cursor's place rather than read the
+        // list from its start on every page.
+        query = query.filter(budget_transactions::date.ge(day)).filter(
             budget_transactions::date
                 .gt(day)
                 .or(budget_transactions::date
@@ -212,7 +237,7 @@ pub fn list(
     if let Some(limit) = limit {
         query = query.limit(limit);
     }
-    Ok(query.load(conn)?)
+    Ok(Some(query))
 }
 
 /// One page of the year's transactions.

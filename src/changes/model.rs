@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Role;
 use crate::db::schema::{actions, agenda_items, audit_events};
-use crate::db::{DbConnection, Id, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, UtcTime};
 use crate::error::ApiError;
 
 /// Longest long poll, in seconds.
@@ -107,20 +107,7 @@ pub fn page(
     reading: Reading,
     role: Role,
 ) -> Result<ChangePage, ApiError> {
-    let mut rows: Vec<ChangeEvent> = audit_events::table
-        .filter(audit_events::partnership_id.eq(partnership_id))
-        .filter(audit_events::seq.gt(reading.after_seq))
-        .order(audit_events::seq.asc())
-        .limit(reading.limit + 1)
-        .select((
-            audit_events::seq,
-            audit_events::resource_type,
-            audit_events::resource_id,
-            audit_events::version,
-            audit_events::action,
-            audit_events::occurred_at,
-        ))
-        .load(conn)?;
+    let mut rows: Vec<ChangeEvent> = page_query(partnership_id, reading).load(conn)?;
     let has_more = rows.len() as i64 > reading.limit;
     rows.truncate(reading.limit as usize);
     let next_after_seq = rows.last().map_or(reading.after_seq, |e| e.seq);
@@ -136,6 +123,39 @@ pub fn page(
         next_after_seq,
         has_more,
     })
+}
+
+/// The columns of a [`ChangeEvent`].
+type ChangeColumns = (
+    audit_events::seq,
+    audit_events::resource_type,
+    audit_events::resource_id,
+    audit_events::version,
+    audit_events::action,
+    audit_events::occurred_at,
+);
+
+/// A page of the feed as [`page`] reads it.
+pub type FeedQuery =
+    audit_events::BoxedQuery<'static, MultiBackend, diesel::dsl::SqlTypeOf<ChangeColumns>>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it): one
+/// change more than the page, to learn whether another follows.
+pub fn page_query(partnership_id: Id, reading: Reading) -> FeedQuery {
+    audit_events::table
+        .filter(audit_events::partnership_id.eq(partnership_id))
+        .filter(audit_events::seq.gt(reading.after_seq))
+        .order(audit_events::seq.asc())
+        .limit(reading.limit + 1)
+        .select((
+            audit_events::seq,
+            audit_events::resource_type,
+            audit_events::resource_id,
+            audit_events::version,
+            audit_events::action,
+            audit_events::occurred_at,
+        ))
+        .into_boxed()
 }
 
 /// What a change's record says of where it belongs: its own `confidential`

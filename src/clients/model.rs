@@ -9,7 +9,7 @@ use crate::db::counter::Scope;
 use crate::db::schema::api_clients as clients;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 use crate::{members, partnerships};
@@ -182,6 +182,15 @@ pub fn list(
 ) -> Result<Vec<ApiClient>, ApiError> {
     // A list of a partnership that does not exist is 404, not an empty page.
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, page).load(conn)?)
+}
+
+/// A page of clients as [`list`] reads it.
+pub type ClientQuery =
+    clients::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<ApiClient, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, page: &Page) -> ClientQuery {
     let mut query = clients::table
         .filter(clients::partnership_id.eq(partnership_id))
         .select(ApiClient::as_select())
@@ -191,7 +200,7 @@ pub fn list(
     if let Some(after) = page.after {
         query = query.filter(clients::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Replaces the secret; the old one stops working at once.

@@ -15,7 +15,7 @@ use crate::auth::tenant::{Manage, Tenant};
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{data_requests, partnership_members as members};
 use crate::db::store::{self, Expected};
-use crate::db::{CodeList, Day, DbConnection, Id, IdList, Page, Tx, UtcTime};
+use crate::db::{CodeList, Day, DbConnection, Id, IdList, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -325,6 +325,22 @@ pub fn list(
     page: &Page,
 ) -> Result<Vec<DataRequest>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page)?.load(conn)?)
+}
+
+/// A page of requests as [`list`] reads it.
+pub type RequestQuery = data_requests::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<DataRequest, MultiBackend>,
+>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(
+    partnership_id: Id,
+    filter: &RequestFilter,
+    page: &Page,
+) -> Result<RequestQuery, ApiError> {
     let mut query = data_requests::table
         .filter(data_requests::partnership_id.eq(partnership_id))
         .select(DataRequest::as_select())
@@ -347,5 +363,5 @@ pub fn list(
         // appears in it only as that uuid.
         query = query.filter(data_requests::organisation_ids.like(format!("%\"{organisation}\"%")));
     }
-    Ok(query.load(conn)?)
+    Ok(query)
 }

@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::db::schema::decisions;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::items::model::AgendaItem;
 use crate::meetings::model::{begin_edit, Meeting};
@@ -84,6 +84,15 @@ pub fn of_item(
     item_id: Id,
     page: &Page,
 ) -> Result<Vec<Decision>, ApiError> {
+    Ok(of_item_query(item_id, page).load(conn)?)
+}
+
+/// A page of decisions as [`of_item`] reads it.
+pub type DecisionQuery =
+    decisions::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Decision, MultiBackend>>;
+
+/// The query [`of_item`] runs (public so that a test can `EXPLAIN` it).
+pub fn of_item_query(item_id: Id, page: &Page) -> DecisionQuery {
     let mut query = decisions::table
         .filter(decisions::item_id.eq(item_id))
         .order(decisions::id.asc())
@@ -93,7 +102,7 @@ pub fn of_item(
     if let Some(after) = page.after {
         query = query.filter(decisions::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Every decision of a meeting (the minutes).

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::db::schema::declarations;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, Meeting};
 use crate::validate::Errors;
@@ -122,6 +122,18 @@ pub fn page_of_meeting(
     meeting_id: Id,
     page: &Page,
 ) -> Result<Vec<Declaration>, ApiError> {
+    Ok(page_of_meeting_query(meeting_id, page).load(conn)?)
+}
+
+/// A page of declarations as [`page_of_meeting`] reads it.
+pub type DeclarationQuery = declarations::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Declaration, MultiBackend>,
+>;
+
+/// The query [`page_of_meeting`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_of_meeting_query(meeting_id: Id, page: &Page) -> DeclarationQuery {
     let mut query = declarations::table
         .filter(declarations::meeting_id.eq(meeting_id))
         .order(declarations::id.asc())
@@ -131,7 +143,7 @@ pub fn page_of_meeting(
     if let Some(after) = page.after {
         query = query.filter(declarations::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Every declaration of the meeting, in the order made (the minutes).

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::db::schema::partnership_groups as groups;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::partnerships;
 
@@ -118,6 +118,15 @@ pub fn list(
 ) -> Result<Vec<Group>, ApiError> {
     // A list of a partnership that does not exist is 404, not an empty page.
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page).load(conn)?)
+}
+
+/// A page of groups as [`list`] reads it.
+pub type GroupQuery =
+    groups::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Group, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, filter: &GroupFilter, page: &Page) -> GroupQuery {
     let mut query = groups::table
         .filter(groups::partnership_id.eq(partnership_id))
         .select(Group::as_select())
@@ -133,7 +142,7 @@ pub fn list(
     if let Some(short_name) = &filter.short_name {
         query = query.filter(groups::short_name.eq(short_name.as_str().to_owned()));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn update(

@@ -10,7 +10,7 @@ use crate::access;
 use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{actions, agenda_items, decisions, declarations, risk_escalations};
 use crate::db::store::{self, Expected};
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::meetings::model::{begin_edit, find_for, Meeting};
 
@@ -182,6 +182,22 @@ pub fn page(
     meeting_id: Id,
     page: &crate::db::Page,
 ) -> Result<Vec<AgendaItem>, ApiError> {
+    Ok(page_query(conn, meeting_id, page)?.load(conn)?)
+}
+
+/// A page of the agenda as [`page`] reads it.
+pub type ItemQuery = agenda_items::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<AgendaItem, MultiBackend>,
+>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_query(
+    conn: &mut DbConnection,
+    meeting_id: Id,
+    page: &crate::db::Page,
+) -> Result<ItemQuery, ApiError> {
     let mut query = agenda_items::table
         .filter(agenda_items::meeting_id.eq(meeting_id))
         .order((agenda_items::position.asc(), agenda_items::id.asc()))
@@ -202,13 +218,16 @@ pub fn page(
                 "cursor: it names no item of this agenda (removed since?); start again without it",
             ));
         };
-        query = query.filter(
+        // The first condition is implied by the second; said outright, it
+        // lets the index seek to the cursor's place rather than read the
+        // list from its start on every page.
+        query = query.filter(agenda_items::position.ge(last)).filter(
             agenda_items::position.gt(last).or(agenda_items::position
                 .eq(last)
                 .and(agenda_items::id.gt(after))),
         );
     }
-    Ok(query.load(conn)?)
+    Ok(query)
 }
 
 pub fn update(

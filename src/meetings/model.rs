@@ -15,7 +15,7 @@ use crate::auth::{Access, Principal, Role};
 use crate::db::schema::{attendees, declarations, meetings, partnership_members, people};
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::members::rules::MemberRole;
 
@@ -241,6 +241,15 @@ pub fn list(
     page: &Page,
 ) -> Result<Vec<Meeting>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page).load(conn)?)
+}
+
+/// A page of meetings as [`list`] reads it.
+pub type MeetingQuery =
+    meetings::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Meeting, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, filter: &MeetingFilter, page: &Page) -> MeetingQuery {
     let mut query = meetings::table
         .filter(meetings::partnership_id.eq(partnership_id))
         .select(Meeting::as_select())
@@ -262,7 +271,7 @@ pub fn list(
     if let Some(to) = filter.to {
         query = query.filter(meetings::starts_at.lt(to));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// All of the partnership's meetings in time order (the calendar feed).

@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::db::schema::partnership_members as members;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 use crate::{organisations, partnerships};
@@ -121,6 +121,15 @@ pub fn list(
 ) -> Result<Vec<Member>, ApiError> {
     // A list of a partnership that does not exist is 404, not an empty page.
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page).load(conn)?)
+}
+
+/// A page of members as [`list`] reads it.
+pub type MemberQuery =
+    members::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Member, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, filter: &MemberFilter, page: &Page) -> MemberQuery {
     let mut query = members::table
         .filter(members::partnership_id.eq(partnership_id))
         .select(Member::as_select())
@@ -136,7 +145,7 @@ pub fn list(
     if let Some(org) = filter.organisation_id {
         query = query.filter(members::organisation_id.eq(org));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn update(

@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::db::schema::metrics;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// A metric agencies report on.
@@ -105,6 +105,15 @@ pub fn list(
     page: &Page,
 ) -> Result<Vec<Metric>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, page).load(conn)?)
+}
+
+/// A page of metrics as [`list`] reads it.
+pub type MetricQuery =
+    metrics::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Metric, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, page: &Page) -> MetricQuery {
     let mut query = metrics::table
         .filter(metrics::partnership_id.eq(partnership_id))
         .select(Metric::as_select())
@@ -114,7 +123,7 @@ pub fn list(
     if let Some(after) = page.after {
         query = query.filter(metrics::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Every metric of the partnership (a submission names them by code).

@@ -11,7 +11,7 @@ use crate::db::counter::Scope;
 use crate::db::schema::organisations;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// An agency: council, police force, NHS body, school, charity...
@@ -136,6 +136,18 @@ pub fn list(
     filter: &OrganisationFilter,
     page: &Page,
 ) -> Result<Vec<Organisation>, ApiError> {
+    Ok(list_query(filter, page).load(conn)?)
+}
+
+/// A page of the registry as [`list`] reads it.
+pub type OrganisationQuery = organisations::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Organisation, MultiBackend>,
+>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(filter: &OrganisationFilter, page: &Page) -> OrganisationQuery {
     let mut query = organisations::table
         .select(Organisation::as_select())
         .order(organisations::id.asc())
@@ -154,7 +166,7 @@ pub fn list(
         let pattern = format!("%{}%", rules::like_escaped(&rules::name_key(q.as_str())));
         query = query.filter(organisations::name_key.like(pattern).escape('\\'));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// Refuses (as the bug it would be) a write that makes its partnership refer

@@ -12,7 +12,7 @@ use super::storage::Stored;
 use crate::auth::Principal;
 use crate::db::schema::{paper_versions, papers};
 use crate::db::store::{self, Expected};
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::items::model::AgendaItem;
 use crate::meetings::model::Meeting;
@@ -324,6 +324,15 @@ pub fn page_of_item(
     item_id: Id,
     page: &crate::db::Page,
 ) -> Result<Vec<Paper>, ApiError> {
+    Ok(page_of_item_query(item_id, page).load(conn)?)
+}
+
+/// A page of papers as [`page_of_item`] reads it.
+pub type PaperListQuery =
+    papers::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Paper, MultiBackend>>;
+
+/// The query [`page_of_item`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_of_item_query(item_id: Id, page: &crate::db::Page) -> PaperListQuery {
     let mut query = papers::table
         .filter(papers::item_id.eq(item_id))
         .order(papers::id.asc())
@@ -333,7 +342,7 @@ pub fn page_of_item(
     if let Some(after) = page.after {
         query = query.filter(papers::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 /// A meeting's papers, oldest first.

@@ -10,7 +10,7 @@ use crate::db::counter::Scope;
 use crate::db::schema::partnerships;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 
 /// A safeguarding partnership.
@@ -126,6 +126,22 @@ pub fn list(
     filter: &PartnershipFilter,
     page: &Page,
 ) -> Result<Vec<Partnership>, ApiError> {
+    Ok(list_query(visible, filter, page).load(conn)?)
+}
+
+/// A page of partnerships as [`list`] reads it.
+pub type PartnershipQuery = partnerships::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Partnership, MultiBackend>,
+>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(
+    visible: Option<Vec<Id>>,
+    filter: &PartnershipFilter,
+    page: &Page,
+) -> PartnershipQuery {
     let mut query = partnerships::table
         .select(Partnership::as_select())
         .order(partnerships::id.asc())
@@ -143,7 +159,7 @@ pub fn list(
     if let Some(area) = &filter.area {
         query = query.filter(partnerships::area.eq(area.as_str().to_owned()));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn update(

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::db::schema::people;
 use crate::db::store::{self, Expected};
 use crate::db::Page;
-use crate::db::{DbConnection, Id, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::{organisations, partnerships};
 
@@ -119,6 +119,15 @@ pub fn list(
 ) -> Result<Vec<Person>, ApiError> {
     // A list of a partnership that does not exist is 404, not an empty page.
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page).load(conn)?)
+}
+
+/// A page of people as [`list`] reads it.
+pub type PersonQuery =
+    people::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Person, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, filter: &PersonFilter, page: &Page) -> PersonQuery {
     let mut query = people::table
         .filter(people::partnership_id.eq(partnership_id))
         .select(Person::as_select())
@@ -134,7 +143,7 @@ pub fn list(
     if let Some(org) = filter.organisation_id {
         query = query.filter(people::organisation_id.eq(org));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn update(

@@ -11,7 +11,7 @@ use super::rules::{self, CreateAssessment, Trend};
 use crate::auth::Principal;
 use crate::db::schema::risk_assessments;
 use crate::db::store;
-use crate::db::{Day, DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{Day, DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -176,6 +176,27 @@ pub fn page(
     since: Option<Day>,
     page: &Page,
 ) -> Result<Vec<Assessment>, ApiError> {
+    match page_query(conn, risk_id, since, page)? {
+        Some(query) => Ok(query.load(conn)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A page of assessments as [`page`] reads it.
+pub type AssessmentQuery = risk_assessments::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Assessment, MultiBackend>,
+>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it);
+/// `None` when the cursor names no assessment of the risk (past the end).
+pub fn page_query(
+    conn: &mut DbConnection,
+    risk_id: Id,
+    since: Option<Day>,
+    page: &Page,
+) -> Result<Option<AssessmentQuery>, ApiError> {
     let mut query = risk_assessments::table
         .filter(risk_assessments::risk_id.eq(risk_id))
         .order((
@@ -198,9 +219,12 @@ pub fn page(
             .optional()?;
         let Some((day, at)) = last else {
             // A cursor this list did not hand out is past its end.
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        query = query.filter(
+        // The first condition is implied by the second; said outright, it
+        // lets the index seek to the cursor's place rather than read the
+        // list from its start on every page.
+        query = query.filter(risk_assessments::assessed_on.ge(day)).filter(
             risk_assessments::assessed_on
                 .gt(day)
                 .or(risk_assessments::assessed_on.eq(day).and(
@@ -212,7 +236,7 @@ pub fn page(
                 )),
         );
     }
-    Ok(query.load(conn)?)
+    Ok(Some(query))
 }
 
 /// The answer for `date`: the risk's score now against its last score

@@ -13,7 +13,7 @@ use super::rules::{self, CreateEscalation, RiskStatus};
 use crate::auth::Principal;
 use crate::db::schema::{agenda_items, risk_escalations};
 use crate::db::store;
-use crate::db::{DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::items::rules::CreateItem;
 use crate::meetings::rules::MinutesStatus;
@@ -174,6 +174,19 @@ pub fn page(
     risk_id: Id,
     page: &Page,
 ) -> Result<Vec<EscalationView>, ApiError> {
+    let rows = page_query(risk_id, page).load(conn)?;
+    views(conn, rows)
+}
+
+/// A page of escalations as [`page`] reads it.
+pub type EscalationQuery = risk_escalations::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Escalation, MultiBackend>,
+>;
+
+/// The query [`page`] runs (public so that a test can `EXPLAIN` it).
+pub fn page_query(risk_id: Id, page: &Page) -> EscalationQuery {
     let mut query = risk_escalations::table
         .filter(risk_escalations::risk_id.eq(risk_id))
         .order(risk_escalations::id.asc())
@@ -183,8 +196,7 @@ pub fn page(
     if let Some(after) = page.after {
         query = query.filter(risk_escalations::id.gt(after));
     }
-    let rows = query.load(conn)?;
-    views(conn, rows)
+    query
 }
 
 /// One escalation of the risk.

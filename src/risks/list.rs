@@ -100,6 +100,25 @@ pub fn list(
     limit: Option<i64>,
 ) -> Result<Vec<Risk>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    let rows = list_query(conn, partnership_id, role, filter, today, after, limit)?.load(conn)?;
+    with_mitigations(conn, rows)
+}
+
+/// A page of the register as [`list`] reads it.
+pub type RiskPageQuery =
+    risks::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<RiskRow, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+#[allow(clippy::too_many_arguments)]
+pub fn list_query(
+    conn: &mut DbConnection,
+    partnership_id: Id,
+    role: Role,
+    filter: &RiskFilter,
+    today: Day,
+    after: Option<i64>,
+    limit: Option<i64>,
+) -> Result<RiskPageQuery, ApiError> {
     let bands = super::scoring::bands_of(conn, partnership_id)?;
     let mut q = query(conn, partnership_id, role, filter, bands, today)?
         .select(RiskRow::as_select())
@@ -110,8 +129,7 @@ pub fn list(
     if let Some(limit) = limit {
         q = q.limit(limit);
     }
-    let rows = q.load(conn)?;
-    with_mitigations(conn, rows)
+    Ok(q)
 }
 
 /// One cell of the heat map: the risks scored `likelihood` × `impact`.

@@ -11,7 +11,7 @@ use crate::auth::tenant::{Submit, Tenant};
 use crate::db::schema::metric_values as values;
 use crate::db::store;
 use crate::db::Page;
-use crate::db::{Day, DbConnection, Id, Tx, UtcTime};
+use crate::db::{Day, DbConnection, Id, MultiBackend, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::metrics::quantity::Hundredths;
 use crate::validate::Errors;
@@ -234,6 +234,19 @@ pub fn list(
     page: Option<&Page>,
 ) -> Result<Vec<MetricValue>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, filter, page)?.load(conn)?)
+}
+
+/// Values as [`list`] reads them.
+pub type ValueQuery =
+    values::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<MetricValue, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(
+    partnership_id: Id,
+    filter: &ValueFilter,
+    page: Option<&Page>,
+) -> Result<ValueQuery, ApiError> {
     let mut query = values::table
         .filter(values::partnership_id.eq(partnership_id))
         .select(MetricValue::as_select())
@@ -256,5 +269,5 @@ pub fn list(
     if let Some(metric) = filter.metric_id {
         query = query.filter(values::metric_id.eq(metric));
     }
-    Ok(query.load(conn)?)
+    Ok(query)
 }

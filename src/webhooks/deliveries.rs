@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, EventBody, EventData};
 use crate::db::schema::{audit_events, webhook_cursors, webhook_deliveries, webhooks};
-use crate::db::{DbConnection, Id, Page, UtcTime};
+use crate::db::{DbConnection, Id, MultiBackend, Page, UtcTime};
 use crate::error::ApiError;
 
 /// How long a lease lasts: an instance stops sending well before it ends.
@@ -99,6 +99,18 @@ pub fn list(
     filter: &DeliveryFilter,
     page: &Page,
 ) -> Result<Vec<Delivery>, ApiError> {
+    Ok(list_query(webhook_id, filter, page).load(conn)?)
+}
+
+/// A page of deliveries as [`list`] reads it.
+pub type DeliveryQuery = webhook_deliveries::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::AsSelect<Delivery, MultiBackend>,
+>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(webhook_id: Id, filter: &DeliveryFilter, page: &Page) -> DeliveryQuery {
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(webhook_id))
         .select(Delivery::as_select())
@@ -111,7 +123,7 @@ pub fn list(
     if let Some(status) = filter.status {
         query = query.filter(webhook_deliveries::status.eq(status));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn find(conn: &mut DbConnection, webhook_id: Id, id: Id) -> Result<Delivery, ApiError> {

@@ -12,7 +12,7 @@ use super::{events, target::Reach};
 use crate::auth::Principal;
 use crate::db::schema::{audit_events, webhook_cursors, webhooks};
 use crate::db::store::{self, Expected};
-use crate::db::{CodeList, DbConnection, Id, Page, Tx, UtcTime};
+use crate::db::{CodeList, DbConnection, Id, MultiBackend, Page, Tx, UtcTime};
 use crate::error::ApiError;
 use crate::validate::Errors;
 
@@ -183,6 +183,15 @@ pub fn list(
     page: &Page,
 ) -> Result<Vec<Webhook>, ApiError> {
     crate::partnerships::model::find(conn, partnership_id)?;
+    Ok(list_query(partnership_id, page).load(conn)?)
+}
+
+/// A page of webhooks as [`list`] reads it.
+pub type WebhookQuery =
+    webhooks::BoxedQuery<'static, MultiBackend, diesel::dsl::AsSelect<Webhook, MultiBackend>>;
+
+/// The query [`list`] runs (public so that a test can `EXPLAIN` it).
+pub fn list_query(partnership_id: Id, page: &Page) -> WebhookQuery {
     let mut query = webhooks::table
         .filter(webhooks::partnership_id.eq(partnership_id))
         .select(Webhook::as_select())
@@ -192,7 +201,7 @@ pub fn list(
     if let Some(after) = page.after {
         query = query.filter(webhooks::id.gt(after));
     }
-    Ok(query.load(conn)?)
+    query
 }
 
 pub fn update(

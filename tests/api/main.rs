@@ -11,6 +11,7 @@ mod contract;
 mod contract_edges;
 mod crash;
 mod data_requests;
+mod explain;
 mod fair_shares;
 mod helpers;
 mod hostile;

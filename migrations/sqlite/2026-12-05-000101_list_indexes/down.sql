@@ -1,0 +1,13 @@
+CREATE INDEX audit_events_partnership ON audit_events (partnership_id, id);
+DROP INDEX access_log_resource;
+CREATE INDEX audit_events_resource ON audit_events (resource_id);
+DROP INDEX audit_events_resource_seq;
+CREATE INDEX agenda_items_meeting ON agenda_items (meeting_id, position);
+DROP INDEX agenda_items_meeting_order;
+DROP INDEX webhook_deliveries_webhook;
+DROP INDEX budget_contributions_budget;
+DROP INDEX budget_lines_budget;
+DROP INDEX risk_escalations_risk;
+DROP INDEX partnership_members_partnership;
+DROP INDEX partnership_groups_partnership;
+DROP INDEX people_partnership;
