@@ -81,6 +81,10 @@ pub enum ApiError {
     RangeNotSatisfiable(String),
     #[error("database unavailable")]
     Unavailable,
+    /// The database's disk is full: 503 with a longer `Retry-After`; the
+    /// request's transaction was rolled back whole.
+    #[error("database storage full")]
+    StorageFull,
     /// The caller's partnership is using its whole share of the database
     /// (`http::shares`): 503, retry shortly.
     #[error("busy: {0}")]
@@ -149,7 +153,9 @@ impl ApiError {
             Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
             Self::NotAcceptable(_) => ("not-acceptable", "No acceptable representation"),
             Self::RangeNotSatisfiable(_) => ("range-not-satisfiable", "Range not satisfiable"),
-            Self::Unavailable | Self::Busy(_) => ("unavailable", "Service unavailable"),
+            Self::Unavailable | Self::StorageFull | Self::Busy(_) => {
+                ("unavailable", "Service unavailable")
+            }
             Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -167,6 +173,9 @@ impl ApiError {
             }
             Self::Unauthorized { detail, .. } | Self::RateLimited { detail, .. } => detail.clone(),
             Self::Unavailable => "the database is unreachable or busy; retry shortly".to_owned(),
+            Self::StorageFull => "the database's storage is full: nothing of this request was \
+                                  written; retry later"
+                .to_owned(),
             // Logged in full where it happened; the caller learns nothing internal.
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
             Self::BadRequest(d)
@@ -221,7 +230,9 @@ impl ResponseError for ApiError {
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::StorageFull | Self::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -250,6 +261,10 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            // Space is freed by an operator, not by waiting a moment.
+            Self::StorageFull => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
             }
             // Its own requests will soon have finished.
             Self::Busy(_) => {
@@ -291,7 +306,14 @@ impl From<DieselError> for ApiError {
                 _ => {
                     // SQLite reports a locked database as an unknown error.
                     let message = info.message();
-                    if message.contains("deadlock detected") {
+                    if message.contains("database or disk is full")
+                        || message.contains("No space left on device")
+                    {
+                        // SQLITE_FULL; PostgreSQL's 53100 disk_full ("could
+                        // not extend file ...: No space left on device").
+                        log::error!("database storage full: {message}");
+                        ApiError::StorageFull
+                    } else if message.contains("deadlock detected") {
                         // Two writes of one partnership took rows and its
                         // change-log counter in opposite orders; one was
                         // rolled back whole and may simply be retried.
@@ -379,6 +401,18 @@ mod tests {
             "duplicate key value violates unique constraint",
         );
         assert!(matches!(err, ApiError::Conflict(_)));
+    }
+
+    #[test]
+    fn a_full_disk_is_unavailable_not_internal() {
+        for message in [
+            "database or disk is full", // SQLITE_FULL
+            "could not extend file \"base/16384/16385\": No space left on device", // 53100
+        ] {
+            let err = database_error(DatabaseErrorKind::Unknown, message);
+            assert!(matches!(err, ApiError::StorageFull), "{message}");
+            assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
     }
 
     #[test]

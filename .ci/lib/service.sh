@@ -20,15 +20,30 @@ start_service() {
   # of requests) is never throttled; the header fields are still sent and
   # checked against the document. 429 is tested on its own
   # (tests/api/rate_limits.rs). EXTRA_ENV may override them.
-  env RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000 "$@" \
-    LISTEN_ADDR="127.0.0.1:$port" RUST_LOG=${RUST_LOG:-warn} "$SERVICE_BIN" serve >"$SERVICE_LOG" 2>&1 &
-  SERVICE_PID=$!
-  BASE_URL="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
+  # A port found free can be taken by another service started at the same
+  # moment (two contract runs at once): then this one exits at bind, and it
+  # is started again on another port.
+  local attempt
+  for attempt in 1 2 3; do
+    env RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000 "$@" \
+      LISTEN_ADDR="127.0.0.1:$port" RUST_LOG=${RUST_LOG:-warn} "$SERVICE_BIN" serve >"$SERVICE_LOG" 2>&1 &
+    SERVICE_PID=$!
+    BASE_URL="http://127.0.0.1:$port"
+    for _ in $(seq 1 100); do
+      kill -0 "$SERVICE_PID" 2>/dev/null || break
+      curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    # Ready, and this process is the one that answered (still running).
+    if kill -0 "$SERVICE_PID" 2>/dev/null && curl -fsS "$BASE_URL/readyz" >/dev/null; then
+      break
+    fi
+    echo "service on port $port did not start (attempt $attempt):" >&2
+    tail -n 5 "$SERVICE_LOG" >&2
+    wait "$SERVICE_PID" 2>/dev/null || true
+    [ "$attempt" = 3 ] && return 1
+    port=$(free_port)
   done
-  curl -fsS "$BASE_URL/readyz" >/dev/null
   ADMIN_TOKEN=$("$SERVICE_BIN" token --subject contract-admin --platform-admin --lifetime 7200)
   export BASE_URL SERVICE_PID ADMIN_TOKEN SERVICE_LOG
 }

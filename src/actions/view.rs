@@ -78,13 +78,16 @@ pub fn views(
     let partnership = crate::partnerships::model::find(conn, partnership_id)?;
     let format = ReferenceFormat::stored(&partnership.action_reference_format);
     // Each id once, in chunks (`db::by_ids`): a whole log's meetings and
-    // items stay under the backends' bind-parameter limits.
-    let owner_ids: Vec<Id> = list
-        .iter()
-        .flat_map(|a| a.owners.iter().filter_map(|o| o.id()))
-        .collect();
+    // items stay under the backends' bind-parameter limits. A kind of owner
+    // no action has costs no statement.
+    let owned = |kind: OwnerKind| {
+        list.iter()
+            .flat_map(|a| a.owners.iter())
+            .filter(move |o| o.kind() == kind)
+            .filter_map(|o| o.id())
+    };
     let persons: HashMap<Id, (String, String)> =
-        crate::db::by_ids(owner_ids.iter().copied(), |ids| {
+        crate::db::by_ids(owned(OwnerKind::Person), |ids| {
             people::table
                 .filter(people::id.eq_any(ids))
                 .select((people::id, people::full_name, people::initials))
@@ -93,18 +96,7 @@ pub fn views(
         .into_iter()
         .map(|(id, name, initials)| (id, (name, initials)))
         .collect();
-    let groups: HashMap<Id, (String, String)> = partnership_groups::table
-        .filter(partnership_groups::partnership_id.eq(partnership_id))
-        .select((
-            partnership_groups::id,
-            partnership_groups::name,
-            partnership_groups::short_name,
-        ))
-        .load::<(Id, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, name, short)| (id, (name, short)))
-        .collect();
-    let orgs: HashMap<Id, String> = crate::db::by_ids(owner_ids, |ids| {
+    let orgs: HashMap<Id, String> = crate::db::by_ids(owned(OwnerKind::Organisation), |ids| {
         organisations::table
             .filter(organisations::id.eq_any(ids))
             .select((organisations::id, organisations::name))
@@ -124,6 +116,28 @@ pub fn views(
     })?
     .into_iter()
     .map(|(id, starts, group)| (id, (starts, group)))
+    .collect();
+    // Groups owning actions, and, when references name it, the group of
+    // each agreeing meeting.
+    let meeting_groups = format
+        .uses_group()
+        .then(|| meeting_of.values().map(|(_, group)| *group))
+        .into_iter()
+        .flatten();
+    let group_ids: Vec<Id> = owned(OwnerKind::Group).chain(meeting_groups).collect();
+    let groups: HashMap<Id, (String, String)> = crate::db::by_ids(group_ids, |ids| {
+        partnership_groups::table
+            .filter(partnership_groups::partnership_id.eq(partnership_id))
+            .filter(partnership_groups::id.eq_any(ids))
+            .select((
+                partnership_groups::id,
+                partnership_groups::name,
+                partnership_groups::short_name,
+            ))
+            .load::<(Id, String, String)>(conn)
+    })?
+    .into_iter()
+    .map(|(id, name, short)| (id, (name, short)))
     .collect();
     let item_ids = list.iter().filter_map(|a| a.item_id);
     let item_of: HashMap<Id, (Option<String>, String, bool)> =

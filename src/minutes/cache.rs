@@ -38,11 +38,45 @@ const KEPT: usize = 128;
 /// recently given go. A draft larger than a quarter of it is not kept.
 const BUDGET: usize = 32 << 20;
 
+/// Longest a draft is kept, whatever its stamp: change-log numbers only
+/// grow, but a database restored from a backup, or a failover to a replica
+/// that had not caught up, could number changes again from an earlier point
+/// and so match a kept stamp. Such a draft is gone within this time.
+const LONGEST: chrono::Duration = chrono::Duration::minutes(10);
+
 /// The last numbers of the partnership's change log and the platform's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     partnership: i64,
     platform: i64,
+}
+
+impl Stamp {
+    /// Whether a draft under `self` was assembled after every change one
+    /// under `other` had seen (and after more).
+    fn newer_than(&self, other: &Stamp) -> bool {
+        self != other && self.partnership >= other.partnership && self.platform >= other.platform
+    }
+}
+
+/// The size of `doc` as JSON, counted without keeping the bytes: what the
+/// budget of kept drafts counts.
+pub fn json_bytes<T: serde::Serialize>(doc: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, doc) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Reads the stamp of `partnership_id`'s records: one statement.
@@ -122,6 +156,12 @@ impl<T> DraftCache<T> {
     /// Keeps the draft of `meeting` assembled under `stamp`, of `bytes`.
     pub fn put(&self, meeting: Id, stamp: Stamp, valid_until: UtcTime, doc: Arc<T>, bytes: usize) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // Two reads racing: the one assembled from the later records stays.
+        if let Some(kept) = inner.kept.get(&meeting) {
+            if kept.stamp.newer_than(&stamp) {
+                return;
+            }
+        }
         if let Some(old) = inner.kept.remove(&meeting) {
             inner.bytes -= old.bytes;
         }
@@ -158,8 +198,9 @@ impl<T> DraftCache<T> {
 /// The first moment after `now` at which a draft assembled at `now` could
 /// read differently with no record changed: the next UK midnight (a due
 /// date passing), or the start of a meeting an outstanding action is due at
-/// (`due_meetings_start`), whichever comes first.
+/// (`due_meetings_start`), whichever comes first; and at most [`LONGEST`].
 pub fn valid_until(now: UtcTime, due_meetings_start: impl IntoIterator<Item = UtcTime>) -> UtcTime {
+    let longest = UtcTime(now.0 + LONGEST);
     let tomorrow = Day::in_uk(now).0.succ_opt().unwrap_or(Day::in_uk(now).0);
     let midnight = chrono_tz::Europe::London
         .from_local_datetime(&tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default())
@@ -167,11 +208,16 @@ pub fn valid_until(now: UtcTime, due_meetings_start: impl IntoIterator<Item = Ut
         .map(|t| UtcTime(t.with_timezone(&chrono::Utc)))
         // A midnight the clocks skip: an hour early is still safe.
         .unwrap_or(UtcTime(now.0 + chrono::Duration::hours(1)));
+    let first = if longest.0 < midnight.0 {
+        longest
+    } else {
+        midnight
+    };
     due_meetings_start
         .into_iter()
         .filter(|starts| starts.0 > now.0)
         .fold(
-            midnight,
+            first,
             |first, starts| {
                 if starts.0 < first.0 {
                     starts
@@ -191,20 +237,24 @@ mod tests {
     }
 
     #[test]
-    fn a_draft_holds_until_the_next_uk_midnight() {
+    fn a_draft_holds_until_the_next_uk_midnight_and_ten_minutes_at_most() {
         // Winter: UK midnight is 00:00Z; summer: 23:00Z the day before.
         assert_eq!(
-            valid_until(at("2019-11-18T15:00:00Z"), []),
+            valid_until(at("2019-11-18T23:55:00Z"), []),
             at("2019-11-19T00:00:00Z")
         );
         assert_eq!(
-            valid_until(at("2019-07-18T15:00:00Z"), []),
+            valid_until(at("2019-07-18T22:52:00Z"), []),
             at("2019-07-18T23:00:00Z")
         );
-        // 23:30Z in summer is already the next UK day.
+        // 23:30Z in summer is already the next UK day: its midnight is far.
         assert_eq!(
             valid_until(at("2019-07-18T23:30:00Z"), []),
-            at("2019-07-19T23:00:00Z")
+            at("2019-07-18T23:40:00Z")
+        );
+        assert_eq!(
+            valid_until(at("2019-11-18T15:00:00Z"), []),
+            at("2019-11-18T15:10:00Z")
         );
     }
 
@@ -216,11 +266,11 @@ mod tests {
                 now,
                 [
                     at("2019-11-18T14:00:00Z"), // started: already counted
-                    at("2019-11-18T17:30:00Z"),
+                    at("2019-11-18T15:04:00Z"),
                     at("2019-12-18T15:00:00Z"),
                 ]
             ),
-            at("2019-11-18T17:30:00Z")
+            at("2019-11-18T15:04:00Z")
         );
     }
 
@@ -249,6 +299,24 @@ mod tests {
             .get(id, registry, at("2019-11-18T16:00:00Z"))
             .is_none());
         assert!(cache.get(id, stamp, until).is_none(), "not at its time");
+        // A slower read assembled from older records does not replace it.
+        let newer = Stamp {
+            partnership: 9,
+            platform: 3,
+        };
+        cache.put(id, newer, until, Arc::new("newer".to_owned()), 100);
+        cache.put(id, stamp, until, Arc::new("older".to_owned()), 100);
+        let now = at("2019-11-18T16:00:00Z");
+        assert_eq!(
+            cache.get(id, newer, now).as_deref().map(String::as_str),
+            Some("newer")
+        );
+    }
+
+    #[test]
+    fn counts_json_bytes_without_keeping_them() {
+        let doc = serde_json::json!({"title": "Welcome", "n": [1, 2, 3]});
+        assert_eq!(json_bytes(&doc), serde_json::to_vec(&doc).unwrap().len());
     }
 
     #[test]

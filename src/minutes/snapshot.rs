@@ -95,10 +95,17 @@ fn draft(
     let meeting = crate::meetings::model::find_in(conn, meeting.partnership_id, meeting.id)?;
     let id = meeting.id;
     let doc = document::assemble(conn, meeting, now)?;
-    let until = cache::valid_until(now, document::due_meetings_start(conn, &doc, now)?);
-    // Its size as JSON: what the budget of kept drafts counts.
-    let bytes = serde_json::to_vec(&doc).map_or(usize::MAX, |json| json.len());
-    drafts.put(id, stamp, until, std::sync::Arc::new(doc.clone()), bytes);
+    // A draft whose time cannot be told is given, not kept.
+    if let Ok(starts) = document::due_meetings_start(conn, &doc, now) {
+        let until = cache::valid_until(now, starts);
+        drafts.put(
+            id,
+            stamp,
+            until,
+            std::sync::Arc::new(doc.clone()),
+            cache::json_bytes(&doc),
+        );
+    }
     Ok(doc)
 }
 

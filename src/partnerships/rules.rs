@@ -135,6 +135,11 @@ impl ReferenceFormat {
         Self::parse(text).unwrap_or_else(|_| ReferenceFormat(DEFAULT_REFERENCE_FORMAT.into()))
     }
 
+    /// Whether references name the group (`{group}`).
+    pub fn uses_group(&self) -> bool {
+        self.0.contains("{group}")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
