@@ -9,6 +9,18 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# listens_here PORT PID: whether PID is the process listening on PORT (true
+# when `ss` cannot tell).
+listens_here() {
+  command -v ss >/dev/null || return 0
+  local owners
+  owners=$(ss -ltnpH "sport = :$1" 2>/dev/null) || return 0
+  [ -z "$owners" ] && return 1
+  case "$owners" in *"pid=$2,"*) return 0 ;; esac
+  # Without the privilege to see pids, ss shows none: it cannot tell.
+  case "$owners" in *"pid="*) return 1 ;; *) return 0 ;; esac
+}
+
 start_service() {
   local url=$1; shift
   local port; port=$(free_port)
@@ -34,12 +46,15 @@ start_service() {
       curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1 && break
       sleep 0.1
     done
-    # Ready, and this process is the one that answered (still running).
-    if kill -0 "$SERVICE_PID" 2>/dev/null && curl -fsS "$BASE_URL/readyz" >/dev/null; then
+    # Ready, still running, and the process listening on the port is this
+    # one (not another run's service that took the port first).
+    if kill -0 "$SERVICE_PID" 2>/dev/null && curl -fsS "$BASE_URL/readyz" >/dev/null \
+      && listens_here "$port" "$SERVICE_PID"; then
       break
     fi
     echo "service on port $port did not start (attempt $attempt):" >&2
     tail -n 5 "$SERVICE_LOG" >&2
+    kill "$SERVICE_PID" 2>/dev/null || true
     wait "$SERVICE_PID" 2>/dev/null || true
     [ "$attempt" = 3 ] && return 1
     port=$(free_port)

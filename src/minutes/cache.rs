@@ -146,6 +146,14 @@ impl<T> DraftCache<T> {
         inner.uses += 1;
         let uses = inner.uses;
         let kept = inner.kept.get_mut(&meeting)?;
+        if kept.stamp.newer_than(&stamp) {
+            // The logs' numbers went back (a restore, a failover): what was
+            // kept belongs to a history the database no longer has.
+            if let Some(gone) = inner.kept.remove(&meeting) {
+                inner.bytes -= gone.bytes;
+            }
+            return None;
+        }
         if kept.stamp != stamp || now.0 >= kept.valid_until.0 {
             return None;
         }
@@ -311,6 +319,10 @@ mod tests {
             cache.get(id, newer, now).as_deref().map(String::as_str),
             Some("newer")
         );
+        // Numbers that went back (a restore) drop it: it is not given again
+        // when they climb back to its stamp.
+        assert!(cache.get(id, stamp, now).is_none());
+        assert!(cache.get(id, newer, now).is_none(), "dropped");
     }
 
     #[test]

@@ -96,15 +96,13 @@ fn draft(
     let id = meeting.id;
     let doc = document::assemble(conn, meeting, now)?;
     // A draft whose time cannot be told is given, not kept.
-    if let Ok(starts) = document::due_meetings_start(conn, &doc, now) {
-        let until = cache::valid_until(now, starts);
-        drafts.put(
-            id,
-            stamp,
-            until,
-            std::sync::Arc::new(doc.clone()),
-            cache::json_bytes(&doc),
-        );
+    match document::due_meetings_start(conn, &doc, now) {
+        Ok(starts) => {
+            let until = cache::valid_until(now, starts);
+            let bytes = cache::json_bytes(&doc);
+            drafts.put(id, stamp, until, std::sync::Arc::new(doc.clone()), bytes);
+        }
+        Err(e) => log::warn!("draft minutes of {id} not kept: {e}"),
     }
     Ok(doc)
 }
